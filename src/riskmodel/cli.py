@@ -1,0 +1,91 @@
+"""The ``riskmodel`` command.
+
+Each analysis package adds its own commands: a module
+``riskmodel.<package>.commands`` with a function ``register(app)`` that adds
+commands to the Typer app. This file only wires them and maps errors to exit
+codes (DESIGN.md): 0 success, 2 bad input (a clear message on stderr), 1
+internal error (a short message; the traceback with ``RISKMODEL_DEBUG=1``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+
+import typer
+
+from riskmodel.errors import InputError
+
+# The packages that contribute commands, in the order of `riskmodel --help`.
+COMMAND_MODULES = (
+    "riskmodel.data.commands",
+    "riskmodel.forecast.commands",
+    "riskmodel.alerts.commands",
+    "riskmodel.index.commands",
+    "riskmodel.impact.commands",
+    "riskmodel.pipeline_commands",
+    "riskmodel.report.commands",
+)
+
+app = typer.Typer(
+    name="riskmodel",
+    help="Statistical modelling and risk forecasting for municipal safety governance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _register() -> None:
+    for mod in COMMAND_MODULES:
+        if importlib.util.find_spec(mod) is None:
+            continue
+        importlib.import_module(mod).register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (also used by tests)."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="riskmodel", standalone_mode=False)
+    except InputError as exc:
+        typer.echo(f"riskmodel: error: {exc.render()}", err=True)
+        return 2
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        typer.echo("riskmodel: aborted", err=True)
+        return 1
+    except Exception as exc:  # click's usage errors come here too
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            exc.show()
+            return 2
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return 2
+        if os.environ.get("RISKMODEL_DEBUG"):
+            traceback.print_exc()
+        typer.echo(
+            f"riskmodel: internal error: {type(exc).__name__}: {exc} "
+            "(set RISKMODEL_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        return 1
+    return 0
+
+
+def entry() -> None:  # pragma: no cover - console script
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -1,0 +1,499 @@
+"""IncidentPanel: the one data model that flows through riskmodel.
+
+A panel is a set of count series, one per (``area_id``, ``category``), at one
+frequency (D, W = ISO weeks starting Monday, or M = calendar months), in long
+format, with the areas they belong to (a hierarchy, population by year and
+neighbours). Every analysis package takes a panel or its long ``counts``
+DataFrame.
+
+Missing rows and zeros
+----------------------
+A counts file lists the periods in which something was recorded. Whether a
+period with no row means "zero incidents" or "no data" depends on the source:
+
+* **zero** is right when the rows were made by counting a complete event log
+  (police alerts, hotline tickets): a period with no event has zero events.
+  :meth:`IncidentPanel.from_events` therefore always fills zeros, and
+  :meth:`complete` does so on request.
+* **missing** is right when a source may simply not have reported (a survey
+  month skipped, a district that joined the system late). Then do not call
+  :meth:`complete`; or call it with ``span="series"`` so that only the gaps
+  inside each series' own observed range are filled, not the time before the
+  series started.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.data.areas import AreaHierarchy
+from riskmodel.data.readers import read_table
+from riskmodel.data.schemas import check_freq, validate_areas, validate_counts
+from riskmodel.errors import InputError, Problem
+
+TableLike = pd.DataFrame | str | os.PathLike[str]
+
+_PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
+
+
+def period_start(dates: pd.Series | pd.DatetimeIndex, freq: str) -> pd.Series:
+    """Map timestamps to the start date of their period (day, ISO week, month)."""
+    d = pd.to_datetime(pd.Series(dates)).dt.normalize()
+    if freq == "D":
+        return d
+    if freq == "W":
+        return d - pd.to_timedelta(d.dt.dayofweek, unit="D")
+    if freq == "M":
+        return d - pd.to_timedelta(d.dt.day - 1, unit="D")
+    raise InputError(Problem(f"unknown frequency {freq!r}; valid: D, W, M"))
+
+
+def period_range(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
+    """All period start dates from ``start`` to ``end`` inclusive."""
+    return pd.date_range(start, end, freq=_PANDAS_FREQ[freq])
+
+
+def _load(table: TableLike, what: str) -> tuple[pd.DataFrame, str]:
+    if isinstance(table, pd.DataFrame):
+        return table, what
+    df, src = read_table(table, what=what)
+    return df, src.name
+
+
+@dataclass
+class IncidentPanel:
+    """Count series per (area, category) at one frequency, with their areas.
+
+    Build one with :meth:`from_counts`, :meth:`from_events` or
+    :meth:`from_nixtla`; the constructor takes tables that are already valid.
+
+    Attributes
+    ----------
+    counts : DataFrame
+        Long format: ``area_id`` (str), ``category`` (str), ``period``
+        (datetime64, period start), ``count`` (int64 >= 0); sorted.
+    freq : {'D', 'W', 'M'}
+    hierarchy : AreaHierarchy
+        The areas (each area its own root when no areas table was given).
+    population : DataFrame or None
+        ``area_id``, ``year``, ``population`` (residents).
+    neighbours : DataFrame or None
+        ``area_id``, ``neighbour_id``: symmetric pairs.
+    """
+
+    counts: pd.DataFrame
+    freq: str
+    hierarchy: AreaHierarchy
+    population: pd.DataFrame | None = None
+    neighbours: pd.DataFrame | None = None
+    meta: dict[str, object] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_counts(
+        cls,
+        counts: TableLike,
+        *,
+        freq: str | None = None,
+        areas: TableLike | None = None,
+        population: TableLike | None = None,
+        neighbours: TableLike | None = None,
+    ) -> IncidentPanel:
+        """Validate a counts table (and optional areas tables) and build a panel.
+
+        Parameters
+        ----------
+        counts : DataFrame or path
+            ``area_id, category, period, count``.
+        freq : {'D', 'W', 'M'}, optional
+            Inferred from the periods when not given.
+        areas : DataFrame or path, optional
+            ``area_id`` [, ``name``, ``name_en``, ``parent_id``, ``level``,
+            ``population``]. Without it each ``area_id`` is its own area.
+        population : DataFrame or path, optional
+            ``area_id, year, population``.
+        neighbours : DataFrame or path, optional
+            ``area_id, neighbour_id`` (made symmetric).
+
+        Raises
+        ------
+        InputError
+            With every problem found in the tables.
+        """
+        problems: list[Problem] = []
+        area_df = None
+        if areas is not None:
+            raw, name = _load(areas, "areas")
+            area_df, pa_ = validate_areas(raw, source=name, raise_on_error=False)
+            problems += pa_
+        raw_counts, cname = _load(counts, "counts")
+        known = None if area_df is None or problems else area_df["area_id"]
+        c, pc = validate_counts(raw_counts, source=cname, freq=freq, area_ids=known, raise_on_error=False)
+        problems += pc
+        if problems:
+            raise InputError(problems)
+        freq = c.attrs["freq"]
+        if area_df is None:
+            hier = AreaHierarchy.flat(c["area_id"].unique())
+        else:
+            hier = AreaHierarchy(area_df)
+        pop = None
+        if population is not None:
+            pop = _read_population(population)
+        elif area_df is not None and "population" in area_df.columns and "year" in area_df.columns:
+            pop = area_df[["area_id", "year", "population"]].dropna()
+        nb = _read_neighbours(neighbours, hier) if neighbours is not None else None
+        return cls(counts=c, freq=freq, hierarchy=hier, population=pop, neighbours=nb)
+
+    @classmethod
+    def from_nixtla(
+        cls, df: pd.DataFrame, *, freq: str | None = None, sep: str = "/", **kwargs: object
+    ) -> IncidentPanel:
+        """Build from Nixtla long format (``unique_id``, ``ds``, ``y``).
+
+        ``unique_id`` is ``"{area_id}{sep}{category}"``; an id without the
+        separator is taken as an area with category ``"all"``.
+        """
+        missing = [c for c in ("unique_id", "ds", "y") if c not in df.columns]
+        if missing:
+            raise InputError(Problem(f"missing Nixtla column(s) {', '.join(missing)}", source="nixtla"))
+        uid = df["unique_id"].astype(str)
+        parts = uid.str.split(sep, n=1, expand=True)
+        if parts.shape[1] == 1:
+            parts[1] = None
+        counts = pd.DataFrame(
+            {
+                "area_id": parts[0],
+                "category": parts[1].fillna("all"),
+                "period": df["ds"],
+                "count": df["y"],
+            }
+        )
+        return cls.from_counts(counts, freq=freq, **kwargs)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------- properties
+    @property
+    def areas(self) -> pd.DataFrame:
+        """The areas table (``area_id``, ``parent_id``, ``level``, names...)."""
+        return self.hierarchy.table
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted(self.counts["category"].unique())
+
+    @property
+    def area_ids(self) -> list[str]:
+        return sorted(self.counts["area_id"].unique())
+
+    @property
+    def series_ids(self) -> list[tuple[str, str]]:
+        """(area_id, category) of every series, sorted."""
+        s = self.counts[["area_id", "category"]].drop_duplicates()
+        return sorted(map(tuple, s.itertuples(index=False, name=None)))
+
+    @property
+    def periods(self) -> pd.DatetimeIndex:
+        """Every period from the first to the last in the panel."""
+        p = self.counts["period"]
+        return period_range(p.min(), p.max(), self.freq)
+
+    def __repr__(self) -> str:
+        p = self.counts["period"]
+        return (
+            f"IncidentPanel(freq={self.freq!r}, series={len(self.series_ids)}, "
+            f"areas={len(self.area_ids)}, categories={len(self.categories)}, "
+            f"periods={p.min().date()}..{p.max().date()}, rows={len(self.counts)})"
+        )
+
+    def _replace(self, counts: pd.DataFrame, freq: str | None = None) -> IncidentPanel:
+        counts = counts.sort_values(["area_id", "category", "period"], kind="stable").reset_index(drop=True)
+        counts["count"] = counts["count"].astype("int64")
+        return IncidentPanel(
+            counts=counts,
+            freq=freq or self.freq,
+            hierarchy=self.hierarchy,
+            population=self.population,
+            neighbours=self.neighbours,
+            meta=dict(self.meta),
+        )
+
+    # ------------------------------------------------------------ transforms
+    def complete(self, *, span: str = "panel", fill: int = 0) -> IncidentPanel:
+        """Add explicit rows for periods with no record.
+
+        Parameters
+        ----------
+        span : {'panel', 'series'}
+            ``'panel'``: every series gets every period from the panel's first
+            to its last. ``'series'``: only the gaps between a series' own first
+            and last period (use it when a series that starts late had no data
+            before, rather than zero incidents).
+        fill : int
+            The count to put in the new rows (0: see the module notes).
+        """
+        if span not in ("panel", "series"):
+            raise InputError(Problem(f"unknown span {span!r}; valid: panel, series"))
+        c = self.counts
+        if span == "panel":
+            idx = pd.MultiIndex.from_product(
+                [self.series_ids and sorted({s for s in self.series_ids}), self.periods],
+                names=["series", "period"],
+            )
+            sid = pd.DataFrame(idx.get_level_values(0).tolist(), columns=["area_id", "category"])
+            full = sid.assign(period=idx.get_level_values(1))
+        else:
+            parts = []
+            for (a, k), g in c.groupby(["area_id", "category"], sort=True):
+                rng = period_range(g["period"].min(), g["period"].max(), self.freq)
+                parts.append(pd.DataFrame({"area_id": a, "category": k, "period": rng}))
+            full = pd.concat(parts, ignore_index=True)
+        out = full.merge(c, on=["area_id", "category", "period"], how="left")
+        out["count"] = out["count"].fillna(fill)
+        return self._replace(out)
+
+    def resample(self, freq: str) -> IncidentPanel:
+        """Sum counts to a coarser frequency (D -> W -> M, or D -> M).
+
+        Weeks are ISO weeks starting Monday; a week that straddles two months
+        belongs to both months through its days, so W -> M is refused (go
+        from D). The first and last periods may be partial; ``meta`` records
+        it.
+        """
+        freq = check_freq(freq)
+        order = {"D": 0, "W": 1, "M": 2}
+        if freq == self.freq:
+            return self
+        if order[freq] < order[self.freq] or (self.freq == "W" and freq == "M"):
+            raise InputError(
+                Problem(
+                    f"cannot resample from {self.freq} to {freq}: only D -> W, D -> M "
+                    "(weeks do not nest in months; resample daily data instead)"
+                )
+            )
+        c = self.counts.assign(period=period_start(self.counts["period"], freq))
+        out = c.groupby(["area_id", "category", "period"], as_index=False, sort=True)["count"].sum()
+        res = self._replace(out, freq)
+        first, last = self.counts["period"].min(), self.counts["period"].max()
+        res.meta["partial_first"] = bool(period_start(pd.Series([first]), freq).iloc[0] != first)
+        end_of_last = period_range(out["period"].max(), out["period"].max(), freq)[0] + pd.tseries.frequencies.to_offset(
+            _PANDAS_FREQ[freq]
+        )
+        res.meta["partial_last"] = bool(last + pd.Timedelta(days=1) != end_of_last)
+        return res
+
+    def aggregate(self, level: str) -> IncidentPanel:
+        """Sum the series up to the areas of ``level`` (for example 'district').
+
+        Each area's counts go to its ancestor at that level; areas with no
+        ancestor at that level are reported as an error.
+        """
+        h = self.hierarchy
+        ids = self.counts["area_id"].unique()
+        target = {a: h.ancestor_at(a, level) for a in ids}
+        orphans = sorted(a for a, t in target.items() if t is None)
+        if orphans:
+            raise InputError(
+                Problem(
+                    f"area(s) with no ancestor at level {level!r}: {', '.join(orphans[:10])}",
+                    column="parent_id",
+                )
+            )
+        c = self.counts.assign(area_id=self.counts["area_id"].map(target))
+        out = c.groupby(["area_id", "category", "period"], as_index=False, sort=True)["count"].sum()
+        return self._replace(out)
+
+    def all_levels(self) -> pd.DataFrame:
+        """Counts at the panel's own areas and every ancestor level, long, with ``level``."""
+        h = self.hierarchy
+        base = self.counts.assign(level=self.counts["area_id"].map(h.level))
+        parts = [base]
+        own = set(base["level"])
+        for lv in h.levels:
+            if lv in own:
+                continue
+            try:
+                agg = self.aggregate(lv).counts.assign(level=lv)
+            except InputError:
+                continue
+            parts.append(agg)
+        return pd.concat(parts, ignore_index=True)
+
+    def select(
+        self,
+        *,
+        areas: Iterable[str] | None = None,
+        categories: Iterable[str] | None = None,
+        start: str | pd.Timestamp | None = None,
+        end: str | pd.Timestamp | None = None,
+    ) -> IncidentPanel:
+        """A panel restricted to some areas, categories and periods (inclusive)."""
+        c = self.counts
+        m = pd.Series(True, index=c.index)
+        if areas is not None:
+            areas = list(map(str, areas))
+            unknown = sorted(set(areas) - set(c["area_id"]))
+            if unknown:
+                raise InputError(Problem(f"unknown area id(s): {', '.join(unknown)}"))
+            m &= c["area_id"].isin(areas)
+        if categories is not None:
+            categories = list(map(str, categories))
+            unknown = sorted(set(categories) - set(c["category"]))
+            if unknown:
+                raise InputError(
+                    Problem(f"unknown category: {', '.join(unknown)}; known: {', '.join(self.categories)}")
+                )
+            m &= c["category"].isin(categories)
+        if start is not None:
+            m &= c["period"] >= pd.Timestamp(start)
+        if end is not None:
+            m &= c["period"] <= pd.Timestamp(end)
+        if not m.any():
+            raise InputError(Problem("the selection is empty"))
+        return self._replace(c[m].copy())
+
+    def to_wide(self, fill: float | None = 0) -> pd.DataFrame:
+        """Periods as rows, (area_id, category) as columns.
+
+        ``fill`` fills periods with no row (0 by default; None keeps NaN).
+        """
+        w = self.counts.pivot_table(
+            index="period", columns=["area_id", "category"], values="count", aggfunc="sum"
+        )
+        w = w.reindex(self.periods)
+        w.index.name = "period"
+        if fill is not None:
+            w = w.fillna(fill).astype("int64")
+        return w
+
+    def to_nixtla(self, sep: str = "/") -> pd.DataFrame:
+        """Nixtla long format: ``unique_id`` ("area/category"), ``ds``, ``y``."""
+        c = self.counts
+        return pd.DataFrame(
+            {"unique_id": c["area_id"] + sep + c["category"], "ds": c["period"], "y": c["count"]}
+        )
+
+    def population_at(self, periods: pd.Series, area_ids: pd.Series) -> np.ndarray:
+        """Residents of each area in the year of each period (nearest year known).
+
+        Returns NaN where no population is known for the area.
+        """
+        if self.population is None:
+            raise InputError(Problem("this panel has no population table"))
+        pop = self.population
+        years = pd.to_datetime(periods).dt.year.to_numpy()
+        out = np.full(len(years), np.nan)
+        areas = np.asarray(area_ids, dtype=object)
+        for a, g in pop.groupby("area_id"):
+            sel = areas == a
+            if not sel.any():
+                continue
+            gy = g["year"].to_numpy(dtype=float)
+            gv = g["population"].to_numpy(dtype=float)
+            order = np.argsort(gy)
+            gy, gv = gy[order], gv[order]
+            pos = np.clip(np.searchsorted(gy, years[sel]), 0, len(gy) - 1)
+            prev = np.clip(pos - 1, 0, len(gy) - 1)
+            nearer = np.abs(gy[prev] - years[sel]) < np.abs(gy[pos] - years[sel])
+            out[sel] = np.where(nearer, gv[prev], gv[pos])
+        return out
+
+    def rates(self, per: float = 10_000) -> pd.DataFrame:
+        """Counts per ``per`` residents: the counts table with ``population`` and ``rate``."""
+        c = self.counts.copy()
+        c["population"] = self.population_at(c["period"], c["area_id"])
+        c["rate"] = c["count"] / c["population"] * per
+        return c
+
+    def summary(self) -> pd.DataFrame:
+        """Per category: series, periods, total, mean per period, share of zeros."""
+        c = self.complete().counts
+        g = c.groupby("category")["count"]
+        return pd.DataFrame(
+            {
+                "series": c.groupby("category")["area_id"].nunique(),
+                "total": g.sum(),
+                "mean": g.mean(),
+                "var": g.var(),
+                "zero_share": g.apply(lambda s: float((s == 0).mean())),
+            }
+        )
+
+
+def _read_population(table: TableLike) -> pd.DataFrame:
+    raw, name = _load(table, "population")
+    missing = [c for c in ("area_id", "year", "population") if c not in raw.columns]
+    if missing:
+        raise InputError(Problem(f"missing column(s) {', '.join(missing)}", source=name))
+    out = raw[["area_id", "year", "population"]].copy()
+    out["area_id"] = out["area_id"].astype(str)
+    for col in ("year", "population"):
+        num = pd.to_numeric(out[col], errors="coerce")
+        bad = num.isna() | (num < 0)
+        if bad.any():
+            idx = out.index[bad]
+            raise InputError(
+                Problem(
+                    f"{col} is not a non-negative number",
+                    source=name,
+                    column=col,
+                    rows=[i + 2 for i in idx],
+                    values=out.loc[idx, col].tolist(),
+                    n_rows=len(idx),
+                )
+            )
+        out[col] = num
+    out["year"] = out["year"].astype(int)
+    return out
+
+
+def _read_neighbours(table: TableLike, hier: AreaHierarchy) -> pd.DataFrame:
+    raw, name = _load(table, "neighbours")
+    missing = [c for c in ("area_id", "neighbour_id") if c not in raw.columns]
+    if missing:
+        raise InputError(Problem(f"missing column(s) {', '.join(missing)}", source=name))
+    nb = raw[["area_id", "neighbour_id"]].astype(str)
+    unknown = ~(nb["area_id"].isin(hier.parent.keys()) & nb["neighbour_id"].isin(hier.parent.keys()))
+    if unknown.any() and len(hier.parent) > 0:
+        idx = nb.index[unknown]
+        raise InputError(
+            Problem(
+                "neighbour pair names an area that is not in the areas table",
+                source=name,
+                column="area_id, neighbour_id",
+                rows=[i + 2 for i in idx],
+                values=[f"{a}-{b}" for a, b in nb.loc[idx].itertuples(index=False)],
+                n_rows=len(idx),
+            )
+        )
+    both = pd.concat([nb, nb.rename(columns={"area_id": "neighbour_id", "neighbour_id": "area_id"})])
+    both = both[both["area_id"] != both["neighbour_id"]]
+    return both.drop_duplicates().sort_values(["area_id", "neighbour_id"]).reset_index(drop=True)
+
+
+def load_panel_dir(folder: str | os.PathLike[str], counts: str = "counts_monthly.csv", freq: str | None = None) -> IncidentPanel:
+    """Load a panel from a folder laid out like ``data/sample/``.
+
+    Reads ``counts`` (name inside the folder) and, when present,
+    ``areas.csv``, ``population.csv`` and ``neighbours.csv``.
+    """
+    d = Path(folder)
+    opt = {
+        k: (d / f"{k}.csv") if (d / f"{k}.csv").exists() else None
+        for k in ("areas", "population", "neighbours")
+    }
+    return IncidentPanel.from_counts(d / counts, freq=freq, **opt)
+
+
+def stack_series(values: np.ndarray, series: Sequence[tuple[str, str]], periods: pd.DatetimeIndex) -> pd.DataFrame:
+    """Long ``area_id, category, period, value`` from an array (n_periods, n_series)."""
+    n_t, n_s = values.shape
+    area = np.repeat([s[0] for s in series], n_t)
+    cat = np.repeat([s[1] for s in series], n_t)
+    per = np.tile(periods.to_numpy(), n_s)
+    return pd.DataFrame({"area_id": area, "category": cat, "period": per, "value": values.T.ravel()})

@@ -1,0 +1,355 @@
+"""Validation of counts and areas tables, before anything else touches them.
+
+The checks are pandera schemas run lazily (every failure collected, not just
+the first), whose failure cases are turned into :class:`~riskmodel.errors.Problem`
+records: one per (column, kind of failure), naming the file, the column and
+up to five offending lines. Checks that need the whole table (duplicates,
+alignment to the frequency, unknown area ids) run after the row checks.
+
+Line numbers are those a user sees in a CSV file: the header is line 1, the
+first data row line 2.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from riskmodel.errors import InputError, Problem
+
+FREQS = ("D", "W", "M")
+COUNTS_COLUMNS = ("area_id", "category", "period", "count")
+AREAS_COLUMNS = ("area_id",)
+AREAS_OPTIONAL = ("name", "name_en", "parent_id", "level", "population")
+
+_INT_RE = re.compile(r"^\s*[+]?\d+(\.0*)?\s*$")
+_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
+
+
+def _line(index: Iterable[int]) -> list[int]:
+    return [int(i) + 2 for i in index]
+
+
+def parse_period(values: pd.Series) -> pd.Series:
+    """Parse ISO dates ('2020-01-31', or '2020-01' for a month) to Timestamps.
+
+    Returns NaT for values that are not a date that exists (such as
+    '2020-02-30'). Dates may also come as datetime values already.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values).dt.tz_localize(None) if values.dt.tz else values
+    s = values.astype("string").str.strip()
+    m = s.str.extract(_DATE_RE)
+    # strings like "2020-01-01 00:00:00" come from spreadsheets: accept the date part
+    plain = s.str.replace(r"[ T]00:00(:00)?$", "", regex=True)
+    m = plain.str.extract(_DATE_RE)
+    y = pd.to_numeric(m[0], errors="coerce")
+    mo = pd.to_numeric(m[1], errors="coerce")
+    d = pd.to_numeric(m[2], errors="coerce").fillna(1)
+    out = pd.to_datetime(
+        pd.DataFrame({"year": y, "month": mo, "day": d}), errors="coerce"
+    )
+    return out
+
+
+def _is_count(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(s):
+        return s.notna() & (s >= 0)
+    if pd.api.types.is_float_dtype(s):
+        return s.notna() & (s >= 0) & (np.floor(s) == s) & np.isfinite(s)
+    return s.astype("string").fillna("").str.match(_INT_RE).astype(bool)
+
+
+def _counts_row_schema() -> pa.DataFrameSchema:
+    nonblank = pa.Check(
+        lambda s: s.astype("string").fillna("").str.strip() != "",
+        element_wise=False,
+        error="is empty",
+    )
+    return pa.DataFrameSchema(
+        {
+            "area_id": pa.Column(object, checks=nonblank, nullable=True, coerce=False),
+            "category": pa.Column(object, checks=nonblank, nullable=True, coerce=False),
+            "period": pa.Column(
+                checks=pa.Check(
+                    lambda s: parse_period(s).notna(),
+                    error="is not a date that exists (expected YYYY-MM-DD)",
+                ),
+                nullable=True,
+            ),
+            "count": pa.Column(
+                checks=pa.Check(
+                    _is_count, error="is not a count (an integer >= 0)"
+                ),
+                nullable=True,
+            ),
+        },
+        strict=False,
+        coerce=False,
+    )
+
+
+def _failures_to_problems(err: pa.errors.SchemaErrors, source: str) -> list[Problem]:
+    fc = err.failure_cases
+    problems: list[Problem] = []
+    for (column, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
+        grp = grp[grp["index"].notna()]
+        if grp.empty:
+            continue
+        idx = grp["index"].astype(int).tolist()
+        msg = str(check)
+        if msg.startswith("not_nullable"):
+            msg = "is missing (empty cell)"
+        problems.append(
+            Problem(
+                f"value {msg}",
+                source=source,
+                column=str(column),
+                rows=_line(idx),
+                values=grp["failure_case"].tolist(),
+                n_rows=len(idx),
+            )
+        )
+    return problems
+
+
+def infer_freq(periods: pd.Series) -> str:
+    """Infer the frequency (D, W or M) of a set of period start dates."""
+    p = pd.DatetimeIndex(periods.dropna().unique()).sort_values()
+    if len(p) == 0:
+        return "D"
+    if (p.day == 1).all() and (len(p) < 3 or np.median(np.diff(p.asi8)) > 20 * 86400e9):
+        return "M"
+    if (p.dayofweek == 0).all() and (len(p) < 2 or (np.diff(p.asi8) % (7 * 86400e9) == 0).all()):
+        return "W"
+    return "D"
+
+
+def check_freq(freq: str, *, option: str = "--freq") -> str:
+    f = str(freq).upper().strip()
+    if f not in FREQS:
+        raise InputError(Problem(f"unknown frequency {freq!r} for {option}; valid: D, W, M"))
+    return f
+
+
+def misaligned(periods: pd.Series, freq: str) -> pd.Series:
+    """True where a period date is not the start of a period of ``freq``."""
+    if freq == "M":
+        return periods.dt.day != 1
+    if freq == "W":
+        return periods.dt.dayofweek != 0
+    return pd.Series(False, index=periods.index)
+
+
+def validate_counts(
+    df: pd.DataFrame,
+    *,
+    source: str = "counts",
+    freq: str | None = None,
+    area_ids: Iterable[str] | None = None,
+    raise_on_error: bool = True,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check a counts table and return it typed, with every problem found.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Columns ``area_id``, ``category``, ``period``, ``count`` (others are
+        kept). Values may be strings as read from a CSV.
+    source : str
+        The file name, for messages.
+    freq : {'D', 'W', 'M'}, optional
+        The frequency; inferred from the periods when not given.
+    area_ids : iterable of str, optional
+        Known area ids (from an areas file); others are reported.
+    raise_on_error : bool
+        Raise :class:`InputError` with every problem (default), or return them.
+
+    Returns
+    -------
+    (DataFrame, list of Problem)
+        The table with ``area_id`` and ``category`` as str, ``period`` as
+        datetime64 and ``count`` as int64, sorted by area, category, period;
+        and the problems (empty when the table is good).
+    """
+    problems: list[Problem] = []
+    missing = [c for c in COUNTS_COLUMNS if c not in df.columns]
+    if missing:
+        problems.append(
+            Problem(
+                f"missing column(s) {', '.join(missing)}; a counts table needs "
+                f"{', '.join(COUNTS_COLUMNS)} (found: {', '.join(map(str, df.columns))})",
+                source=source,
+            )
+        )
+        if raise_on_error:
+            raise InputError(problems)
+        return df, problems
+    work = df.reset_index(drop=True)
+    try:
+        _counts_row_schema().validate(work, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        problems.extend(_failures_to_problems(err, source))
+    periods = parse_period(work["period"])
+    good = periods.notna() & _is_count(work["count"])
+    for col in ("area_id", "category"):
+        good &= work[col].astype("string").fillna("").str.strip() != ""
+    typed = pd.DataFrame(
+        {
+            "area_id": work["area_id"].astype("string").str.strip().astype(object),
+            "category": work["category"].astype("string").str.strip().astype(object),
+            "period": periods,
+            "count": pd.to_numeric(work["count"], errors="coerce"),
+        }
+    )
+    extra = [c for c in work.columns if c not in COUNTS_COLUMNS]
+    for c in extra:
+        typed[c] = work[c]
+    ok = typed[good]
+    if freq is None:
+        freq = infer_freq(ok["period"])
+    else:
+        freq = check_freq(freq)
+    bad_align = misaligned(ok["period"], freq)
+    if bad_align.any():
+        what = {"M": "the first day of a month", "W": "a Monday (ISO week start)"}[freq]
+        idx = ok.index[bad_align]
+        problems.append(
+            Problem(
+                f"period is not {what}, as frequency {freq} requires",
+                source=source,
+                column="period",
+                rows=_line(idx),
+                values=work.loc[idx, "period"].tolist(),
+                n_rows=len(idx),
+            )
+        )
+    dup = ok.duplicated(["area_id", "category", "period"], keep=False)
+    if dup.any():
+        idx = ok.index[dup]
+        problems.append(
+            Problem(
+                "duplicate (area_id, category, period) rows; each series may have one row per period",
+                source=source,
+                column="area_id, category, period",
+                rows=_line(idx),
+                values=[
+                    f"{a}/{c}/{p.date()}"
+                    for a, c, p in ok.loc[idx, ["area_id", "category", "period"]].itertuples(
+                        index=False
+                    )
+                ],
+                n_rows=len(idx),
+            )
+        )
+    if area_ids is not None:
+        known = set(map(str, area_ids))
+        unknown = ~ok["area_id"].isin(known)
+        if unknown.any():
+            idx = ok.index[unknown]
+            names = sorted(set(ok.loc[idx, "area_id"]))
+            problems.append(
+                Problem(
+                    f"area id(s) not in the areas table: {', '.join(names[:10])}"
+                    + (" ..." if len(names) > 10 else ""),
+                    source=source,
+                    column="area_id",
+                    rows=_line(idx),
+                    values=ok.loc[idx, "area_id"].tolist(),
+                    n_rows=len(idx),
+                )
+            )
+    if problems and raise_on_error:
+        raise InputError(problems)
+    out = ok.astype({"count": "int64"})
+    out = out.sort_values(["area_id", "category", "period"], kind="stable").reset_index(drop=True)
+    out.attrs["freq"] = freq
+    return out, problems
+
+
+def validate_areas(
+    df: pd.DataFrame, *, source: str = "areas", raise_on_error: bool = True
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check an areas table.
+
+    Required column: ``area_id``. Optional: ``name``, ``name_en``,
+    ``parent_id`` (must be another area's id, or empty for the top),
+    ``level``, ``population`` (a non-negative number; with a ``year`` column,
+    one row per area and year).
+    """
+    problems: list[Problem] = []
+    if "area_id" not in df.columns:
+        problems.append(
+            Problem(
+                "missing column area_id; an areas table needs area_id "
+                f"(optional: {', '.join(AREAS_OPTIONAL)}; found: {', '.join(map(str, df.columns))})",
+                source=source,
+            )
+        )
+        if raise_on_error:
+            raise InputError(problems)
+        return df, problems
+    work = df.reset_index(drop=True).copy()
+    ids = work["area_id"].astype("string").str.strip()
+    blank = ids.fillna("") == ""
+    if blank.any():
+        idx = work.index[blank]
+        problems.append(
+            Problem("area_id is empty", source=source, column="area_id", rows=_line(idx), n_rows=len(idx))
+        )
+    work["area_id"] = ids.astype(object)
+    key = ["area_id", "year"] if "year" in work.columns else ["area_id"]
+    dup = work.duplicated(key, keep=False) & ~blank
+    if dup.any():
+        idx = work.index[dup]
+        problems.append(
+            Problem(
+                f"duplicate {' and '.join(key)}",
+                source=source,
+                column="area_id",
+                rows=_line(idx),
+                values=work.loc[idx, "area_id"].tolist(),
+                n_rows=len(idx),
+            )
+        )
+    if "parent_id" in work.columns:
+        par = work["parent_id"].astype("string").str.strip().replace("", pd.NA)
+        work["parent_id"] = par.astype(object).where(par.notna(), None)
+        bad = par.notna() & ~par.isin(set(work["area_id"]))
+        if bad.any():
+            idx = work.index[bad]
+            problems.append(
+                Problem(
+                    "parent_id is not an area_id in this table",
+                    source=source,
+                    column="parent_id",
+                    rows=_line(idx),
+                    values=par[idx].tolist(),
+                    n_rows=len(idx),
+                )
+            )
+    for col in ("population", "year"):
+        if col in work.columns:
+            raw = work[col]
+            num = pd.to_numeric(raw, errors="coerce")
+            bad = raw.notna() & (raw.astype("string").str.strip() != "") & (num.isna() | (num < 0))
+            if bad.any():
+                idx = work.index[bad]
+                problems.append(
+                    Problem(
+                        f"{col} is not a non-negative number",
+                        source=source,
+                        column=col,
+                        rows=_line(idx),
+                        values=raw[idx].tolist(),
+                        n_rows=len(idx),
+                    )
+                )
+            work[col] = num
+    if problems and raise_on_error:
+        raise InputError(problems)
+    return work, problems
