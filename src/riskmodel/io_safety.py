@@ -32,6 +32,10 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp makes the file private (0600); give it the usual permissions
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -52,11 +56,14 @@ def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield tmp
         target.mkdir(parents=True, exist_ok=True)
+        umask = os.umask(0)
+        os.umask(umask)
         for src in sorted(tmp.rglob("*")):
             if src.is_dir():
                 continue
             dest = target / src.relative_to(tmp)
             dest.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(src, 0o666 & ~umask)
             os.replace(src, dest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -147,7 +147,13 @@ def write_table_atomic(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs:
         if suffix.endswith(".parquet"):
             df.to_parquet(tmp, index=False)
         elif suffix.endswith(".gz"):
-            df.to_csv(tmp, index=False, compression={"method": "gzip", "mtime": 0}, **kwargs)
+            import gzip
+
+            # gzip.compress with mtime=0 writes no file name or time into the
+            # header, so the same table gives the same bytes (pandas' gzip
+            # writer records the temporary file's name)
+            text = df.to_csv(index=False, lineterminator="\n", **kwargs)
+            tmp.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
         else:
             df.to_csv(tmp, index=False, lineterminator="\n", **kwargs)
     return p

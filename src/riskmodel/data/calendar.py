@@ -1,0 +1,171 @@
+"""The Chinese public-holiday calendar: holidays, make-up workdays, Spring Festival.
+
+Source: the ``chinesecalendar`` package (module ``chinese_calendar``), which
+transcribes the State Council's annual holiday notices, including the
+make-up workdays (调休: weekend days that are working days, to bridge a
+holiday) and one-off days (the 2015 Anti-Fascist victory day, the 2020
+Spring Festival extension). It covers 2004 to the last year announced (2026
+in version 1.11); any other year is refused with a clear error rather than
+guessed, because holiday dates move every year.
+
+Definitions used by :func:`holiday_table`:
+
+* ``is_holiday``: a day off in a statutory holiday period (weekend days inside
+  the period included);
+* ``is_makeup_workday``: a Saturday or Sunday that is a working day;
+* ``is_workday``: Monday-Friday not a holiday, or a make-up workday;
+* ``day_before_holiday`` / ``day_after_holiday``: the working day (or
+  ordinary weekend day) immediately before the first / after the last day of
+  a holiday period;
+* ``spring_festival_period``: from 7 days before the first day of the Spring
+  Festival holiday to 7 days after its last day, when migrant workers travel
+  and a city's resident population and activity change (春运 peak);
+* ``days_to_holiday`` / ``days_since_holiday``: days to the next holiday day
+  and since the last one (capped at 60).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.errors import InputError, Problem
+
+_NAMES_ZH = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-autumn Festival": "中秋节",
+    "National Day": "国庆节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+
+
+@lru_cache(maxsize=1)
+def covered_years() -> tuple[int, int]:
+    """First and last year that the installed calendar data cover."""
+    from chinese_calendar import constants
+
+    years = [d.year for d in constants.holidays] + [d.year for d in constants.workdays]
+    return min(years), max(years)
+
+
+def check_years(start: dt.date | pd.Timestamp, end: dt.date | pd.Timestamp, what: str = "dates") -> None:
+    lo, hi = covered_years()
+    y0, y1 = pd.Timestamp(start).year, pd.Timestamp(end).year
+    if y0 < lo or y1 > hi:
+        raise InputError(
+            Problem(
+                f"the Chinese holiday calendar covers {lo}-{hi}; {what} run {y0}-{y1}. "
+                "Holiday dates are set each year by the State Council and are not guessed: "
+                "restrict the data to covered years or upgrade the chinesecalendar package"
+            )
+        )
+
+
+def holiday_table(start: str | dt.date | pd.Timestamp, end: str | dt.date | pd.Timestamp) -> pd.DataFrame:
+    """One row per day from ``start`` to ``end`` (inclusive) with holiday features.
+
+    Returns
+    -------
+    DataFrame
+        ``date`` (datetime64), ``is_holiday``, ``is_makeup_workday``,
+        ``is_workday``, ``holiday_name`` (English, "" if none),
+        ``holiday_name_zh``, ``day_before_holiday``, ``day_after_holiday``,
+        ``spring_festival_period`` (bool columns), ``days_to_holiday``,
+        ``days_since_holiday`` (int, capped at 60).
+
+    Raises
+    ------
+    InputError
+        A year outside the calendar's coverage.
+    """
+    from chinese_calendar import constants
+
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    check_years(start, end)
+    lo, hi = covered_years()
+    # work on the whole covered span around the range so that features near the
+    # edges (days to the next holiday) see the neighbouring years
+    pad0 = max(pd.Timestamp(f"{lo}-01-01"), start - pd.Timedelta(days=90))
+    pad1 = min(pd.Timestamp(f"{hi}-12-31"), end + pd.Timedelta(days=90))
+    days = pd.date_range(pad0, pad1, freq="D")
+    hol = {pd.Timestamp(d): str(getattr(v, "value", (v,))[0]) if not isinstance(v, str) else v for d, v in constants.holidays.items()}
+    mk = {pd.Timestamp(d) for d in constants.workdays}
+    is_hol = np.array([d in hol for d in days])
+    is_mk = np.array([d in mk for d in days])
+    weekday = days.dayofweek < 5
+    names = np.array([hol.get(d, "") for d in days], dtype=object)
+    is_work = (weekday & ~is_hol) | is_mk
+    prev_hol = np.r_[False, is_hol[:-1]]
+    next_hol = np.r_[is_hol[1:], False]
+    before = ~is_hol & next_hol
+    after = ~is_hol & prev_hol
+    # Spring Festival period: +-7 days around each run of Spring Festival holidays
+    sf = np.zeros(len(days), dtype=bool)
+    sf_idx = np.flatnonzero(names == "Spring Festival")
+    if len(sf_idx):
+        runs = np.split(sf_idx, np.flatnonzero(np.diff(sf_idx) > 1) + 1)
+        for r in runs:
+            sf[max(r[0] - 7, 0) : min(r[-1] + 8, len(days))] = True
+    idx = np.arange(len(days))
+    hol_pos = np.flatnonzero(is_hol)
+    if len(hol_pos):
+        nxt = np.searchsorted(hol_pos, idx)
+        to_next = np.where(nxt < len(hol_pos), hol_pos[np.minimum(nxt, len(hol_pos) - 1)] - idx, 60)
+        prv = np.searchsorted(hol_pos, idx, side="right") - 1
+        since = np.where(prv >= 0, idx - hol_pos[np.maximum(prv, 0)], 60)
+    else:
+        to_next = since = np.full(len(days), 60)
+    out = pd.DataFrame(
+        {
+            "date": days,
+            "is_holiday": is_hol,
+            "is_makeup_workday": is_mk,
+            "is_workday": is_work,
+            "holiday_name": names,
+            "holiday_name_zh": [_NAMES_ZH.get(n, n) for n in names],
+            "day_before_holiday": before,
+            "day_after_holiday": after,
+            "spring_festival_period": sf,
+            "days_to_holiday": np.minimum(to_next, 60).astype(int),
+            "days_since_holiday": np.minimum(since, 60).astype(int),
+        }
+    )
+    return out[(out["date"] >= start) & (out["date"] <= end)].reset_index(drop=True)
+
+
+def period_calendar(periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
+    """Calendar counts per period: holidays, make-up workdays, workdays, SF days.
+
+    For weekly or monthly data the day-level flags are summed over the days of
+    each period (so a month has, say, 7 holiday days and 1 make-up workday).
+    Returns a DataFrame indexed by period start with integer columns
+    ``n_days``, ``n_holiday``, ``n_makeup_workday``, ``n_workday``,
+    ``n_spring_festival``.
+    """
+    from riskmodel.data.panel import period_start
+
+    periods = pd.DatetimeIndex(periods)
+    if len(periods) == 0:
+        raise InputError(Problem("no periods given"))
+    last = periods.max()
+    end = {"D": last, "W": last + pd.Timedelta(days=6), "M": last + pd.offsets.MonthEnd(0)}[freq]
+    t = holiday_table(periods.min(), end)
+    t["period"] = period_start(t["date"], freq).to_numpy()
+    g = t.groupby("period")
+    out = pd.DataFrame(
+        {
+            "n_days": g.size(),
+            "n_holiday": g["is_holiday"].sum(),
+            "n_makeup_workday": g["is_makeup_workday"].sum(),
+            "n_workday": g["is_workday"].sum(),
+            "n_spring_festival": g["spring_festival_period"].sum(),
+        }
+    ).astype(int)
+    return out.reindex(periods).fillna(0).astype(int)

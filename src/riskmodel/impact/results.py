@@ -1,0 +1,128 @@
+"""The result object every impact method returns.
+
+An :class:`EffectResult` holds one estimate of a programme's effect as a
+*relative* change of the expected count over the comparison (post) period
+(``-0.2`` = 20% fewer incidents than without the programme), its interval,
+and the model's own coefficient, standard error and p-value where the method
+has them. Method-specific detail (pointwise effects, donor weights, tests)
+lives in ``tables`` and ``diagnostics``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Columns of ``effects.csv`` (one row per method), in order.
+EFFECT_COLUMNS = ("method", "estimate", "lo95", "hi95", "coef", "se", "p_value", "note")
+
+
+@dataclass
+class EffectResult:
+    """One method's estimate of an intervention's effect.
+
+    Attributes
+    ----------
+    method : str
+        Method name as written in ``effects.csv`` (e.g. ``"its"``).
+    estimate : float
+        Relative effect on the expected count over the post period
+        (observed / counterfactual - 1); NaN when the method failed.
+    lo, hi : float
+        Lower and upper bounds of the interval at level ``level``.
+    level : float
+        Interval level (0.95 by default).
+    coef, se : float
+        The model's effect coefficient and its standard error, on the scale
+        named in ``scale`` (e.g. log rate ratio); NaN when the method has none.
+    p_value : float
+        Two-sided p-value of "no effect" (or the placebo rank p-value).
+    scale : str
+        What ``coef`` is (``"log rate ratio"``, ``"counts"``...).
+    note : str
+        Why a method could not run, or what to watch (e.g. autocorrelation).
+    tables : dict of DataFrame
+        Method detail: ``"series"`` (period, observed, counterfactual, lo, hi
+        and effects), ``"weights"``, ``"coefficients"``...
+    diagnostics : dict
+        Scalars: overdispersion, autocorrelation test, pre-period fit...
+    """
+
+    method: str
+    estimate: float = np.nan
+    lo: float = np.nan
+    hi: float = np.nan
+    level: float = 0.95
+    coef: float = np.nan
+    se: float = np.nan
+    p_value: float = np.nan
+    scale: str = ""
+    note: str = ""
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the method produced an estimate."""
+        return bool(np.isfinite(self.estimate))
+
+    def conf_int(self) -> tuple[float, float]:
+        """The interval of the relative effect at level ``level``."""
+        return (self.lo, self.hi)
+
+    def covers(self, value: float) -> bool:
+        """Whether ``value`` (a relative effect) lies in the interval."""
+        return bool(self.lo <= value <= self.hi)
+
+    def row(self) -> dict[str, Any]:
+        """One row of ``effects.csv``."""
+        return {
+            "method": self.method,
+            "estimate": self.estimate,
+            "lo95": self.lo,
+            "hi95": self.hi,
+            "coef": self.coef,
+            "se": self.se,
+            "p_value": self.p_value,
+            "note": self.note,
+        }
+
+    def summary(self) -> pd.DataFrame:
+        """A one-row table: the relative effect in percent with its interval, and the model terms."""
+        pct = 100.0
+        return pd.DataFrame(
+            [
+                {
+                    "method": self.method,
+                    "effect_%": self.estimate * pct,
+                    f"lo{int(self.level * 100)}_%": self.lo * pct,
+                    f"hi{int(self.level * 100)}_%": self.hi * pct,
+                    "coef": self.coef,
+                    "se": self.se,
+                    "scale": self.scale,
+                    "p_value": self.p_value,
+                    "note": self.note,
+                }
+            ]
+        ).set_index("method")
+
+    def __repr__(self) -> str:
+        if not self.ok:
+            return f"EffectResult({self.method}: not estimated: {self.note})"
+        return (
+            f"EffectResult({self.method}: {self.estimate:+.1%} "
+            f"[{self.lo:+.1%}, {self.hi:+.1%}], p={self.p_value:.3g})"
+        )
+
+    @classmethod
+    def failed(cls, method: str, why: str) -> EffectResult:
+        """A row for a method that could not run, saying why."""
+        return cls(method=method, note=why)
+
+
+def effects_table(results: list[EffectResult]) -> pd.DataFrame:
+    """Stack results into the ``effects.csv`` table (one row per method)."""
+    return pd.DataFrame([r.row() for r in results], columns=list(EFFECT_COLUMNS))
