@@ -1,0 +1,417 @@
+"""Build a composite index from a config: every construction step, recorded.
+
+``build_index(cfg)`` runs, in order and each only when configured:
+denominate -> impute -> screen -> treat -> normalise -> weights -> aggregate
+-> ranks (with ties), grades, change since the last period. Each stage's
+table is kept in :attr:`IndexResult.stages` and what each step did in
+:attr:`IndexResult.log`, so a result can be rebuilt with one setting changed
+(:func:`rebuild` with a dotted override).
+
+For panels (a ``period`` column), imputation, screening, treatment and
+normalisation work within each period unless the step says ``pooled = true``
+(pooled normalisation fixes the goalposts across periods so that a change
+since the last period reflects the data, not a moved minimum).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskmodel.errors import InputError, Problem
+from riskmodel.index import weights as wmod
+from riskmodel.index.aggregate import aggregate_level
+from riskmodel.index.ahp import AHPResult, ahp
+from riskmodel.index.config import AggregateCfg, IndexConfig, NormaliseCfg, TreatCfg, parse_config
+from riskmodel.index.inputs import IndexData, from_idata, from_long
+from riskmodel.index.normalise import normalise
+from riskmodel.index.prepare import denominate, impute, screen
+from riskmodel.index.ranks import change_since_last, grades, rank_desc
+from riskmodel.index.spec import IndexSpec, effective_weights
+from riskmodel.index.treat import treat_column
+
+
+# --------------------------------------------------------------------------- loading
+def load_inputs(cfg: IndexConfig) -> tuple[IndexSpec, IndexData]:
+    """Read the spec and the data named in ``cfg.data`` (after ``indicators.drop``)."""
+    from riskmodel.data import read_table
+
+    d = cfg.data
+    groups = list(d.groups)
+    ic = cfg.steps.impute_cfg()
+    if ic and ic.group and ic.group not in groups:
+        groups.append(ic.group)
+    for alt in cfg.sensitivity.impute:
+        if alt.group and alt.group not in groups:
+            groups.append(alt.group)
+    if d.idata:
+        meta, _ = read_table(cfg.path(d.imeta), what="iMeta")
+        spec = IndexSpec.from_table(meta, source=str(d.imeta))
+        spec = _drop(spec, cfg)
+        raw, _ = read_table(cfg.path(d.idata), what="iData")
+        data = from_idata(raw, spec, source=str(d.idata), group_columns=groups)
+    else:
+        sp, _ = read_table(cfg.path(d.spec), what="index spec")
+        spec = IndexSpec.from_table(sp, source=str(d.spec))
+        spec = _drop(spec, cfg)
+        raw, _ = read_table(cfg.path(d.indicators), what="indicators")
+        areas = read_table(cfg.path(d.areas), what="areas")[0] if d.areas else None
+        data = from_long(raw, spec, source=str(d.indicators), areas=areas, group_columns=groups)
+    data = select_period(data, d.period)
+    return spec, data
+
+
+def _drop(spec: IndexSpec, cfg: IndexConfig) -> IndexSpec:
+    drop = cfg.indicators.drop
+    if not drop:
+        return spec
+    unknown = [c for c in drop if c not in set(spec.table["code"])]
+    if unknown:
+        raise InputError(Problem(f"key 'indicators.drop': codes not in the spec: {', '.join(unknown)}"))
+    return spec.drop(drop)
+
+
+def select_period(data: IndexData, period: str) -> IndexData:
+    """Keep all periods, the latest, or one given period (a date)."""
+    per = data.units["period"]
+    if period == "all" or per.isna().all():
+        return data
+    if period == "latest":
+        target = per.max()
+    else:
+        target = pd.Timestamp(period)
+        if not (per == target).any():
+            avail = sorted(pd.to_datetime(per.dropna().unique()))
+            raise InputError(Problem(
+                f"key 'data.period': no data for {period}; periods run {avail[0]:%Y-%m-%d} .. {avail[-1]:%Y-%m-%d}"))
+    return data.subset(np.flatnonzero((per == target).to_numpy()))
+
+
+# --------------------------------------------------------------------------- preparing
+@dataclass
+class Prepared:
+    """Data ready to normalise: units kept, indicator values after treatment."""
+
+    spec: IndexSpec
+    data: IndexData
+    stages: dict[str, pd.DataFrame] = field(default_factory=dict)
+    log: dict[str, Any] = field(default_factory=dict)
+    treatment: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _stage(data: IndexData) -> pd.DataFrame:
+    return pd.concat([data.units[["area_id", "period"]], data.values], axis=1)
+
+
+def prepare(cfg: IndexConfig, spec: IndexSpec, data: IndexData, *, impute_cfg: Any = "config",
+            treat_cfg: Any = "config") -> Prepared:
+    """Denominate, impute, screen and treat (each when configured)."""
+    steps = cfg.steps
+    log: dict[str, Any] = {"units_in": len(data.units), "indicators_in": len(spec.indicators)}
+    stages = {"raw": _stage(data)}
+    if steps.denominate:
+        data, rec = denominate(data, spec)
+        log.update(rec)
+        stages["denominated"] = _stage(data)
+    raw_basis = data
+    ic = steps.impute_cfg() if impute_cfg == "config" else impute_cfg
+    if ic is not None:
+        data, rec = impute(data, ic.method, ic.group)
+        log.update(rec)
+        stages["imputed"] = _stage(data)
+    sc = steps.screen_cfg()
+    if sc is not None:
+        basis = None
+        if sc.basis == "raw":
+            basis = raw_basis
+        data, rec = screen(data, sc.min_availability, basis, sc.indicator_min_availability)
+        log.update(rec)
+        if rec["indicators_removed"]:
+            spec = spec.drop(rec["indicators_removed"])
+        stages["screened"] = _stage(data)
+        if len(data.units) == 0:
+            raise InputError(Problem(f"screening removed every unit (steps.screen.min_availability = {sc.min_availability})"))
+    tc = steps.treat_cfg() if treat_cfg == "config" else treat_cfg
+    treatment = pd.DataFrame()
+    if tc is not None and tc.method != "none":
+        data, treatment = _treat(data, tc)
+        log["treated_indicators"] = int((treatment["action"] != "none").sum()) if len(treatment) else 0
+        stages["treated"] = _stage(data)
+    log["units_out"] = len(data.units)
+    return Prepared(spec, data, stages, log, treatment)
+
+
+def _treat(data: IndexData, tc: TreatCfg) -> tuple[IndexData, pd.DataFrame]:
+    vals = data.values.copy()
+    blocks = [np.arange(len(vals))] if tc.pooled else data.blocks
+    per = data.units["period"]
+    recs = []
+    arr = vals.to_numpy(float).copy()
+    for b in blocks:
+        for j, c in enumerate(vals.columns):
+            y, rec = treat_column(arr[b, j], c, tc.method, tc.winmax, tc.skew, tc.kurtosis)
+            arr[b, j] = y
+            row = rec.__dict__.copy()
+            if not per.isna().all() and not tc.pooled:
+                row["period"] = per.iloc[b[0]]
+            recs.append(row)
+    out = pd.DataFrame(arr, columns=vals.columns)
+    return IndexData(data.units, out, data.denominators, data.source), pd.DataFrame(recs)
+
+
+def normalised(prep: Prepared, ncfg: NormaliseCfg) -> np.ndarray:
+    """Normalise the prepared values (within periods unless pooled)."""
+    spec = prep.spec
+    X = prep.data.values[spec.indicators].to_numpy(float)
+    t = spec.table.set_index("code").loc[spec.indicators]
+    out = np.empty_like(X)
+    blocks = [np.arange(len(X))] if ncfg.pooled else prep.data.blocks
+    per = prep.data.units["period"]
+    for b in blocks:
+        where = "" if per.isna().all() or ncfg.pooled else f"in period {pd.Timestamp(per.iloc[b[0]]):%Y-%m-%d}"
+        out[b] = normalise(
+            X[b], t["direction"].to_numpy(float), ncfg.method, range=tuple(ncfg.range), mean_sd=tuple(ncfg.mean_sd),
+            scale=ncfg.scale, targets=t["target"].to_numpy(float), cap=ncfg.cap, codes=spec.indicators, where=where,
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- weights
+def level_weights(spec: IndexSpec) -> list[np.ndarray]:
+    """Declared weights per level below the top: ``[w(level 1), w(level 2), ...]``."""
+    w = spec.weights
+    return [w.loc[spec.codes_at(L)].to_numpy(float) for L in range(1, spec.n_levels)]
+
+
+def memberships(spec: IndexSpec) -> list[np.ndarray]:
+    return [spec.membership(L) for L in range(1, spec.n_levels)]
+
+
+def _ahp_weights(cfg: IndexConfig, spec: IndexSpec) -> tuple[dict[str, float], list[AHPResult]]:
+    wc = cfg.weights
+    by_parent: dict[str, list] = {}
+    for m in wc.ahp:
+        by_parent.setdefault(m.parent, []).append(m)
+    out: dict[str, float] = {}
+    results = []
+    codes_all = set(spec.table["code"])
+    for parent, ms in by_parent.items():
+        if parent not in codes_all:
+            raise InputError(Problem(f"key 'weights.ahp': parent '{parent}' is not in the spec"))
+        kids = spec.children(parent)
+        for m in ms:
+            if sorted(m.codes) != sorted(kids):
+                raise InputError(Problem(
+                    f"key 'weights.ahp' ({m.expert}, parent '{parent}'): codes {', '.join(m.codes)} must be exactly "
+                    f"the children of '{parent}': {', '.join(kids)}"))
+        order = ms[0].codes
+        mats = []
+        for m in ms:
+            A = np.asarray(m.matrix, float) if all(len(r) == len(m.codes) for r in m.matrix) else None
+            if A is None or A.shape != (len(m.codes), len(m.codes)):
+                raise InputError(Problem(f"key 'weights.ahp' ({m.expert}, parent '{parent}'): matrix must be "
+                                         f"{len(m.codes)} x {len(m.codes)}"))
+            pos = [m.codes.index(c) for c in order]
+            mats.append(A[np.ix_(pos, pos)])
+        res = ahp(mats, order, parent, wc.ahp_method, wc.ahp_group, [m.expert for m in ms], [m.weight for m in ms])
+        results.append(res)
+        out.update(dict(zip(order, res.weights, strict=True)))
+    return out, results
+
+
+def _data_weights(method: str, x: np.ndarray, directions: np.ndarray, codes: list[str], basis: str) -> np.ndarray:
+    if method == "entropy":
+        return wmod.entropy_weights(x, directions, basis=basis, codes=codes)
+    if method == "critic":
+        return wmod.critic_weights(x, directions, codes=codes)
+    if method == "pca":
+        return wmod.pca_weights(x, directions, codes=codes)
+    if method == "equal":
+        return wmod.equal_weights(len(codes))
+    raise ValueError(method)
+
+
+def resolve_static_weights(cfg: IndexConfig, spec: IndexSpec) -> tuple[IndexSpec, list[AHPResult]]:
+    """Weights that do not need the data: meta, equal, expert values, AHP; plus the sum check."""
+    wc = cfg.weights
+    ahp_res: list[AHPResult] = []
+    if wc.method == "equal":
+        spec = spec.with_weights({c: 1.0 for c in spec.node_codes()})
+    if wc.values:
+        spec = spec.with_weights(wc.values)
+    elif wc.method == "expert":
+        raise InputError(Problem("key 'weights.values': method 'expert' needs the weights, e.g. values = { code = 0.3, ... }"))
+    if wc.method == "ahp":
+        if not wc.ahp:
+            raise InputError(Problem("key 'weights.ahp': method 'ahp' needs pairwise matrices ([[weights.ahp]] tables)"))
+        w, ahp_res = _ahp_weights(cfg, spec)
+        spec = spec.with_weights(w)
+    if wc.sum_to is not None:
+        spec.check_weight_sums(wc.sum_to)
+    return spec, ahp_res
+
+
+def aggregate_all(
+    X: np.ndarray, spec: IndexSpec, agg: AggregateCfg, weights: list[np.ndarray] | None = None,
+    data_weights: tuple[str, list[int], str] | None = None, Xpre: np.ndarray | None = None,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Aggregate level by level; optionally compute data-driven weights on the way.
+
+    Returns (scores per level, weights per level used).
+    """
+    ws = [w.copy() for w in (weights if weights is not None else level_weights(spec))]
+    Ms = memberships(spec)
+    methods = agg.by_level or [agg.method] * len(Ms)
+    if len(methods) != len(Ms):
+        raise InputError(Problem(f"key 'steps.aggregate.by_level': {len(Ms)} aggregation steps need {len(Ms)} methods, "
+                                 f"got {len(methods)}"))
+    out = [X]
+    for L, (M, m) in enumerate(zip(Ms, methods, strict=True), start=1):
+        if data_weights and L in data_weights[1]:
+            method, _, basis = data_weights
+            C = Xpre if (L == 1 and Xpre is not None) else out[-1]
+            dirs = spec.directions if (L == 1 and Xpre is not None) else np.ones(C.shape[1])
+            codes = spec.codes_at(L)
+            for q in range(M.shape[1]):
+                kids = np.flatnonzero(M[:, q] > 0)
+                if len(kids) == 1:
+                    ws[L - 1][kids] = 1.0
+                    continue
+                ws[L - 1][kids] = _data_weights(method, C[:, kids], dirs[kids], [codes[k] for k in kids], basis)
+        out.append(aggregate_level(out[-1], ws[L - 1], M, m, agg.p))
+    return out, ws
+
+
+# --------------------------------------------------------------------------- result
+@dataclass
+class IndexResult:
+    """A built index.
+
+    Attributes
+    ----------
+    scores : DataFrame
+        Long: ``area_id, period, level, code, score, rank`` for every level
+        (level 1 = normalised indicators; the top's code is the spec's top,
+        ``Index`` by convention), plus ``grade`` on the top level when grades
+        are configured and ``score_change, rank_change`` for panels.
+    weights : DataFrame
+        Effective weights of every node (:func:`~riskmodel.index.spec.effective_weights`).
+    stages : dict of DataFrame
+        The wide data after each construction step.
+    log : dict
+        What each step did (counts of imputed values, removed units, treated indicators...).
+    treatment : DataFrame
+        Per indicator (and period): skewness and kurtosis before and after, action.
+    ahp : list of AHPResult
+    """
+
+    config: IndexConfig
+    spec: IndexSpec
+    units: pd.DataFrame
+    levels: list[np.ndarray]
+    scores: pd.DataFrame
+    weights: pd.DataFrame
+    stages: dict[str, pd.DataFrame]
+    log: dict[str, Any]
+    treatment: pd.DataFrame
+    ahp: list[AHPResult] = field(default_factory=list)
+
+    @property
+    def index(self) -> pd.DataFrame:
+        """The top level only: ``area_id, period, score, rank`` (and grade, changes)."""
+        return self.scores.loc[self.scores["code"] == self.spec.top].reset_index(drop=True)
+
+    def summary(self) -> str:
+        idx = self.index
+        last = idx if idx["period"].isna().all() else idx.loc[idx["period"] == idx["period"].max()]
+        last = last.sort_values("rank")
+        lines = [
+            f"Index '{self.spec.top}': {len(self.spec.indicators)} indicators in {self.spec.n_levels} levels, "
+            f"{last['area_id'].nunique()} units" + ("" if idx["period"].isna().all() else f", {idx['period'].nunique()} periods"),
+            "steps: " + "; ".join(f"{k} = {v}" for k, v in self.log.items() if not isinstance(v, list | dict)),
+        ]
+        for a in self.ahp:
+            lines.append(a.summary())
+        lines.append("top 5: " + ", ".join(f"{r.area_id} {r.score:.2f} ({int(r.rank)})" for r in last.head(5).itertuples()))
+        lines.append("bottom 3: " + ", ".join(f"{r.area_id} {r.score:.2f} ({int(r.rank)})" for r in last.tail(3).itertuples()))
+        return "\n".join(lines)
+
+
+def build_index(cfg: IndexConfig, spec: IndexSpec | None = None, data: IndexData | None = None) -> IndexResult:
+    """Build the index described by ``cfg`` (inputs read from ``cfg.data`` unless given)."""
+    if spec is None or data is None:
+        spec, data = load_inputs(cfg)
+    spec, ahp_res = resolve_static_weights(cfg, spec)
+    prep = prepare(cfg, spec, data)
+    spec = prep.spec
+    X = normalised(prep, cfg.steps.normalise)
+    wc = cfg.weights
+    dw = (wc.method, wc.levels, wc.basis) if wc.method in ("entropy", "critic", "pca") else None
+    Xpre = prep.data.values[spec.indicators].to_numpy(float)
+    levels, ws = aggregate_all(X, spec, cfg.steps.aggregate, None, dw, Xpre)
+    node_w = pd.Series(np.concatenate(ws), index=spec.node_codes())
+    spec_used = spec.with_weights(node_w)
+    scores = scores_table(prep.data, spec_used, levels, cfg)
+    eff = effective_weights(spec_used)
+    log = dict(prep.log)
+    log["normalise"] = cfg.steps.normalise.label()
+    log["aggregate"] = cfg.steps.aggregate.label()
+    log["weights"] = wc.method
+    nan_top = int(np.isnan(levels[-1]).sum())
+    if nan_top:
+        log["units_without_index_score"] = nan_top
+    stages = dict(prep.stages)
+    stages["normalised"] = pd.concat([prep.data.units[["area_id", "period"]],
+                                      pd.DataFrame(X, columns=spec.indicators)], axis=1)
+    return IndexResult(cfg, spec_used, prep.data.units, levels, scores, eff, stages, log, prep.treatment, ahp_res)
+
+
+def scores_table(data: IndexData, spec: IndexSpec, levels: list[np.ndarray], cfg: IndexConfig) -> pd.DataFrame:
+    """Long table of scores and ranks (within each period) at every level."""
+    units = data.units
+    blocks = data.blocks
+    parts = []
+    for L, S in enumerate(levels, start=1):
+        R = np.full_like(S, np.nan)
+        for b in blocks:
+            R[b] = rank_desc(S[b], cfg.ranks.ties, axis=0)
+        codes = spec.codes_at(L)
+        n, k = S.shape
+        parts.append(pd.DataFrame({
+            "area_id": np.repeat(units["area_id"].to_numpy(), k),
+            "period": np.repeat(units["period"].to_numpy(), k),
+            "level": L,
+            "code": np.tile(codes, n),
+            "score": S.ravel(),
+            "rank": R.ravel(),
+        }))
+    df = pd.concat(parts, ignore_index=True)
+    top = df["code"] == spec.top
+    if cfg.ranks.grades is not None:
+        g = cfg.ranks.grades
+        df["grade"] = None
+        df.loc[top, "grade"] = grades(df.loc[top, "score"].to_numpy(), g.thresholds, g.labels)
+    if not units["period"].isna().all() and units["period"].nunique() > 1:
+        df = change_since_last(df)
+    df["rank"] = df["rank"].astype("Int64")
+    return df
+
+
+def rebuild(result_or_cfg: IndexResult | IndexConfig, **overrides: Any) -> IndexResult:
+    """Rebuild with settings changed, e.g. ``rebuild(res, **{"steps.normalise.method": "zscore"})``."""
+    cfg = result_or_cfg.config if isinstance(result_or_cfg, IndexResult) else result_or_cfg
+    raw = copy.deepcopy(cfg.model_dump(exclude_none=True))
+    for key, val in overrides.items():
+        cur = raw
+        parts = key.split(".")
+        for p in parts[:-1]:
+            if not isinstance(cur.get(p), dict):
+                cur[p] = {}
+            cur = cur[p]
+        cur[parts[-1]] = val
+    new = parse_config(raw, source="rebuild", base_dir=cfg.base_dir)
+    return build_index(new)
