@@ -103,6 +103,7 @@ class InterruptedTimeSeries:
         exog: np.ndarray | None = None,
         index: pd.Index | None = None,
         end: int | None = None,
+        eval_start: int | None = None,
     ) -> EffectResult:
         """Fit the model; return the effect over the post period.
 
@@ -119,8 +120,12 @@ class InterruptedTimeSeries:
         index : Index, optional
             Period labels for the output series table.
         end : int, optional
-            Last post period (exclusive) that the effect is averaged over
-            (default: to the end of the series).
+            End (exclusive) of the post period; later periods are not used
+            (default: the end of the series).
+        eval_start : int, optional
+            First period the effect is averaged over (default ``start``).
+            Periods in ``[start, eval_start)`` (a ramp-up) are left out of
+            the fit.
 
         Returns
         -------
@@ -141,8 +146,11 @@ class InterruptedTimeSeries:
         yv = np.asarray(y, dtype=float)
         n = len(yv)
         end = n if end is None else end
+        eval_start = start if eval_start is None else eval_start
         X, names = self.design(n, start, exog)
-        if n - X.shape[1] < 3 or start < 4 or start >= n:
+        t_all = np.arange(n)
+        keep = (t_all < start) | ((t_all >= eval_start) & (t_all < end))
+        if keep.sum() - X.shape[1] < 3 or start < 4 or eval_start >= end:
             return EffectResult.failed("its", f"too few periods ({start} before, {n - start} after) for the model")
         offset = np.log(np.asarray(exposure, dtype=float)) if exposure is not None else np.zeros(n)
         nlags = int(self.maxlags or min(int(round(self.season)), max(1, n // 4)))
@@ -152,16 +160,16 @@ class InterruptedTimeSeries:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if self.family == "negbin":
-                    m = sm.NegativeBinomial(yv, X, offset=offset)
+                    m = sm.NegativeBinomial(yv[keep], X[keep], offset=offset[keep])
                     return m.fit(disp=0, maxiter=300, **kw)
-                m = sm.GLM(yv, X, family=sm.families.Poisson(), offset=offset)
+                m = sm.GLM(yv[keep], X[keep], family=sm.families.Poisson(), offset=offset[keep])
                 scale = "X2" if self.family == "quasipoisson" else None
                 return m.fit(scale=scale, **kw)
 
         fit = _fit(self.autocorr == "hac")
-        mu = np.asarray(fit.predict(X, offset=offset) if self.family != "negbin" else fit.predict(X, offset=offset))
-        pearson = (yv - mu) / np.sqrt(np.maximum(mu, 1e-9))
-        lb_lags = max(1, min(nlags, n // 5))
+        mu = np.asarray(fit.predict(X[keep], offset=offset[keep]))
+        pearson = (yv[keep] - mu) / np.sqrt(np.maximum(mu, 1e-9))
+        lb_lags = max(1, min(nlags, int(keep.sum()) // 5))
         lb_p = float(acorr_ljungbox(pearson, lags=[lb_lags])["lb_pvalue"].iloc[0])
         acf1 = float(np.corrcoef(pearson[:-1], pearson[1:])[0, 1])
         hac = self.autocorr == "hac"
@@ -181,8 +189,8 @@ class InterruptedTimeSeries:
         if self.slope_change:
             X0[:, names.index("slope")] = 0.0
         eta1, eta0 = X @ params + offset, X0 @ params + offset
-        sl = slice(start, end)
-        if self.slope_change:
+        sl = slice(eval_start, end)
+        if self.slope_change or eval_start != start:
             w1 = np.exp(eta1[sl] - eta1[sl].max())
             w0 = np.exp(eta0[sl] - eta0[sl].max())
             w1, w0 = w1 / w1.sum(), w0 / w0.sum()
@@ -225,8 +233,8 @@ class InterruptedTimeSeries:
         idx = index if index is not None else pd.RangeIndex(n)
         res.tables["series"] = pd.DataFrame(
             {"period": idx, "observed": yv, "fitted": np.exp(eta1), "counterfactual": np.exp(eta0),
-             "post": np.arange(n) >= start}
-        )
+             "post": t_all >= start, "used": keep}
+        ).iloc[:end]
         res.diagnostics.update(
             {
                 "family": self.family,

@@ -115,8 +115,9 @@ class StructuralCounterfactual(_UCSpec):
         exog: np.ndarray | None = None,
         index: pd.Index | None = None,
         end: int | None = None,
+        eval_start: int | None = None,
     ) -> EffectResult:
-        """Fit on ``y[:start]`` and compare ``y[start:end]`` with the forecast.
+        """Fit on ``y[:start]`` and compare ``y[eval_start:end]`` with the forecast.
 
         Parameters
         ----------
@@ -131,6 +132,9 @@ class StructuralCounterfactual(_UCSpec):
             Period labels for the series table.
         end : int, optional
             End (exclusive) of the post period (default: the end of ``y``).
+        eval_start : int, optional
+            First period the effects are summed from (default ``start``); the
+            periods in between (a ramp-up) are forecast but not evaluated.
 
         Returns
         -------
@@ -144,7 +148,10 @@ class StructuralCounterfactual(_UCSpec):
         yv = np.asarray(y, dtype=float)
         n = len(yv)
         end = n if end is None else end
+        eval_start = start if eval_start is None else eval_start
         h = end - start
+        if eval_start >= end:
+            return EffectResult.failed("structural", "empty evaluation window")
         if start < 2 * max(self.season, 1) and self.seasonal != "none":
             return EffectResult.failed(
                 "structural", f"pre-period of {start} periods is shorter than two seasons ({2 * self.season})"
@@ -163,9 +170,12 @@ class StructuralCounterfactual(_UCSpec):
         paths = np.asarray(sims).reshape(h, -1)  # (h, n_sims)
         if self.log:
             paths = np.exp(np.clip(paths, -50, 50)) - shift
-        obs = yv[start:end]
+        skip = eval_start - start
+        paths_all = paths
+        paths = paths[skip:]
+        obs = yv[eval_start:end]
+        h = end - eval_start
         a = (1 - self.level) / 2
-        pred_mean = paths.mean(axis=1)
         pred_sum = paths.sum(axis=0)
         rel = obs.sum() / pred_sum - 1
         abs_eff = obs.sum() - pred_sum
@@ -191,29 +201,37 @@ class StructuralCounterfactual(_UCSpec):
         idx = index[:end] if index is not None else pd.RangeIndex(end)
         point = obs[:, None] - paths
         cum = np.cumsum(point, axis=0)
+        if skip:
+            # periods forecast but not evaluated (ramp-up): counterfactual only
+            gap_nan = np.full((skip, paths.shape[1]), np.nan)
+            point = np.vstack([yv[start:eval_start, None] - paths_all[:skip], point])
+            cum = np.vstack([gap_nan, cum])
+            paths = paths_all
         ser = pd.DataFrame(
             {
                 "period": idx,
                 "observed": yv[:end],
-                "counterfactual": np.r_[fitted_pre, pred_mean],
+                "counterfactual": np.r_[fitted_pre, paths.mean(axis=1)],
                 "counterfactual_lo": np.r_[np.full(start, np.nan), np.quantile(paths, a, axis=1)],
                 "counterfactual_hi": np.r_[np.full(start, np.nan), np.quantile(paths, 1 - a, axis=1)],
                 "point_effect": np.r_[np.full(start, np.nan), point.mean(axis=1)],
                 "point_effect_lo": np.r_[np.full(start, np.nan), np.quantile(point, a, axis=1)],
                 "point_effect_hi": np.r_[np.full(start, np.nan), np.quantile(point, 1 - a, axis=1)],
-                "cumulative_effect": np.r_[np.full(start, np.nan), cum.mean(axis=1)],
-                "cumulative_effect_lo": np.r_[np.full(start, np.nan), np.quantile(cum, a, axis=1)],
-                "cumulative_effect_hi": np.r_[np.full(start, np.nan), np.quantile(cum, 1 - a, axis=1)],
+                "cumulative_effect": np.r_[np.full(start, np.nan), _nanmean(cum)],
+                "cumulative_effect_lo": np.r_[np.full(start, np.nan), _nanq(cum, a)],
+                "cumulative_effect_hi": np.r_[np.full(start, np.nan), _nanq(cum, 1 - a)],
                 "post": np.arange(end) >= start,
+                "evaluated": np.arange(end) >= eval_start,
             }
         )
         out.tables["series"] = ser
-        out.tables["summary"] = _causalimpact_summary(obs, paths, self.level)
+        out.tables["summary"] = _causalimpact_summary(obs, paths[skip:], self.level)
         resid = (yt[:start] - np.asarray(res.fittedvalues))[max(self.season, 1):]
         out.diagnostics.update(
             {
                 "pre_periods": start,
                 "post_periods": h,
+                "skipped_periods": skip,
                 "log": self.log,
                 "log_shift": shift,
                 "loglik": float(res.llf),
@@ -223,6 +241,21 @@ class StructuralCounterfactual(_UCSpec):
             }
         )
         return out
+
+
+def _nanmean(x: np.ndarray) -> np.ndarray:
+    out = np.full(x.shape[0], np.nan)
+    ok = ~np.isnan(x[:, 0])
+    out[ok] = x[ok].mean(axis=1)
+    return out
+
+
+def _nanq(x: np.ndarray, q: float) -> np.ndarray:
+    out = np.full(x.shape[0], np.nan)
+    ok = ~np.isnan(x[:, 0])
+    if ok.any():
+        out[ok] = np.quantile(x[ok], q, axis=1)
+    return out
 
 
 def _causalimpact_summary(obs: np.ndarray, paths: np.ndarray, level: float) -> pd.DataFrame:

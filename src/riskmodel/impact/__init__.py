@@ -1,0 +1,52 @@
+"""Evaluate reported declines: is "incidents fell 35.4%" real, and how much is the programme?
+
+Methods (each returns an :class:`EffectResult` with ``summary()`` and intervals):
+
+* :func:`rate_ratio` -- two periods, exact Poisson / quasi-Poisson / NB intervals, exposure;
+* :class:`InterruptedTimeSeries` -- segmented quasi-Poisson / NB regression;
+* :class:`StructuralCounterfactual` (CausalImpact design) and
+  :class:`StructuralIntervention` (full sample, level-shift regressor);
+* :func:`ratio_of_ratios`, :func:`difference_in_differences`, :class:`SyntheticControl`
+  -- comparison with untreated areas;
+* :func:`placebo_in_time`, :func:`regression_to_mean` -- checks.
+
+:func:`evaluate` runs them all for one claim and writes the verdict;
+:func:`read_claims` / :func:`observed_change` handle the claims table.
+"""
+
+from riskmodel.impact.checks import placebo_in_time, regression_to_mean
+from riskmodel.impact.claims import Claim, ObservedChange, observed_change, read_claims
+from riskmodel.impact.comparison import difference_in_differences, ratio_of_ratios
+from riskmodel.impact.evaluate import METHODS, Evaluation, EvaluationOptions, evaluate
+from riskmodel.impact.its import InterruptedTimeSeries
+from riskmodel.impact.rate_ratio import exact_poisson_ratio, rate_ratio
+from riskmodel.impact.results import EffectResult, effects_table
+from riskmodel.impact.series import StudySeries, study_series
+from riskmodel.impact.structural import StructuralCounterfactual, StructuralIntervention
+from riskmodel.impact.synthetic import SyntheticControl, simplex_weights
+
+__all__ = [
+    "METHODS",
+    "Claim",
+    "EffectResult",
+    "Evaluation",
+    "EvaluationOptions",
+    "InterruptedTimeSeries",
+    "ObservedChange",
+    "StructuralCounterfactual",
+    "StructuralIntervention",
+    "StudySeries",
+    "SyntheticControl",
+    "difference_in_differences",
+    "effects_table",
+    "evaluate",
+    "exact_poisson_ratio",
+    "observed_change",
+    "placebo_in_time",
+    "rate_ratio",
+    "ratio_of_ratios",
+    "read_claims",
+    "regression_to_mean",
+    "simplex_weights",
+    "study_series",
+]

@@ -1,0 +1,65 @@
+"""Chart of an evaluation: observed counts against the counterfactual."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+if TYPE_CHECKING:
+    from riskmodel.impact.evaluate import Evaluation
+
+
+def observed_vs_counterfactual(ev: Evaluation, lang: str = "en") -> plt.Figure:
+    """Observed counts per period, the primary method's counterfactual (with its
+    95% band where the method has one), the intervention date and the
+    comparison period shaded.
+
+    Parameters
+    ----------
+    ev : Evaluation
+    lang : {'en', 'zh'}
+        Labels' language (Chinese needs a CJK font; falls back to English).
+    """
+    from riskmodel.impact.verdict import CATEGORY_NAMES, METHOD_NAMES
+
+    if lang == "zh":
+        try:
+            from riskmodel.report.fonts import use_cjk_font
+
+            if use_cjk_font(required=False) is None:
+                lang = "en"
+        except ImportError:
+            lang = "en"
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    ss = ev.series
+    cut = ss.counts.loc[: ev.comparison[1]]
+    ax.plot(cut.index, cut.values, color="black", lw=1.2, label="observed" if lang == "en" else "实际")
+    r = ev.result(ev.primary) if ev.primary else None
+    if r is not None and "series" in r.tables:
+        t = r.tables["series"]
+        cf = "synthetic" if "synthetic" in t.columns else "counterfactual"
+        name = METHOD_NAMES.get(r.method, (r.method, r.method))[0 if lang == "zh" else 1]
+        ax.plot(t["period"], t[cf], color="tab:blue", lw=1.2, ls="--",
+                label=(f"counterfactual ({name})" if lang == "en" else f"反事实（{name}）"))
+        if "counterfactual_lo" in t.columns:
+            ax.fill_between(t["period"], t["counterfactual_lo"], t["counterfactual_hi"], color="tab:blue",
+                            alpha=0.2, lw=0, label="95% interval" if lang == "en" else "95%区间")
+    ax.axvline(ev.intervention, color="tab:red", lw=1, label="intervention" if lang == "en" else "干预开始")
+    ax.axvspan(ev.comparison[0], ev.comparison[1], color="tab:orange", alpha=0.12,
+               label="comparison period" if lang == "en" else "比较期")
+    zh, en = CATEGORY_NAMES.get(ev.category, (ev.category, ev.category))
+    unit = {"M": "month", "W": "week", "D": "day"}[ss.freq]
+    if lang == "zh":
+        ax.set_title(f"{ev.area_id} {zh}：实际与反事实（每{ {'month': '月', 'week': '周', 'day': '日'}[unit]}计数）")
+        ax.set_ylabel("计数")
+    else:
+        ax.set_title(f"{ev.area_id} {en}: observed vs counterfactual (count per {unit})")
+        ax.set_ylabel(f"count per {unit}")
+    ax.legend(loc="best", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
