@@ -181,7 +181,7 @@ class TrendFourier(PanelTransformer):
             cols[f"sin_{k + 1}"] = ft[:, 2 * k][:, None].repeat(n, 1)
             cols[f"cos_{k + 1}"] = ft[:, 2 * k + 1][:, None].repeat(n, 1)
         if wp.freq == "D":
-            cols["dow"] = wp.periods.dayofweek.to_numpy()[:, None].repeat(n, 1).astype(float)
+            cols["dow"] = wp.periods.day_of_week.to_numpy()[:, None].repeat(n, 1).astype(float)
         return self._frame(wp, cols)
 
 

@@ -33,12 +33,21 @@ class WidePanel:
     periods : DatetimeIndex, length n_periods, consecutive at ``freq``
     series : list of (area_id, category)
     freq : {'D', 'W', 'M'}
+    n_obs : ndarray (n_series,) of int, optional
+        Periods from each series' first row in the counts to the end (a
+        series that starts late has zeros before; models treat only the
+        last ``n_obs`` periods as its history when checking its length).
     """
 
     y: np.ndarray
     periods: pd.DatetimeIndex
     series: list[tuple[str, str]]
     freq: str
+    n_obs: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.n_obs is None:
+            self.n_obs = np.full(self.y.shape[1], self.y.shape[0], dtype=int)
 
     @classmethod
     def from_panel(cls, panel: IncidentPanel, gaps: str = "zero") -> WidePanel:
@@ -68,8 +77,16 @@ class WidePanel:
                     column="period",
                 )
             )
+        seen = w.notna().to_numpy()
+        first = np.where(seen.any(axis=0), seen.argmax(axis=0), len(w))
         y = w.fillna(0).to_numpy(dtype=float)
-        return cls(y=y, periods=pd.DatetimeIndex(w.index), series=[tuple(map(str, c)) for c in w.columns], freq=panel.freq)
+        return cls(
+            y=y,
+            periods=pd.DatetimeIndex(w.index),
+            series=[tuple(map(str, c)) for c in w.columns],
+            freq=panel.freq,
+            n_obs=len(w) - first,
+        )
 
     @property
     def season(self) -> int:
@@ -77,7 +94,23 @@ class WidePanel:
 
     def head(self, n: int) -> WidePanel:
         """The first ``n`` periods (a training cut)."""
-        return WidePanel(self.y[:n], self.periods[:n], self.series, self.freq)
+        assert self.n_obs is not None
+        n_obs = np.clip(self.n_obs - (len(self.periods) - n), 0, None)
+        return WidePanel(self.y[:n], self.periods[:n], self.series, self.freq, n_obs)
+
+    def subset(self, cols: np.ndarray) -> WidePanel:
+        """Some of the series (columns)."""
+        assert self.n_obs is not None
+        cols = np.asarray(cols)
+        return WidePanel(self.y[:, cols], self.periods, [self.series[j] for j in cols], self.freq, self.n_obs[cols])
+
+    def future(self, h: int) -> pd.DatetimeIndex:
+        """The ``h`` period start dates after the last one."""
+        from riskmodel.data.panel import period_range
+
+        off = pd.tseries.frequencies.to_offset({"D": "D", "W": "W-MON", "M": "MS"}[self.freq])
+        start = self.periods[-1] + off
+        return period_range(start, start + (h - 1) * off, self.freq)
 
     def to_long(self, values: np.ndarray, name: str = "value") -> pd.DataFrame:
         """Long ``area_id, category, period, <name>`` from an array shaped like ``y``."""
@@ -124,7 +157,7 @@ def fourier_terms(periods: pd.DatetimeIndex, freq: str, order: int) -> np.ndarra
     line up with the calendar even across 53-week years).
     """
     periods = pd.DatetimeIndex(periods)
-    frac = (periods.dayofyear.to_numpy() - 1) / 365.25
+    frac = (periods.day_of_year.to_numpy() - 1) / 365.25
     cols = []
     for k in range(1, order + 1):
         cols += [np.sin(2 * np.pi * k * frac), np.cos(2 * np.pi * k * frac)]

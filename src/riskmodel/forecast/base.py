@@ -1,0 +1,128 @@
+"""The interface every forecaster shares, and the fallbacks for bad series.
+
+``model.fit(data)`` takes an IncidentPanel or a WidePanel (all series at once;
+series may start late, see ``WidePanel.n_obs``); ``model.predict(h, levels)``
+returns a :class:`~riskmodel.forecast.result.Forecast` with means and
+quantiles for every series.
+
+Fallbacks (documented, recorded in the forecast's ``model`` column):
+
+* a series whose history is all zeros gets the forecast 0 with all quantiles
+  0, model ``"zero (all-zero history)"``;
+* a series with fewer periods than the model needs (``min_periods``, for
+  example two seasons for a seasonal model) gets the model's ``fallback``
+  (seasonal naive -> naive; every other model -> historical mean), model
+  ``"<fallback> (fallback: <n> periods < <k> needed by <model>)"``;
+* a series on which the model's own fit fails numerically gets the fallback
+  too, with the reason.
+
+Too short a panel for even the fallback (fewer than 2 periods) is an
+InputError naming the series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from riskmodel.data.panel import IncidentPanel
+from riskmodel.errors import InputError, Problem
+from riskmodel.features.wide import WidePanel
+from riskmodel.forecast.result import Forecast, probs_for
+
+
+def as_wide(data: IncidentPanel | WidePanel) -> WidePanel:
+    if isinstance(data, WidePanel):
+        return data
+    if isinstance(data, IncidentPanel):
+        return WidePanel.from_panel(data)
+    raise TypeError(f"expected an IncidentPanel or WidePanel, got {type(data).__name__}")
+
+
+class CountForecaster(BaseEstimator):
+    """Base class: subclasses implement ``_fit(wp)`` and ``_predict(h, probs)``.
+
+    After ``fit``: ``wide_`` (the training data), ``fitted_`` (T, n) one-step
+    in-sample fitted values (NaN where a model has none; used by MinT
+    reconciliation), ``fallback_`` (dict series index -> reason).
+    """
+
+    name: ClassVar[str] = "base"
+    fallback: ClassVar[str] = "hmean"
+
+    def min_periods(self, wp: WidePanel) -> int:
+        """Periods of history a series needs for this model."""
+        return 2
+
+    def fit(self, data: IncidentPanel | WidePanel) -> CountForecaster:
+        wp = as_wide(data)
+        if wp.y.shape[0] < 2:
+            names = ", ".join("/".join(s) for s in wp.series[:5])
+            raise InputError(
+                Problem(f"{wp.y.shape[0]} period(s) of history; forecasting needs at least 2 (series: {names})")
+            )
+        self.wide_ = wp
+        assert wp.n_obs is not None
+        need = self.min_periods(wp)
+        self.fallback_: dict[int, str] = {}
+        zero = ~(wp.y > 0).any(axis=0)
+        for j in np.flatnonzero(zero):
+            self.fallback_[j] = "zero (all-zero history)"
+        for j in np.flatnonzero(~zero & (wp.n_obs < need)):
+            self.fallback_[j] = f"{self.fallback} (fallback: {wp.n_obs[j]} periods < {need} needed by {self.name})"
+        self.fitted_ = np.full(wp.y.shape, np.nan)
+        self._fit(wp)
+        return self
+
+    # subclasses ---------------------------------------------------------
+    def _fit(self, wp: WidePanel) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _predict(self, h: int, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    # public -------------------------------------------------------------
+    def predict(self, h: int, levels: Sequence[float] = (80, 95), probs: np.ndarray | None = None) -> Forecast:
+        """Forecast ``h`` periods after the training data.
+
+        Returns a Forecast whose quantile grid contains the ends of each
+        central interval in ``levels`` (percent).
+        """
+        if not hasattr(self, "wide_"):
+            raise RuntimeError(f"{self.name}: call fit() before predict()")
+        if int(h) < 1:
+            raise InputError(Problem(f"horizon h must be >= 1, got {h}"))
+        probs = probs_for(levels) if probs is None else np.asarray(probs)
+        wp = self.wide_
+        mean, q = self._predict(int(h), probs)
+        model = np.array([self.name] * len(wp.series), dtype=object)
+        if self.fallback_:
+            mean, q = mean.copy(), q.copy()
+            idx = np.array(sorted(self.fallback_))
+            reasons = [self.fallback_[j] for j in idx]
+            zero = np.array([r.startswith("zero") for r in reasons])
+            if zero.any():
+                mean[:, idx[zero]] = 0.0
+                q[:, idx[zero]] = 0.0
+            rest = idx[~zero]
+            if len(rest):
+                fb = make_fallback(self.fallback).fit(wp.subset(rest))
+                fm, fq = fb._predict(int(h), probs)
+                mean[:, rest] = fm
+                q[:, rest] = fq
+            model[idx] = reasons
+        return Forecast(mean, q, probs, wp.future(int(h)), wp.series, model)
+
+
+def make_fallback(name: str) -> CountForecaster:
+    from riskmodel.forecast.baselines import HistoricalMean, Naive
+
+    return {"naive": Naive, "hmean": HistoricalMean}[name]()
+
+
+def period_index(periods: pd.DatetimeIndex) -> np.ndarray:
+    return np.arange(len(periods))

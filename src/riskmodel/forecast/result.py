@@ -1,0 +1,115 @@
+"""The probabilistic forecast object every model returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+PROBS = np.round(np.arange(1, 40) * 0.025, 3)
+"""Default quantile grid: 0.025, 0.05, ..., 0.975 (39 levels). Contains the ends
+of the 80% and 95% central intervals and the median; CRPS is computed from it."""
+
+
+def probs_for(levels: Sequence[float] = (80, 95), grid: bool = False) -> np.ndarray:
+    """The median and the ends of each central interval (levels in percent), plus
+    the 39-level grid :data:`PROBS` when ``grid`` (needed for CRPS; quantiles of
+    count distributions cost ~3 microseconds each, so the grid is asked for only
+    where it is used)."""
+    extra = [0.5]
+    for lv in levels:
+        a = (100.0 - float(lv)) / 200.0
+        extra += [round(a, 6), round(1 - a, 6)]
+    base = PROBS if grid else np.empty(0)
+    return np.unique(np.round(np.concatenate([base, extra]), 6))
+
+
+@dataclass
+class Forecast:
+    """Forecasts of ``h`` periods for ``n`` series.
+
+    Attributes
+    ----------
+    mean : ndarray (h, n)
+        Expected count per period (incidents per period, >= 0).
+    quantiles : ndarray (h, n, q)
+        Quantiles of the predictive distribution at ``probs`` (non-decreasing
+        along the last axis, >= 0).
+    probs : ndarray (q,)
+    periods : DatetimeIndex (h,)
+        Start dates of the forecast periods.
+    series : list of (area_id, category), length n
+    model : ndarray (n,) of str
+        The model that made each series' forecast; a fallback says so
+        (for example ``"zero (all-zero history)"``).
+    """
+
+    mean: np.ndarray
+    quantiles: np.ndarray
+    probs: np.ndarray
+    periods: pd.DatetimeIndex
+    series: list[tuple[str, str]]
+    model: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.mean = np.maximum(np.asarray(self.mean, dtype=float), 0.0)
+        q = np.maximum(np.asarray(self.quantiles, dtype=float), 0.0)
+        self.quantiles = np.sort(q, axis=-1)
+        if not np.isfinite(self.mean).all() or not np.isfinite(self.quantiles).all():
+            bad = np.flatnonzero(~np.isfinite(self.mean).all(axis=0) | ~np.isfinite(self.quantiles).all(axis=(0, 2)))
+            names = ", ".join("/".join(self.series[j]) for j in bad[:5])
+            raise FloatingPointError(f"non-finite forecast for {len(bad)} series ({names}); this is a bug")
+
+    @property
+    def h(self) -> int:
+        return self.mean.shape[0]
+
+    def quantile(self, p: float) -> np.ndarray:
+        """Quantile ``p`` (must be on the grid), shape (h, n)."""
+        idx = np.flatnonzero(np.isclose(self.probs, p))
+        if not len(idx):
+            raise KeyError(f"quantile {p} not computed; grid: {self.probs.tolist()}")
+        return self.quantiles[:, :, idx[0]]
+
+    def interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """Central interval at ``level`` percent: (lo, hi), each (h, n)."""
+        a = (100.0 - level) / 200.0
+        return self.quantile(round(a, 6)), self.quantile(round(1 - a, 6))
+
+    def to_frame(self, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
+        """Long table ``area_id, category, period, model, mean, lo_80, hi_80, lo_95, hi_95``."""
+        h, n = self.mean.shape
+        out = pd.DataFrame(
+            {
+                "area_id": np.repeat([s[0] for s in self.series], h),
+                "category": np.repeat([s[1] for s in self.series], h),
+                "period": np.tile(self.periods.to_numpy(), n),
+                "model": np.repeat(self.model, h),
+                "mean": self.mean.T.ravel(),
+            }
+        )
+        for lv in levels:
+            lo, hi = self.interval(lv)
+            tag = f"{lv:g}"
+            out[f"lo_{tag}"] = lo.T.ravel()
+            out[f"hi_{tag}"] = hi.T.ravel()
+        return out
+
+    def subset(self, cols: np.ndarray | Sequence[int]) -> Forecast:
+        cols = np.asarray(cols)
+        return Forecast(self.mean[:, cols], self.quantiles[:, cols], self.probs, self.periods,
+                        [self.series[j] for j in cols], self.model[cols])
+
+
+def combine(forecasts: Sequence[Forecast], weights: np.ndarray) -> np.ndarray:
+    """Weighted average of means and of quantiles (Vincentization), per series.
+
+    ``weights`` has shape (n_models, n_series) and sums to 1 over models.
+    Returns (mean, quantiles).
+    """
+    w = np.asarray(weights, dtype=float)
+    mean = sum(w[i][None, :] * f.mean for i, f in enumerate(forecasts))
+    q = sum(w[i][None, :, None] * f.quantiles for i, f in enumerate(forecasts))
+    return mean, q
