@@ -198,8 +198,7 @@ def evaluate(
         the end of the data).
     baseline : (start, end), optional
         The baseline period of the observed change (default: the comparison
-        period one year earlier, or as many whole years as needed to end
-        before it).
+        period one year earlier, "year on year").
     reported : float, optional
         The reported relative change (-0.354 for "fell 35.4%").
     measure : {'relative_change', 'daily_mean'}
@@ -254,11 +253,8 @@ def evaluate(
         raise InputError(Problem(
             f"the comparison period {cs.date()}..{ce.date()} ends before the intervention ({t_int.date()})"
         ))
-    if baseline is None:
-        k = 1
-        while ce - pd.DateOffset(years=k) >= t_int and cs - pd.DateOffset(years=k + 1) >= first:
-            k += 1
-        bs, be = cs - pd.DateOffset(years=k), ce - pd.DateOffset(years=k)
+    if baseline is None:  # year on year, as officials report
+        bs, be = cs - pd.DateOffset(years=1), ce - pd.DateOffset(years=1)
     else:
         bs, be = pd.Timestamp(baseline[0]), pd.Timestamp(baseline[1])
     if bs < first:

@@ -52,7 +52,7 @@ def _zh_change(x: float, lo: float, hi: float) -> str:
 
 
 def _en_single(x: float) -> str:
-    return f"a fall of {-x:.1%}" if x < 0 else f"a rise of {x:.1%}"
+    return f"fall of {-x:.1%}" if x < 0 else f"rise of {x:.1%}"
 
 
 def _zh_single(x: float) -> str:
