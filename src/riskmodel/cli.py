@@ -42,7 +42,10 @@ app = typer.Typer(
 
 def _register() -> None:
     for mod in COMMAND_MODULES:
-        if importlib.util.find_spec(mod) is None:
+        try:
+            if importlib.util.find_spec(mod) is None:
+                continue
+        except ModuleNotFoundError:  # the parent package does not exist (yet)
             continue
         importlib.import_module(mod).register(app)
 

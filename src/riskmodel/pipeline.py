@@ -134,7 +134,11 @@ def register_step(name: str, config: type[BaseModel] | None = None, description:
 
 def load_steps() -> dict[str, Step]:
     for mod in STEP_MODULES:
-        if importlib.util.find_spec(mod) is not None:
+        try:
+            found = importlib.util.find_spec(mod) is not None
+        except ModuleNotFoundError:  # the parent package does not exist (yet)
+            found = False
+        if found:
             importlib.import_module(mod)
     return STEPS
 

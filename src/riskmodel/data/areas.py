@@ -36,9 +36,9 @@ class AreaHierarchy:
         a["area_id"] = a["area_id"].astype(str)
         if "parent_id" not in a.columns:
             a["parent_id"] = None
-        a["parent_id"] = a["parent_id"].where(a["parent_id"].notna(), None)
-        a.loc[a["parent_id"].notna(), "parent_id"] = a.loc[a["parent_id"].notna(), "parent_id"].astype(str)
-        self.parent: dict[str, str | None] = dict(zip(a["area_id"], a["parent_id"], strict=True))
+        parents = [None if pd.isna(v) or str(v).strip() == "" else str(v).strip() for v in a["parent_id"]]
+        a["parent_id"] = pd.Series(parents, index=a.index, dtype=object)
+        self.parent: dict[str, str | None] = dict(zip(a["area_id"], parents, strict=True))
         # detect cycles once, so every walk below terminates
         for start in self.parent:
             seen = {start}

@@ -99,7 +99,7 @@ def holiday_table(start: str | dt.date | pd.Timestamp, end: str | dt.date | pd.T
     mk = {pd.Timestamp(d) for d in constants.workdays}
     is_hol = np.array([d in hol for d in days])
     is_mk = np.array([d in mk for d in days])
-    weekday = days.dayofweek < 5
+    weekday = days.day_of_week < 5
     names = np.array([hol.get(d, "") for d in days], dtype=object)
     is_work = (weekday & ~is_hol) | is_mk
     prev_hol = np.r_[False, is_hol[:-1]]

@@ -48,7 +48,7 @@ def period_start(dates: pd.Series | pd.DatetimeIndex, freq: str) -> pd.Series:
     if freq == "D":
         return d
     if freq == "W":
-        return d - pd.to_timedelta(d.dt.dayofweek, unit="D")
+        return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
     if freq == "M":
         return d - pd.to_timedelta(d.dt.day - 1, unit="D")
     raise InputError(Problem(f"unknown frequency {freq!r}; valid: D, W, M"))
@@ -150,6 +150,56 @@ class IncidentPanel:
             pop = area_df[["area_id", "year", "population"]].dropna()
         nb = _read_neighbours(neighbours, hier) if neighbours is not None else None
         return cls(counts=c, freq=freq, hierarchy=hier, population=pop, neighbours=nb)
+
+    @classmethod
+    def from_events(
+        cls,
+        events: TableLike,
+        *,
+        freq: str,
+        areas: TableLike | None = None,
+        population: TableLike | None = None,
+        neighbours: TableLike | None = None,
+        **mapping: object,
+    ) -> IncidentPanel:
+        """Count event records per area, category and period.
+
+        Parameters
+        ----------
+        events : DataFrame or path
+            One row per incident.
+        freq : {'D', 'W', 'M'}
+        areas, population, neighbours : optional
+            As in :meth:`from_counts`. With polygons, areas named in the
+            polygons but not in the areas table are refused.
+        **mapping
+            How events find their area, passed to
+            :func:`riskmodel.data.events.map_events`: ``area_col=``, or
+            ``x_col=``, ``y_col=`` with ``polygons=`` (an
+            :class:`~riskmodel.data.events.AreaPolygons`) or ``grid_size=``;
+            ``time_col=`` (default ``timestamp``), ``category_col=`` or a fixed
+            ``category=``.
+
+        Returns
+        -------
+        IncidentPanel
+            Zero-filled over the whole span (a complete event log: a period
+            with no event had zero events). ``meta['unmatched']`` holds the
+            events that fell in no area, with a ``reason`` column, and
+            ``meta['n_unmatched']`` their number.
+        """
+        from riskmodel.data.events import events_to_counts, map_events
+
+        raw, name = _load(events, "events")
+        freq = check_freq(freq)
+        m = map_events(raw, source=name, **mapping)  # type: ignore[arg-type]
+        counts = events_to_counts(m, freq)
+        panel = cls.from_counts(counts, freq=freq, areas=areas, population=population, neighbours=neighbours)
+        panel = panel.complete()
+        panel.meta.update(
+            {"unmatched": m.unmatched, "n_unmatched": m.n_unmatched, "n_events": len(raw), "on_border": m.on_border}
+        )
+        return panel
 
     @classmethod
     def from_nixtla(

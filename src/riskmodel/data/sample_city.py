@@ -197,7 +197,7 @@ def generate(out_dir: str | os.PathLike[str], seed: int = DEFAULT_SEED) -> dict[
     n_t = len(days)
     cal = holiday_table(START, END)
     years = days.year.to_numpy()
-    doy = days.dayofyear.to_numpy()
+    doy = days.day_of_year.to_numpy()
 
     # ---------------------------------------------------------------- areas
     ids = [s[0] for s in STREETS]
@@ -343,7 +343,7 @@ def generate(out_dir: str | os.PathLike[str], seed: int = DEFAULT_SEED) -> dict[
         }
     )
     daily = counts.assign(period=pd.to_datetime(counts["period"]))
-    weekly = daily.assign(period=daily["period"] - pd.to_timedelta(daily["period"].dt.dayofweek, unit="D"))
+    weekly = daily.assign(period=daily["period"] - pd.to_timedelta(daily["period"].dt.day_of_week, unit="D"))
     weekly = weekly.groupby(["area_id", "category", "period"], as_index=False)["count"].sum()
     monthly = daily.assign(period=daily["period"].dt.to_period("M").dt.start_time)
     monthly = monthly.groupby(["area_id", "category", "period"], as_index=False)["count"].sum()

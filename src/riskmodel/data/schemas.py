@@ -43,17 +43,20 @@ def parse_period(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return pd.to_datetime(values).dt.tz_localize(None) if values.dt.tz else values
     s = values.astype("string").str.strip()
-    m = s.str.extract(_DATE_RE)
+    # fast path: ISO dates, the common case; the regex below handles the rest
+    fast = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+    if fast.notna().all() and (fast.dt.year >= 1900).all() and (fast.dt.year <= 2199).all():
+        return fast
+    rest = s[fast.isna()]
     # strings like "2020-01-01 00:00:00" come from spreadsheets: accept the date part
-    plain = s.str.replace(r"[ T]00:00(:00)?$", "", regex=True)
+    plain = rest.str.replace(r"[ T]00:00(:00)?$", "", regex=True)
     m = plain.str.extract(_DATE_RE)
-    y = pd.to_numeric(m[0], errors="coerce")
-    mo = pd.to_numeric(m[1], errors="coerce")
-    d = pd.to_numeric(m[2], errors="coerce").fillna(1)
-    out = pd.to_datetime(
-        pd.DataFrame({"year": y, "month": mo, "day": d}), errors="coerce"
-    )
-    return out
+    # rebuild zero-padded ISO text and let the strict parser decide what exists
+    iso = m[0] + "-" + m[1].str.zfill(2) + "-" + m[2].fillna("1").str.zfill(2)
+    slow = pd.to_datetime(iso.astype(object).where(iso.notna(), None), format="%Y-%m-%d", errors="coerce")
+    fast[fast.isna()] = slow
+    # years far outside incident records are typos (and year 0 does not exist)
+    return fast.where((fast.dt.year >= 1900) & (fast.dt.year <= 2199))
 
 
 def _is_count(s: pd.Series) -> pd.Series:
@@ -72,20 +75,20 @@ def _counts_row_schema() -> pa.DataFrameSchema:
     )
     return pa.DataFrameSchema(
         {
-            "area_id": pa.Column(object, checks=nonblank, nullable=True, coerce=False),
-            "category": pa.Column(object, checks=nonblank, nullable=True, coerce=False),
+            "area_id": pa.Column(object, checks=nonblank, nullable=False, coerce=False),
+            "category": pa.Column(object, checks=nonblank, nullable=False, coerce=False),
             "period": pa.Column(
                 checks=pa.Check(
                     lambda s: parse_period(s).notna(),
-                    error="is not a date that exists (expected YYYY-MM-DD)",
+                    error="is not a date that exists in 1900-2199 (expected YYYY-MM-DD)",
                 ),
-                nullable=True,
+                nullable=False,
             ),
             "count": pa.Column(
                 checks=pa.Check(
                     _is_count, error="is not a count (an integer >= 0)"
                 ),
-                nullable=True,
+                nullable=False,
             ),
         },
         strict=False,
@@ -124,7 +127,7 @@ def infer_freq(periods: pd.Series) -> str:
         return "D"
     if (p.day == 1).all() and (len(p) < 3 or np.median(np.diff(p.asi8)) > 20 * 86400e9):
         return "M"
-    if (p.dayofweek == 0).all() and (len(p) < 2 or (np.diff(p.asi8) % (7 * 86400e9) == 0).all()):
+    if (p.day_of_week == 0).all() and (len(p) < 2 or (np.diff(p.asi8) % (7 * 86400e9) == 0).all()):
         return "W"
     return "D"
 
@@ -141,7 +144,7 @@ def misaligned(periods: pd.Series, freq: str) -> pd.Series:
     if freq == "M":
         return periods.dt.day != 1
     if freq == "W":
-        return periods.dt.dayofweek != 0
+        return periods.dt.day_of_week != 0
     return pd.Series(False, index=periods.index)
 
 

@@ -1,0 +1,1 @@
+"""Figures and the forecast appendix. Consumes results; computes nothing."""
