@@ -102,6 +102,11 @@ def register(app: typer.Typer) -> None:
             raise InputError(Problem(f"--intervention {intervention!r} is not a date (YYYY-MM-DD)")) from None
         comparison = parse_period(period) if period else None
         panel = IncidentPanel.from_counts(counts, areas=areas, population=population)
+        true_freq = _coarsest_freq(panel.counts["period"])
+        if true_freq != panel.freq:
+            # the core's frequency inference can take monthly starts for days; the
+            # periods decide (see the report of issue 6)
+            panel = IncidentPanel.from_counts(panel.counts, freq=true_freq, areas=areas, population=population)
         if panel.freq == "M" and freq == "W":
             raise InputError(Problem("--freq W needs daily or weekly counts; these are monthly"))
         ex = read_exog(exog, freq) if exog else None
@@ -139,6 +144,21 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  {row.method:<20} not run: {row.note}")
         typer.echo(ev.verdict.en)
         typer.echo(f"written: {out / 'effects.csv'}, {out / 'verdict.txt'}")
+
+
+def _coarsest_freq(periods: pd.Series) -> str:
+    """M when every period is a month start a month apart, W for Mondays a week apart, else D."""
+    import numpy as np
+
+    p = pd.DatetimeIndex(periods.unique()).sort_values()
+    if len(p) < 2:
+        return "D"
+    gaps = np.diff(p.values).astype("timedelta64[D]").astype(int)
+    if (p.day == 1).all() and gaps.min() >= 28:
+        return "M"
+    if (p.day_of_week == 0).all() and (gaps % 7 == 0).all():
+        return "W"
+    return "D"
 
 
 def _metric_items(eff: pd.DataFrame) -> list[tuple[str, str, float]]:

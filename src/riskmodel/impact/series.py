@@ -97,6 +97,15 @@ def _period_days(periods: pd.DatetimeIndex, freq: str, first: pd.Timestamp, last
     return ((e - s) / np.timedelta64(1, "D")).astype(float)
 
 
+def _last_day(last_period: pd.Timestamp, freq: str) -> pd.Timestamp:
+    """Last day covered by the period starting ``last_period``."""
+    if freq == "M":
+        return last_period + pd.offsets.MonthEnd(0)
+    if freq == "W":
+        return last_period + pd.Timedelta(days=6)
+    return last_period
+
+
 def study_series(
     panel: IncidentPanel, area_id: str, category: str, freq: str = "M", *, controls: bool = True
 ) -> StudySeries:
@@ -146,7 +155,8 @@ def study_series(
     periods = p.periods
     w = c.pivot_table(index="period", columns="area_id", values="count", aggfunc="sum").reindex(periods).fillna(0)
     raw_p = panel.counts["period"]
-    days = pd.Series(_period_days(periods, freq, raw_p.min(), raw_p.max() + (pd.offsets.MonthBegin(1) - pd.Timedelta(days=1) if panel.freq == "M" else pd.Timedelta(days=6) if panel.freq == "W" else pd.Timedelta(0))), index=periods)
+    last_day = _last_day(raw_p.max(), panel.freq)
+    days = pd.Series(_period_days(periods, freq, raw_p.min(), last_day), index=periods)
 
     def series_of(area: str) -> pd.Series:
         cols = [a for a in _constituents(panel, area, have) if a in w.columns]
