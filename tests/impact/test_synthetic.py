@@ -15,7 +15,7 @@ def test_simplex_weights_match_a_general_solver():
         w = simplex_weights(x1, X0, v)
         assert w.min() >= 0 and w.sum() == pytest.approx(1)
 
-        def f(w):
+        def f(w, x1=x1, X0=X0, v=v):
             r = x1 - X0 @ w
             return r @ (v * r)
 
