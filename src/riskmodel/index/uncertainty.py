@@ -91,6 +91,7 @@ class Uncertainty:
     ranks: np.ndarray
     seconds: float = 0.0
     factors: dict[str, list[str]] = field(default_factory=dict)
+    period: str = ""
 
     def summary(self) -> str:
         rs = self.rank_stats
@@ -218,18 +219,38 @@ def sample_weights(spec, nominal: list[np.ndarray], nodes, n: int, rng: np.rando
 
 
 def _setup(cfg: IndexConfig, spec=None, data=None):  # noqa: ANN001, ANN202
+    """Inputs, weights and alternatives; rows restricted to the sensitivity period.
+
+    Every period is prepared and normalised (so pooled normalisation and
+    carry-forward imputation see the whole panel); only the rows of
+    ``sensitivity.period`` are then ranked.
+    """
     if spec is None or data is None:
         spec, data = load_inputs(cfg)
-    from riskmodel.index.build import select_period
-
-    data = select_period(data, cfg.sensitivity.period)
     spec, _ = resolve_static_weights(cfg, spec)
     if cfg.weights.method in ("entropy", "critic", "pca"):
         # data-driven weights are taken from the nominal build and then perturbed
         spec = build_index(cfg, spec, data).spec
     alts, prep = alternatives(cfg, spec, data)
     spec = prep.spec
-    return spec, data, alts, prep
+    rows = _period_rows(prep.data.units, cfg.sensitivity.period)
+    alts.X = [X[rows] for X in alts.X]
+    units = prep.data.units.iloc[rows].reset_index(drop=True)
+    return spec, units, alts, prep
+
+
+def _period_rows(units: pd.DataFrame, period: str) -> np.ndarray:
+    per = units["period"]
+    if per.isna().all() or period == "all":
+        if not per.isna().all() and per.nunique() > 1:
+            raise InputError(Problem("key 'sensitivity.period': ranks are compared within one period; "
+                                     "give 'latest' or a date, not 'all'"))
+        return np.arange(len(units))
+    target = per.max() if period == "latest" else pd.Timestamp(period)
+    rows = np.flatnonzero((per == target).to_numpy())
+    if rows.size == 0:
+        raise InputError(Problem(f"key 'sensitivity.period': no data for {period}"))
+    return rows
 
 
 def _nominal_ranks(alts: Alternatives, engine: Engine, spec) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
@@ -247,7 +268,7 @@ def rank_uncertainty(cfg: IndexConfig, n: int | None = None, seed: int = 0, spec
     n = int(n or s.n)
     if n < 1:
         raise InputError(Problem("sensitivity: the number of replications must be >= 1"))
-    spec, data, alts, prep = _setup(cfg, spec, data)
+    spec, units, alts, prep = _setup(cfg, spec, data)
     engine = Engine(alts, spec, s.chunk)
     nom_s, nom_r = _nominal_ranks(alts, engine, spec)
     if not np.all(np.isfinite(nom_s)):
@@ -260,7 +281,6 @@ def rank_uncertainty(cfg: IndexConfig, n: int | None = None, seed: int = 0, spec
     S = engine.run(W, variant, agg)
     ok = np.all(np.isfinite(S), axis=1)
     R = rank_desc(S[ok], axis=1)
-    units = prep.data.units
     q = np.percentile(R, [5, 50, 95], axis=0) if ok.any() else np.full((3, S.shape[1]), np.nan)
     stats = pd.DataFrame({
         "area_id": units["area_id"].to_numpy(),
@@ -283,7 +303,9 @@ def rank_uncertainty(cfg: IndexConfig, n: int | None = None, seed: int = 0, spec
     factors = {k: v for k, v in alts.factor_levels.items() if len(v) > 1}
     if nodes:
         factors["weights"] = [f"{s.weights_dist} {'+-' + format(s.weights_noise, 'g') if s.weights_dist == 'uniform' else 'c=' + format(s.dirichlet_concentration, 'g')} on {len(nodes)} nodes"]
-    return Uncertainty(stats, n, int((~ok).sum()), failures, R.astype(rdtype), time.perf_counter() - t0, factors)
+    per = units["period"].iloc[0]
+    period = "" if pd.isna(per) else f"{pd.Timestamp(per):%Y-%m}"
+    return Uncertainty(stats, n, int((~ok).sum()), failures, R.astype(rdtype), time.perf_counter() - t0, factors, period)
 
 
 def saltelli_design(n: int, d: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -377,7 +399,7 @@ def sobol(cfg: IndexConfig, seed: int = 0, spec=None, data=None, base: int | Non
     if s.weights_dist != "uniform":
         raise InputError(Problem("key 'sensitivity.weights_dist': Sobol' indices need independent factors; "
                                  "use 'uniform' noise (Dirichlet draws are not independent per weight)"))
-    spec, data, alts, prep = _setup(cfg, spec, data)
+    spec, units, alts, prep = _setup(cfg, spec, data)
     engine = Engine(alts, spec, s.chunk)
     _, nom_r = _nominal_ranks(alts, engine, spec)
     nodes = weight_nodes(spec, s.weights_levels) if s.weights_noise > 0 else []

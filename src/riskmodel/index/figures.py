@@ -1,0 +1,79 @@
+"""The rank-interval chart: nominal rank, median and 5-95% interval per area.
+
+Chinese names are drawn with the CJK font found by
+``riskmodel.report.fonts.use_cjk_font`` (the lead's report package); when no
+such font is installed the chart falls back to the area codes, so it never
+shows boxes.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def _cjk() -> bool:
+    try:
+        from riskmodel.report.fonts import use_cjk_font
+    except ImportError:  # the report package is optional for this chart
+        return False
+    return use_cjk_font(required=False) is not None
+
+
+def rank_interval_chart(
+    rank_stats: pd.DataFrame,
+    *,
+    title: str = "",
+    n_replications: int | None = None,
+    n_failed: int = 0,
+    period: str = "",
+    source: str = "",
+    factors: str = "",
+) -> plt.Figure:
+    """Horizontal rank intervals, best nominal rank at the top.
+
+    Parameters
+    ----------
+    rank_stats : DataFrame
+        ``area_id, nominal, median, q05, q95`` and optionally ``name``.
+    """
+    cjk = _cjk()
+    rs = rank_stats.sort_values("nominal", ascending=True).reset_index(drop=True)
+    labels = [
+        f"{r.name} {r.area_id}" if cjk and "name" in rs.columns and isinstance(r.name, str) and r.name != r.area_id
+        else str(r.area_id)
+        for r in rs.itertuples(index=False)
+    ]
+    n = len(rs)
+    fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.22 * n + 1.6)))
+    y = range(n)
+    ax.hlines(y, rs["q05"], rs["q95"], color="#4477aa", lw=3, alpha=0.6,
+              label="5-95% 区间 interval" if cjk else "5-95% interval")
+    ax.plot(rs["median"], y, "o", color="#4477aa", ms=4, label="中位数 median" if cjk else "median")
+    ax.plot(rs["nominal"], y, "x", color="#cc3311", ms=6, label="名义排名 nominal" if cjk else "nominal rank")
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(labels, fontsize=7 if n > 30 else 8)
+    ax.invert_yaxis()
+    ax.set_xlabel("排名 rank (1 = 最平安 safest)" if cjk else "rank (1 = best)")
+    ax.set_xlim(0.5, max(float(rs["q95"].max()), float(rs["nominal"].max())) + 0.5)
+    head = title or ("平安指数排名不确定性 Ping'an index rank uncertainty" if cjk else "Index rank uncertainty")
+    ax.set_title(head, fontsize=10)
+    note = []
+    if n_replications is not None:
+        note.append(f"Monte Carlo, {n_replications} replications ({n_failed} failed)")
+    if period:
+        note.append(f"period {period}")
+    if factors:
+        note.append(factors)
+    if source:
+        note.append(f"source: {source}")
+    if note:
+        fig.text(0.01, 0.005, "; ".join(note), fontsize=6.5, ha="left", va="bottom", wrap=True)
+    ax.legend(loc="lower right", fontsize=7)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
