@@ -60,7 +60,7 @@ def rank_interval_chart(
     ax.invert_yaxis()
     ax.set_xlabel("排名 rank (1 = 最平安 safest)" if cjk else "rank (1 = best)")
     ax.set_xlim(0.5, max(float(rs["q95"].max()), float(rs["nominal"].max())) + 0.5)
-    head = title or ("平安指数排名不确定性 Ping'an index rank uncertainty" if cjk else "Index rank uncertainty")
+    head = title or ("指数排名不确定性 Index rank uncertainty" if cjk else "Index rank uncertainty")
     ax.set_title(head, fontsize=10)
     note = []
     if n_replications is not None:

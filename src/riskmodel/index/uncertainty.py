@@ -65,6 +65,7 @@ class Alternatives:
     aggs: list[AggregateCfg]
     factor_levels: dict[str, list[str]]    # factor name -> labels of its alternatives
     variant_of: dict[tuple[int, ...], int] = field(default_factory=dict)  # (impute, treat, norm) -> X index
+    nominal_scores: np.ndarray | None = None  # top-level scores of the nominal build
 
 
 @dataclass
@@ -142,10 +143,18 @@ def alternatives(cfg: IndexConfig, spec, data) -> tuple[Alternatives, object]:  
 
 
 def _with_nominal(alts: list, nominal, label):  # noqa: ANN001, ANN202
-    """Alternatives with the nominal choice first (added if the list lacks it)."""
-    out = [nominal]
+    """The listed alternatives as given; the nominal choice alone when none are listed.
+
+    The nominal build is not forced into the list: a nominal minmax [0, 100]
+    is fine for an arithmetic mean but gives a geometric mean of 0 to every
+    area that is last on any indicator, so the user chooses the alternatives.
+    """
+    if not alts:
+        return [nominal]
+    out, seen = [], set()
     for a in alts:
-        if label(a) != label(nominal):
+        if label(a) not in seen:
+            seen.add(label(a))
             out.append(a)
     return out
 
@@ -236,6 +245,8 @@ def _setup(cfg: IndexConfig, spec=None, data=None):  # noqa: ANN001, ANN202
     rows = _period_rows(prep.data.units, cfg.sensitivity.period)
     alts.X = [X[rows] for X in alts.X]
     units = prep.data.units.iloc[rows].reset_index(drop=True)
+    nominal = build_index(cfg, spec, data)
+    alts.nominal_scores = nominal.levels[-1][rows, 0]
     return spec, units, alts, prep
 
 
@@ -254,8 +265,7 @@ def _period_rows(units: pd.DataFrame, period: str) -> np.ndarray:
 
 
 def _nominal_ranks(alts: Alternatives, engine: Engine, spec) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
-    W = [w[None, :] for w in level_weights(spec)]
-    s = engine.run(W, np.array([0]), np.array([0]))[0]
+    s = alts.nominal_scores
     return s, rank_desc(s)
 
 
