@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         method: Annotated[str, typer.Option("--method", help="all, rate-ratio, its, structural, synthetic or did (comma-separated allowed).")] = "all",
         full_sample: Annotated[bool, typer.Option("--full-sample", help="Also fit the full-sample structural model with an intervention term.")] = False,
         log: Annotated[bool, typer.Option("--log", help="Structural models on log counts.")] = False,
-        seasonal: Annotated[str, typer.Option("--seasonal", help="Structural seasonal: trig or dummy.")] = "trig",
+        seasonal: Annotated[str, typer.Option("--seasonal", help="Structural seasonal: auto (none when comparison areas are a regressor, else trig), trig, dummy or none.")] = "auto",
         exog: Annotated[Path | None, typer.Option("--exog", help="Regressors: long file period, name, value.")] = None,
         areas: Annotated[Path | None, typer.Option("--areas", help="Areas file (hierarchy; comparison areas are those at the treated area's level).")] = None,
         population: Annotated[Path | None, typer.Option("--population", help="Population file (area_id, year, population) for exposure.")] = None,
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
         from riskmodel.impact.evaluate import METHOD_CHOICES, EvaluationOptions, evaluate
         from riskmodel.io_safety import atomic_dir
 
-        choice(seasonal, ["trig", "dummy"], "--seasonal")
+        choice(seasonal, ["auto", "trig", "dummy", "none"], "--seasonal")
         choice(freq, ["M", "W"], "--freq")
         wanted: list[str] = []
         for m in [x.strip() for x in method.split(",") if x.strip()]:

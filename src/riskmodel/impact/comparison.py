@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from riskmodel.impact.inference import placebo_interval
 from riskmodel.impact.results import EffectResult
 
 
@@ -210,9 +211,8 @@ def difference_in_differences(
         pl = np.asarray(placebo)
         pl = pl[np.isfinite(pl)]
         if len(pl) >= 3:
-            a = (1 - level) / 2
-            qlo, qhi = np.quantile(pl, [a, 1 - a])
-            res.lo, res.hi = float(np.expm1(coef - qhi)), float(np.expm1(coef - qlo))
+            lo, hi, _ = placebo_interval(float(np.expm1(coef)), np.expm1(pl), level)
+            res.lo, res.hi = lo, hi
             res.p_value = float((np.sum(np.abs(pl) >= abs(coef)) + 1) / (len(pl) + 1))
             res.note = (f"interval from {len(pl)} placebo areas (Conley-Taber); clustered se "
                         f"{se:.3f} would give [{np.expm1(coef - q * se):+.1%}, {np.expm1(coef + q * se):+.1%}]")

@@ -9,7 +9,7 @@ Config (``[steps.claims]``)::
     methods = ["all"]                          # or names of riskmodel.impact.METHODS
     freq = "M"
     log = true
-    seasonal = "trig"
+    seasonal = "auto"                          # none with comparison areas, else trig
     trend = "level"
     full_sample = true
     n_sims = 1000
@@ -45,7 +45,7 @@ class ClaimsStepConfig(StrictModel):
     methods: list[str] = ["all"]
     freq: str = "M"
     log: bool = True
-    seasonal: str = "trig"
+    seasonal: str = "auto"
     trend: str = "level"
     full_sample: bool = True
     n_sims: int = 1000

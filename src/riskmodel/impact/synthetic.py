@@ -22,8 +22,8 @@ Inference is placebo-in-space: every donor in turn is treated as if it had
 been treated (the real treated unit left out of its donor pool); the treated
 unit's ratio of post- to pre-period RMSPE is ranked among all units
 (rank 1 = largest; ``p = rank / n_units``). The interval of the relative
-effect subtracts the placebo effects' quantiles from the estimate (on the log
-scale), i.e. it treats the placebo effects as draws of the estimation error.
+effect treats the placebo effects as draws of the estimation error
+(:func:`riskmodel.impact.inference.placebo_interval`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize, nnls
 
+from riskmodel.impact.inference import placebo_interval
 from riskmodel.impact.results import EffectResult
 
 
@@ -300,14 +301,8 @@ class SyntheticControl:
             rank = int(pl.loc[pl["treated"], "rank"].iloc[0])
             res.p_value = rank / len(pl)
             eff = pl.loc[~pl["treated"], "rel_effect"].to_numpy(float)
-            eff = eff[np.isfinite(eff) & (eff > -1)]
-            a = (1 - self.level) / 2
-            if len(eff) >= 3 and np.isfinite(estimate) and estimate > -1:
-                le = np.log1p(eff)
-                qlo, qhi = np.quantile(le, [a, 1 - a])
-                res.lo = float(np.expm1(np.log1p(estimate) - qhi))
-                res.hi = float(np.expm1(np.log1p(estimate) - qlo))
-                res.se = float(np.std(le, ddof=1))
+            lo, hi, sd = placebo_interval(float(estimate), eff, self.level)
+            res.lo, res.hi, res.se = lo, hi, sd
             res.tables["placebos"] = pl.sort_values("rank", kind="stable").reset_index(drop=True)
             res.diagnostics["rank"] = rank
             res.note = f"placebo rank {rank} of {len(pl)}"
