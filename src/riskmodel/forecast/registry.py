@@ -30,7 +30,7 @@ _SEEDED = {"auto", "gbm"}
 def make_model(name: str, seed: int = 0, **params: Any) -> CountForecaster:
     """A fresh, unfitted model by name; ``seed`` goes to the models that draw random numbers."""
     if name not in MODELS:
-        raise InputError(Problem(f"unknown model {name!r}; valid: {', '.join(MODELS)}", column="--model"))
+        raise InputError(Problem(f"unknown model {name!r}; valid: {', '.join(MODELS)}"))
     kw = dict(params)
     if name == "qpglm":
         kw.setdefault("family", "quasipoisson")
