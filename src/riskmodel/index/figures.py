@@ -73,7 +73,7 @@ def rank_interval_chart(
         note.append(f"source: {source}")
     if note:
         fig.text(0.01, 0.005, "; ".join(note), fontsize=6.5, ha="left", va="bottom", wrap=True)
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig

@@ -74,7 +74,7 @@ def normalise(
     """
     x = np.asarray(x, float)
     k = x.shape[1]
-    codes = codes or [f"column {j + 1}" for j in range(k)]
+    codes = codes or [f"column {j + 1}" for j in np.arange(k)]
     d = np.asarray(directions, float).reshape(1, -1)
     y = x * d
     if method == "none":
