@@ -1,0 +1,53 @@
+"""Early warning (预警): spike detectors for count series, outbreak simulation, evaluation.
+
+* :func:`detect` -- every method on an :class:`~riskmodel.data.IncidentPanel`
+  (long table out);
+* :func:`farrington_flexible` -- R's ``surveillance::farringtonFlexible``
+  (Noufaily 2013 and original Farrington settings), vectorised across series;
+* :func:`ears_c` -- EARS C1/C2/C3 as R's ``earsC``;
+* :func:`glr_nb` -- negative-binomial GLR / CUSUM charts (R's ``glrnb``);
+* :func:`simulate` -- Noufaily-style outbreak simulation;
+* :func:`outbreak_metrics`, :func:`tune_threshold` -- FPR, POD, sensitivity, timeliness;
+* :func:`episodes` -- consecutive alarms merged into episodes with a severity.
+"""
+
+from riskmodel.alerts.detect import METHODS, Detection, check_method, detect
+from riskmodel.alerts.ears import ears_c
+from riskmodel.alerts.episodes import episodes, severity
+from riskmodel.alerts.evaluate import metrics_table, outbreak_metrics, tune_threshold
+from riskmodel.alerts.farrington import (
+    NOUFAILY,
+    ORIGINAL,
+    PRESETS,
+    R_DEFAULT,
+    FarringtonControl,
+    control_from,
+    farrington_flexible,
+)
+from riskmodel.alerts.glrnb import glr_nb
+from riskmodel.alerts.simulate import SCENARIOS, Scenario, SimulatedSet, simulate
+
+__all__ = [
+    "METHODS",
+    "NOUFAILY",
+    "ORIGINAL",
+    "PRESETS",
+    "R_DEFAULT",
+    "SCENARIOS",
+    "Detection",
+    "FarringtonControl",
+    "Scenario",
+    "SimulatedSet",
+    "check_method",
+    "control_from",
+    "detect",
+    "ears_c",
+    "episodes",
+    "farrington_flexible",
+    "glr_nb",
+    "metrics_table",
+    "outbreak_metrics",
+    "severity",
+    "simulate",
+    "tune_threshold",
+]

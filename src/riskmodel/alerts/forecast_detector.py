@@ -1,0 +1,121 @@
+"""Forecast-based spike detection: one model for forecasting and for warning.
+
+The detector refits a count forecaster from :mod:`riskmodel.forecast`
+(default ``nbglm``, the negative-binomial GLM with trend, Fourier seasonality
+and holidays) at rolling origins, every ``refit`` periods, on the history
+before the origin minus a ``gap`` (so that an outbreak under way does not
+raise its own baseline), and forecasts the next ``gap + refit`` periods. The
+upper bound of period ``t`` is the ``1 - alpha`` quantile of the forecast's
+predictive distribution; an alarm when the count exceeds it.
+
+If :mod:`riskmodel.forecast` cannot be imported, or with ``model='own'``, a
+fallback of our own is used: a log-linear Poisson GLM with harmonics (and
+weekdays for daily data) fitted to all series at once, with a
+negative-binomial dispersion by moments, and the NB quantile as the bound.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from riskmodel.data.panel import IncidentPanel
+from riskmodel.errors import InputError, Problem
+
+DEFAULT_REFIT = {"D": 28, "W": 4, "M": 1}
+DEFAULT_GAP = {"D": 7, "W": 2, "M": 0}
+
+
+def forecast_detect(
+    panel: IncidentPanel,
+    y: np.ndarray,
+    periods: pd.DatetimeIndex,
+    series: list[tuple[str, str]],
+    mon: np.ndarray,
+    *,
+    model: str = "nbglm",
+    alpha: float = 0.01,
+    refit: int | None = None,
+    gap: int | None = None,
+    **params: Any,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Run the forecast-based detector; arrays (K, S) as the other detectors return."""
+    if not 0 < float(alpha) < 0.5:
+        raise InputError(Problem(f"forecast alpha must be in (0, 0.5) (got {alpha})", column="--alpha"))
+    freq = panel.freq
+    refit = int(refit or DEFAULT_REFIT[freq])
+    gap = int(DEFAULT_GAP[freq] if gap is None else gap)
+    if refit < 1 or gap < 0:
+        raise InputError(Problem("forecast refit must be >= 1 and gap >= 0"))
+    K, S = len(mon), y.shape[1]
+    expected = np.full((K, S), np.nan)
+    upper = np.full((K, S), np.nan)
+    used_model = model
+    try:
+        if model == "own":
+            raise ImportError
+        from riskmodel.features.wide import WidePanel
+        from riskmodel.forecast import make_model
+    except ImportError:
+        used_model = "own"
+    p_hi = round(1.0 - float(alpha), 6)
+    level = 100.0 * (1.0 - 2.0 * float(alpha))
+    seen = ~np.isnan(y)
+    first = np.where(seen.any(axis=0), seen.argmax(axis=0), len(periods))
+    yz = np.nan_to_num(y)
+    for b0 in range(0, K, refit):
+        block = mon[b0 : b0 + refit]
+        origin = int(block[0]) - gap  # rows < origin are the training data
+        if origin < 2:
+            continue
+        h = int(block[-1]) - origin + 1
+        rows = block - origin  # positions in the forecast horizon
+        if used_model == "own":
+            mu, q = _own_forecast(yz[:origin], periods, origin, h, freq, p_hi)
+        else:
+            wp = WidePanel(y=yz[:origin], periods=periods[:origin], series=series, freq=freq,
+                           n_obs=np.clip(origin - first, 0, None))
+            m = make_model(model, **params)
+            m.fit(wp)
+            fc = m.predict(h, levels=[level])
+            mu, q = fc.mean, fc.quantile(p_hi)
+        expected[b0 : b0 + len(block)] = mu[rows]
+        upper[b0 : b0 + len(block)] = q[rows]
+    yk = y[mon]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = (yk - expected) / (upper - expected)
+    alarm = np.nan_to_num(yk) > np.where(np.isnan(upper), np.inf, upper)
+    res = {
+        "expected": expected, "upperbound": upper, "alarm": alarm, "score": score,
+        "pvalue": np.full((K, S), np.nan), "reason": np.full((K, S), "", dtype=object),
+    }
+    res["reason"][np.isnan(upper)] = "history too short for the forecast model"
+    return res, {"model": used_model, "alpha": float(alpha), "refit": refit, "gap": gap, **params}
+
+
+def _own_forecast(y: np.ndarray, periods: pd.DatetimeIndex, origin: int, h: int, freq: str,
+                  p_hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Fallback: harmonic Poisson GLM on all series at once, NB (moments) quantile."""
+    from riskmodel.alerts.glrnb import fit_poisson_design, harmonic_design, moment_alpha
+
+    season = {"D": 365.25, "W": 52.0, "M": 12.0}[freq]
+    step = {"D": 1.0, "W": 7.0, "M": 30.4375}[freq]
+    t = np.arange(origin + h, dtype=float) * step / (365.25 / season)
+    X = harmonic_design(t, season, harmonics=2, trend=True)
+    if freq == "D":
+        dow = (periods[0].dayofweek + np.arange(origin + h)) % 7
+        X = np.column_stack([X] + [(dow == d).astype(float) for d in range(1, 7)])
+    beta, _ = fit_poisson_design(y.T, X[:origin])
+    mu_all = np.exp(np.clip(X @ beta.T, -30, 30))
+    a = moment_alpha(y.T, mu_all[:origin].T)
+    mu = mu_all[origin:]
+    nb = a > 0
+    q = np.where(
+        nb[None, :],
+        stats.nbinom.ppf(p_hi, 1.0 / np.where(nb, a, 1.0)[None, :], 1.0 / (1.0 + np.where(nb, a, 1.0)[None, :] * mu)),
+        stats.poisson.ppf(p_hi, mu),
+    )
+    return mu, q
