@@ -364,7 +364,11 @@ def sobol_estimates(
     idx = rng.integers(0, n, size=(n_boot, n))
     b1, bt = est(fA[idx], fB[idx], np.moveaxis(fAB[:, idx], 0, 1))
     a = (1 - confidence) / 2
-    q = np.nanquantile(np.stack([b1, bt]), [a, 1 - a], axis=1) if n_boot > 0 else np.full((2, 2, fAB.shape[0]), np.nan)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN when builds failed: reported by the caller
+        q = np.nanquantile(np.stack([b1, bt]), [a, 1 - a], axis=1) if n_boot > 0 else np.full((2, 2, fAB.shape[0]), np.nan)
     return s1[0], st[0], np.stack([q[0, 0], q[1, 0], q[0, 1], q[1, 1]])
 
 
