@@ -10,7 +10,7 @@ Config (``[steps.claims]``)::
     freq = "M"
     log = true
     seasonal = "auto"                          # none with comparison areas, else trig
-    trend = "level"
+    trend = "auto"                             # local level with comparison areas, else linear trend
     full_sample = true
     n_sims = 1000
     charts = true
@@ -46,7 +46,7 @@ class ClaimsStepConfig(StrictModel):
     freq: str = "M"
     log: bool = True
     seasonal: str = "auto"
-    trend: str = "level"
+    trend: str = "auto"
     full_sample: bool = True
     n_sims: int = 1000
     charts: bool = True
