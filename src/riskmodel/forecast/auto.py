@@ -148,9 +148,13 @@ class Auto(CountForecaster):
         W = self.weights_[used]
         mean, q = combine(fcs, W)
         names = np.array(cands)[used]
-        self.component_ = np.array(
-            ["auto(" + "+".join(names[W[:, j] > 0]) + ")" for j in range(W.shape[1])], dtype=object
-        )
+        labels = []
+        for j in range(W.shape[1]):
+            lab = "auto(" + "+".join(names[W[:, j] > 0]) + ")"
+            notes = [f"{cands[i]}: {self.fitted_models_[cands[i]].fallback_[j]}" for k, i in enumerate(used)
+                     if W[k, j] > 0 and j in self.fitted_models_[cands[i]].fallback_]
+            labels.append(lab + (" [" + "; ".join(notes) + "]" if notes else ""))
+        self.component_ = np.array(labels, dtype=object)
         fit = np.zeros(wp.y.shape)
         for k, i in enumerate(used):
             fit += W[k][None, :] * np.nan_to_num(self.fitted_models_[cands[i]].fitted_, nan=0.0)

@@ -10,6 +10,7 @@ reference (``rel_mase`` = a model's MASE over seasonal naive's, per series).
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -91,8 +92,9 @@ def window_scores(wp: WidePanel, wf: list[WindowForecast]) -> dict[str, dict[str
         m = series_metrics(y, fc, wp.y[: w.cutoff], wp.season)
         for k, v in m.items():
             acc.setdefault(w.model, {}).setdefault(k, []).append(v)
-    return {mod: {k: np.nanmean(np.vstack(v), axis=0) if np.isfinite(np.vstack(v)).any() else np.full(v[0].shape, np.nan)
-                  for k, v in d.items()} for mod, d in acc.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (zero scale) stay NaN
+        return {mod: {k: np.nanmean(np.vstack(v), axis=0) for k, v in d.items()} for mod, d in acc.items()}
 
 
 def forecasts_frame(wp: WidePanel, wf: list[WindowForecast], levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
@@ -133,7 +135,8 @@ def metrics_frame(
     ref = scores.get(reference, {}).get("mase")
     rows = []
     for mod, sc in scores.items():
-        rel = sc["mase"] / ref if ref is not None else np.full(n, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(ref > 0, sc["mase"] / ref, np.nan) if ref is not None else np.full(n, np.nan)
         base = pd.DataFrame(
             {
                 "area_id": [s[0] for s in wp.series],
@@ -149,16 +152,26 @@ def metrics_frame(
         )
         rows.append(base)
     per = pd.concat(rows, ignore_index=True)
-    cols = METRICS + ["spinball", "rel_mase"]
+    cols = METRICS + ["spinball"]
+    ref_rows = per[per["model"] == reference].set_index(["area_id", "category"])["mase"]
+
+    def rel_of(g: pd.DataFrame) -> float:
+        # ratio of mean MASEs over the same series (a mean of ratios explodes on tiny references)
+        r = ref_rows.reindex(pd.MultiIndex.from_frame(g[["area_id", "category"]])).to_numpy()
+        ok = np.isfinite(r) & np.isfinite(g["mase"].to_numpy())
+        return float(g["mase"].to_numpy()[ok].mean() / r[ok].mean()) if ok.any() and r[ok].mean() > 0 else np.nan
+
     summ = []
     for (mod, level), g in per.groupby(["model", "level"], sort=True):
         r = {"area_id": "ALL", "category": "ALL", "level": level, "model": mod, "windows": n_win}
         r.update({c: float(np.nanmean(g[c])) if np.isfinite(g[c]).any() else np.nan for c in cols})
+        r["rel_mase"] = rel_of(g)
         r["seconds"] = secs[mod]
         summ.append(r)
     for mod, g in per.groupby("model", sort=True):
         r = {"area_id": "ALL", "category": "ALL", "level": "overall", "model": mod, "windows": n_win}
         r.update({c: float(np.nanmean(g[c])) if np.isfinite(g[c]).any() else np.nan for c in cols})
+        r["rel_mase"] = rel_of(g)
         r["seconds"] = secs[mod]
         summ.append(r)
     return pd.concat([per, pd.DataFrame(summ)], ignore_index=True)
