@@ -53,11 +53,17 @@ def observed_vs_counterfactual(ev: Evaluation, lang: str = "en") -> plt.Figure:
                label="comparison period" if lang == "en" else "比较期")
     zh, en = CATEGORY_NAMES.get(ev.category, (ev.category, ev.category))
     unit = {"M": "month", "W": "week", "D": "day"}[ss.freq]
+    a_zh, a_en = (n or ev.area_id for n in ev.area_names)
+    eff = ""
+    if r is not None:
+        eff = f"{r.estimate:+.1%} [{r.lo:+.1%}, {r.hi:+.1%}]"
     if lang == "zh":
-        ax.set_title(f"{ev.area_id} {zh}：实际与反事实（每{ {'month': '月', 'week': '周', 'day': '日'}[unit]}计数）")
-        ax.set_ylabel("计数")
+        u = {"month": "月", "week": "周", "day": "日"}[unit]
+        ax.set_title(f"{a_zh}{zh}：实际与反事实（每{u}计数）\n比较期项目效果 {eff}（95%区间）", fontsize=10)
+        ax.set_ylabel(f"每{u}计数")
     else:
-        ax.set_title(f"{ev.area_id} {en}: observed vs counterfactual (count per {unit})")
+        ax.set_title(f"{a_en}, {en}: observed vs counterfactual (count per {unit})\n"
+                     f"programme effect over the comparison period {eff} (95% interval)", fontsize=10)
         ax.set_ylabel(f"count per {unit}")
     ax.legend(loc="best", fontsize=8)
     fig.autofmt_xdate()

@@ -137,6 +137,7 @@ class Evaluation:
     series: StudySeries
     claim_id: str = ""
     notes: list[str] = field(default_factory=list)
+    area_names: tuple[str, str] = ("", "")  # (Chinese, English)
 
     def effects(self) -> pd.DataFrame:
         """``effects.csv``: one row per method (method, estimate, lo95, hi95, coef, se, p_value, note)."""
@@ -490,7 +491,7 @@ def evaluate(
     return Evaluation(
         area_id=area_id, category=category, intervention=t_int, baseline=(bs, be), comparison=(cs, ce),
         reported=rep, observed=obs, results=results, primary=primary, verdict=verdict, series=ss,
-        claim_id=claim.claim_id, notes=notes,
+        claim_id=claim.claim_id, notes=notes, area_names=(a_zh, a_en),
     )
 
 

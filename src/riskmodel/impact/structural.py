@@ -195,9 +195,11 @@ class StructuralCounterfactual(_UCSpec):
             scale="average absolute effect per period (counts)",
         )
         # pre-period fit, back-transformed one-step predictions
-        fitted_pre = np.asarray(res.fittedvalues)
+        fitted_pre = np.asarray(res.fittedvalues, dtype=float).copy()
         if self.log:
             fitted_pre = np.exp(fitted_pre) - shift
+        # one-step predictions during the diffuse start are not predictions
+        fitted_pre[: max(int(getattr(res, "nobs_diffuse", 0) or 0), int(res.model.k_states))] = np.nan
         idx = index[:end] if index is not None else pd.RangeIndex(end)
         point = obs[:, None] - paths
         cum = np.cumsum(point, axis=0)
