@@ -116,7 +116,7 @@ class Auto(CountForecaster):
             W[:] = 1.0 / len(cands)
             rows = [{"group": "ALL", "model": c, "score": np.nan, "weight": 1 / len(cands)} for c in cands]
         else:
-            wf = run_windows(wp, {c: (lambda c=c: self._make(c)) for c in cands}, h, cuts)
+            wf = run_windows(wp, {c: (lambda c=c: self._make(c)) for c in cands}, h, cuts, grid=False)
             sc = window_scores(wp, wf)
             for g in np.unique(groups):
                 m = groups == g

@@ -63,9 +63,11 @@ def run_windows(
     cuts: Sequence[int],
     levels: Sequence[float] = (80, 95),
     post: Callable[[Forecast, object, WidePanel], Forecast] | None = None,
+    grid: bool = True,
 ) -> list[WindowForecast]:
-    """Fit and forecast every model at every cutoff (full quantile grid, for CRPS)."""
-    probs = probs_for(levels, grid=True)
+    """Fit and forecast every model at every cutoff (with the full quantile grid, for
+    CRPS, when ``grid``)."""
+    probs = probs_for(levels, grid=grid)
     out = []
     for c in cuts:
         train = wp.head(c)
