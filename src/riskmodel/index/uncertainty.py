@@ -160,12 +160,14 @@ def _with_nominal(alts: list, nominal, label):  # noqa: ANN001, ANN202
 
 
 def weight_nodes(spec, levels: list[int] | None) -> list[tuple[int, int, str]]:  # noqa: ANN001
-    """(level, position, code) of the weights that vary."""
+    """(level, position, code) of the weights that vary (only children excluded)."""
     lv = levels or list(range(1, spec.n_levels))
     bad = [L for L in lv if not 1 <= L < spec.n_levels]
     if bad:
         raise InputError(Problem(f"key 'sensitivity.weights_levels': levels must be 1..{spec.n_levels - 1}, got {bad}"))
-    return [(L, j, c) for L in lv for j, c in enumerate(spec.codes_at(L))]
+    # an only child always has weight 1 within its parent: perturbing it changes nothing
+    only = {c for c in spec.table["code"] if len(spec.children(str(spec.table.set_index("code").at[c, "parent"]) or "-")) == 1}
+    return [(L, j, c) for L in lv for j, c in enumerate(spec.codes_at(L)) if c not in only]
 
 
 # --------------------------------------------------------------------------- engine
