@@ -305,6 +305,7 @@ class SyntheticControl:
             res.lo, res.hi, res.se = lo, hi, sd
             res.tables["placebos"] = pl.sort_values("rank", kind="stable").reset_index(drop=True)
             res.diagnostics["rank"] = rank
-            res.note = f"placebo rank {rank} of {len(pl)}"
+            res.note = (f"placebo rank {rank} of {len(pl)}; pre-period RMSPE "
+                        f"{res.diagnostics['pre_rmspe']:.3g} (R2 {res.diagnostics['pre_r2']:.2f})")
         res.diagnostics["seconds"] = time.perf_counter() - t0
         return res
