@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from riskmodel.features.wide import WidePanel  # noqa: E402
 from riskmodel.forecast.backtest import WindowForecast, cutoffs, metrics_frame, run_windows  # noqa: E402
 from riskmodel.forecast.registry import make_model  # noqa: E402
-from riskmodel.forecast.result import PROBS, Forecast, probs_for  # noqa: E402
+from riskmodel.forecast.result import Forecast, probs_for  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REF = Path(os.environ.get("PORTLAND_DIR", ROOT.parent / "shared" / "reference" / "portland"))
@@ -103,7 +103,7 @@ def run_peers(wp: WidePanel, h: int, cuts: list[int], season: int, freq: str = "
         mean = g["mean"].to_numpy().reshape(len(uid), h).T
         sd = ((g["hi_95"] - g["lo_95"]).to_numpy() / (2 * 1.959964)).reshape(len(uid), h).T
         q = mean[:, :, None] + sd[:, :, None] * z
-        for lv, zz in ((80, 1.281552), (95, 1.959964)):  # their own interval ends exactly
+        for lv in (80, 95):  # their own interval ends exactly
             for side, sign in (("lo", -1), ("hi", 1)):
                 p = 0.5 + sign * lv / 200
                 k = int(np.flatnonzero(np.isclose(probs, p))[0])
@@ -183,7 +183,8 @@ def scale(lines: list[str], sizes=(100, 1000, 10000)) -> None:
         mu = level[None, :] * np.exp(0.3 * np.sin(2 * np.pi * t / 52.18 + rng.uniform(0, 6, n))[:, None] * 1.0)
         y = rng.poisson(rng.gamma(10, mu / 10)).astype(float)
         wp = WidePanel(y, pd.date_range("2016-01-04", periods=T, freq="W-MON"), [(f"A{j:05d}", f"c{j % 9}") for j in range(n)], "W")
-        code = ("import sys,time,resource,numpy as np,pandas as pd;sys.path.insert(0,%r);"
+        code = (  # noqa: UP031
+            "import sys,time,resource,numpy as np,pandas as pd;sys.path.insert(0,%r);"
                 "from riskmodel.features.wide import WidePanel;from riskmodel.forecast.registry import make_model;"
                 "d=np.load(sys.argv[1]);wp=WidePanel(d['y'],pd.date_range('2016-01-04',periods=d['y'].shape[0],freq='W-MON'),"
                 "[('A%%05d'%%j,'c%%d'%%(j%%9)) for j in range(d['y'].shape[1])],'W');"

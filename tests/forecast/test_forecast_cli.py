@@ -68,3 +68,26 @@ def test_backtest_command_writes_forecasts_and_metrics(counts_file, tmp_path, mo
     overall = mt[mt.level == "overall"].set_index("model")
     assert overall.loc["snaive", "rel_mase"] == pytest.approx(1.0)
     assert len(fr) == 2 * 3 * 7 * 3
+
+
+def test_forecast_step_in_the_main_job(counts_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlruns.db")
+    f, areas = counts_file
+    cfg = tmp_path / "exp.toml"
+    cfg.write_text(
+        f'[study]\nname = "t"\nout = "{tmp_path / "out"}"\nseed = 3\n\n[data]\ncounts = "{f}"\nfreq = "M"\n'
+        f'areas = "{areas}"\n\n[steps.features]\n\n[steps.forecast]\nmodel = "nbglm"\nbacktest_models = ["nbglm"]\n'
+        "backtest_windows = 2\n"
+    )
+    assert main(["run", str(cfg)]) == 0
+    out = tmp_path / "out" / "forecast"
+    fc = pd.read_csv(out / "forecast.csv")
+    assert set(fc.area_id) == {"D", "S1", "S2", "S3"} and fc.period.nunique() == 3
+    assert fc["model"].str.endswith("+mint_shrink").all()
+    mt = pd.read_csv(out / "backtest_metrics.csv")
+    assert {"district", "area", "overall"} <= set(mt.level)
+    assert (out / "figures" / "fan_D.png").stat().st_size > 10_000
+    assert (tmp_path / "out" / "features" / "features.csv.gz").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(cfg.read_text().replace('model = "nbglm"', 'model = "nbglm"\nhorizon = 3'))
+    assert main(["run", str(bad)]) == 2
