@@ -67,13 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("riskmodel: aborted", err=True)
         return 1
     except Exception as exc:  # click's usage errors come here too
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
-            return 2
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+        # Typer may use click or its own copy of it: match the classes by name
+        names = {c.__name__ for c in type(exc).__mro__}
+        if names & {"UsageError", "ClickException", "BadParameter", "NoSuchOption"}:
+            show = getattr(exc, "show", None)
+            if callable(show):
+                show()
+            else:
+                typer.echo(f"riskmodel: error: {exc}", err=True)
             return 2
         if os.environ.get("RISKMODEL_DEBUG"):
             traceback.print_exc()
