@@ -78,3 +78,13 @@ def test_treatment_and_imputation_alternatives_are_factors(reference_dir):
     assert set(u.failures["treat"]) == {"winsorise", "none"} and set(u.failures["impute"]) == {"group_mean", "mean"}
     s = sobol(cfg2, seed=1)
     assert {"impute", "treat", "normalise", "aggregate"} <= set(s.table["factor"])
+
+
+def test_ahp_judgements_from_a_file_with_two_experts(files):
+    # upper triangles only; expert E1 says P is 3x Q, E2 says 1/3: the geometric mean is 1 -> equal
+    pd.DataFrame({"expert": ["E1", "E2"], "parent": ["Index", "Index"], "row": ["P", "P"], "col": ["Q", "Q"],
+                  "value": [3.0, 1 / 3]}).to_csv(files / "ahp.csv", index=False)
+    res = build_index(_cfg(files, weights={"method": "ahp", "ahp_file": str(files / "ahp.csv")}))
+    (a,) = res.ahp
+    np.testing.assert_allclose(a.weights, [0.5, 0.5], atol=1e-12)
+    assert list(a.experts["expert"]) == ["E1", "E2"] and a.experts["cr"].tolist() == [0.0, 0.0]

@@ -26,7 +26,14 @@ from riskmodel.errors import InputError, Problem
 from riskmodel.index import weights as wmod
 from riskmodel.index.aggregate import aggregate_level
 from riskmodel.index.ahp import AHPResult, ahp
-from riskmodel.index.config import AggregateCfg, IndexConfig, NormaliseCfg, TreatCfg, parse_config
+from riskmodel.index.config import (
+    AggregateCfg,
+    AHPMatrixCfg,
+    IndexConfig,
+    NormaliseCfg,
+    TreatCfg,
+    parse_config,
+)
 from riskmodel.index.inputs import IndexData, from_idata, from_long
 from riskmodel.index.normalise import normalise
 from riskmodel.index.prepare import denominate, impute, screen
@@ -191,10 +198,52 @@ def memberships(spec: IndexSpec) -> list[np.ndarray]:
     return [spec.membership(L) for L in range(1, spec.n_levels)]
 
 
+def read_ahp_file(path: str) -> list[AHPMatrixCfg]:
+    """Pairwise judgements from a long table ``expert, parent, row, col, value``.
+
+    Give the upper triangle (the rest follows by reciprocity) or the full
+    matrix; an optional ``expert_weight`` column weights the experts.
+    """
+    from riskmodel.data import read_table
+
+    df, _ = read_table(path, what="AHP judgements")
+    need = ["expert", "parent", "row", "col", "value"]
+    miss = [c for c in need if c not in df.columns]
+    if miss:
+        raise InputError(Problem(f"required columns are missing: {', '.join(miss)} (expected {', '.join(need)})",
+                                 source=str(path)))
+    val = pd.to_numeric(df["value"], errors="coerce")
+    if val.isna().any():
+        bad = val.isna()
+        raise InputError(Problem("not a number", source=str(path), column="value",
+                                 rows=(np.flatnonzero(bad) + 2).tolist(), values=df.loc[bad, "value"].tolist()))
+    df = df.assign(value=val)
+    out = []
+    for (expert, parent), g in df.groupby(["expert", "parent"], sort=False):
+        codes = list(dict.fromkeys([*g["row"].astype(str), *g["col"].astype(str)]))
+        k = len(codes)
+        A = np.full((k, k), np.nan)
+        np.fill_diagonal(A, 1.0)
+        for r in g.itertuples():
+            i, j = codes.index(str(r.row)), codes.index(str(r.col))
+            A[i, j] = r.value
+        miss_ij = np.isnan(A) & ~np.isnan(A.T)
+        with np.errstate(divide="ignore"):
+            A[miss_ij] = 1.0 / A.T[miss_ij]
+        if np.isnan(A).any():
+            i, j = np.argwhere(np.isnan(A))[0]
+            raise InputError(Problem(f"expert '{expert}', parent '{parent}': no judgement for ({codes[i]}, {codes[j]})",
+                                     source=str(path)))
+        ew = float(pd.to_numeric(g["expert_weight"], errors="coerce").iloc[0]) if "expert_weight" in g.columns else 1.0
+        out.append(AHPMatrixCfg(parent=str(parent), codes=codes, matrix=A.tolist(), expert=str(expert), weight=ew))
+    return out
+
+
 def _ahp_weights(cfg: IndexConfig, spec: IndexSpec) -> tuple[dict[str, float], list[AHPResult]]:
     wc = cfg.weights
     by_parent: dict[str, list] = {}
-    for m in wc.ahp:
+    mats = list(wc.ahp) + (read_ahp_file(str(cfg.path(wc.ahp_file))) if wc.ahp_file else [])
+    for m in mats:
         by_parent.setdefault(m.parent, []).append(m)
     out: dict[str, float] = {}
     results = []
@@ -246,8 +295,9 @@ def resolve_static_weights(cfg: IndexConfig, spec: IndexSpec) -> tuple[IndexSpec
     elif wc.method == "expert":
         raise InputError(Problem("key 'weights.values': method 'expert' needs the weights, e.g. values = { code = 0.3, ... }"))
     if wc.method == "ahp":
-        if not wc.ahp:
-            raise InputError(Problem("key 'weights.ahp': method 'ahp' needs pairwise matrices ([[weights.ahp]] tables)"))
+        if not wc.ahp and not wc.ahp_file:
+            raise InputError(Problem("key 'weights.ahp': method 'ahp' needs pairwise matrices ([[weights.ahp]] tables "
+                                     "or ahp_file = \"judgements.csv\" with expert, parent, row, col, value)"))
         w, ahp_res = _ahp_weights(cfg, spec)
         spec = spec.with_weights(w)
     if wc.sum_to is not None:

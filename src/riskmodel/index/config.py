@@ -185,6 +185,7 @@ class WeightsCfg(Strict):
     ahp_method: str = "eigenvector"
     ahp_group: str = "judgements"
     ahp: list[AHPMatrixCfg] = []
+    ahp_file: str | None = None
     _m = field_validator("method")(_one_of(WEIGHT_METHODS))
     _a = field_validator("ahp_method")(_one_of(PRIORITY_METHODS))
     _g = field_validator("ahp_group")(_one_of(GROUP_METHODS))
