@@ -39,13 +39,19 @@ def write_build(res, out: Path) -> list[Path]:  # noqa: ANN001
         files.append(out / "treatment.csv")
         write_table_atomic(res.treatment, files[-1])
     if res.ahp:
-        rows = []
+        rows, experts = [], []
         for a in res.ahp:
+            rv = a.revisit or {}
+            revisit = (f"{rv['expert']}: ({rv['row']}, {rv['col']}) = {rv['value']:g}, implied {rv['implied']:.3g}, "
+                       f"nearest Saaty value {rv['saaty']:g}") if rv else ""
             for c, w in zip(a.codes, a.weights, strict=True):
                 rows.append({"parent": a.parent, "code": c, "weight": w, "lambda_max": a.lambda_max, "ci": a.ci,
-                             "cr": a.cr, "consistent": a.consistent})
+                             "cr": a.cr, "consistent": a.consistent, "revisit": revisit})
+            experts.append(a.experts.assign(parent=a.parent))
         files.append(out / "ahp.csv")
         write_table_atomic(pd.DataFrame(rows), files[-1])
+        files.append(out / "ahp_experts.csv")
+        write_table_atomic(pd.concat(experts, ignore_index=True), files[-1])
     return files
 
 
