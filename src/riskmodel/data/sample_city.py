@@ -37,7 +37,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -281,7 +280,7 @@ def generate(out_dir: str | os.PathLike[str], seed: int = DEFAULT_SEED) -> dict[
         levels = calibrate_levels(prog_mult)
         for code, target in PROGRAMME_TARGETS.items():
             prog_mult[code] = float(
-                brentq(lambda m, code=code, target=target: xw_ratio(code, m, levels) - target, 0.05, 1.5)
+                brentq(lambda m, code=code, target=target, lv=levels: xw_ratio(code, m, lv) - target, 0.05, 1.5)
             )
         # Xiangwan's urban-management level: 329 events a day in 2019
         u19 = (mu_shape[prog_idx, iu] * levels["urban_management"] * programme("urban_management", prog_mult["urban_management"]))[y19].mean()
@@ -544,7 +543,7 @@ def _truth(mu: np.ndarray, prog_daily: np.ndarray, covid: np.ndarray, levels: di
            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     years = days.year.to_numpy()
     rows = []
-    for i, code in enumerate(cats):
+    for code in cats:
         if prog_mult[code] != 1.0:
             rows.append({"effect_id": f"P-{code}", "kind": "programme", "area_id": PROGRAMME_AREA, "category": code,
                          "start": PROGRAMME_START.date().isoformat(), "ramp_days": PROGRAMME_RAMP_DAYS,
