@@ -7,6 +7,7 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -61,6 +62,9 @@ def fan_chart(
         ax.set_title(cat, fontsize=9)
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
+        loc = mdates.AutoDateLocator(maxticks=5)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
         ax.set_ylabel(f"incidents per {unit}", fontsize=7)
     for ax in axes.ravel()[len(cats):]:
         ax.set_visible(False)

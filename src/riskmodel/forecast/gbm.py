@@ -166,8 +166,13 @@ class GlobalGBM(CountForecaster):
             self.model_ = None
             return
         self.model_, self.design_, self.scale_ = model, design, scale
+        # in-sample one-step fits (for MinT residual covariances) over the last 3 years at most:
+        # predicting every row of 10,000 long series would cost more than the training
         ys = wp.y / scale
-        X, ti, si = design.all_rows(ys)
+        start = max(design.maxlag, T - 3 * wp.season)
+        X = np.concatenate([design.rows(ys, t) for t in range(start, T)])
+        ti = np.repeat(np.arange(start, T), ys.shape[1])
+        si = np.tile(np.arange(ys.shape[1]), T - start)
         self.fitted_[ti, si] = model.predict(X) * scale[si]
 
     def _calibration(self, h: int) -> tuple[np.ndarray, float] | None:

@@ -91,7 +91,7 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
             zh = str(names.loc[d, "name"]) if "name" in names.columns else d
             en = str(names.loc[d, "name_en"]) if "name_en" in names.columns else ""
             title = f"{zh} {en} ({d}): forecast of incidents per {dict(D='day', W='week', M='month')[panel.freq]}, {cfg.h} periods, model {cfg.model}, reconcile {cfg.reconcile}"
-            fig = fan_chart(hist, fc, d, title, panel.freq, source="Source: riskmodel forecast step; intervals 80% and 95%")
+            fig = fan_chart(hist, fc, d, title, panel.freq, source=f"Data: {ctx.data.counts} (counts per {cfg.freq} period); forecast: riskmodel {cfg.model}; shaded: 80% and 95% predictive intervals")
             path = out / "figures" / f"fan_{d}.png"
             fig.savefig(path, dpi=110)
             run.log_figure(fig, f"fan_{d}.png")
