@@ -28,12 +28,17 @@ from riskmodel.index.build import IndexResult, level_weights, memberships
 from riskmodel.index.ranks import rank_desc
 
 
-def _top_scores(res: IndexResult, W: list[np.ndarray]) -> np.ndarray:
+def _top_scores(res: IndexResult, W: list[np.ndarray], _cache: dict | None = None) -> np.ndarray:
     """Top-level scores for a batch of per-level weights (B, m_L); single period only."""
     agg = res.config.steps.aggregate
-    Ms = memberships(res.spec)
+    if _cache is None:
+        _cache = {}
+    if "Ms" not in _cache:
+        _cache["Ms"] = memberships(res.spec)
+        _cache["C"] = res.levels[0][_rows(res)]
+    Ms = _cache["Ms"]
     methods = agg.by_level or [agg.method] * len(Ms)
-    C = res.levels[0][_rows(res)]
+    C = _cache["C"]
     with np.errstate(all="ignore"):
         for w, M, m in zip(W, Ms, methods, strict=True):
             C = aggregate_level(C, w, M, m, agg.p)
@@ -133,10 +138,12 @@ def swap_weights(res: IndexResult, area_a: str, area_b: str, level: int = 2) -> 
     M = memberships(spec)[level - 1]
     w0 = W0[level - 1]
 
+    cache: dict = {}
+
     def diff(w: np.ndarray) -> float:
         W = [x[None].copy() for x in W0]
         W[level - 1] = w[None]
-        s = _top_scores(res, W)[0]
+        s = _top_scores(res, W, cache)[0]
         return float(s[ia] - s[ib])
 
     d0 = diff(w0)
