@@ -75,3 +75,20 @@ def test_rebuild_changes_one_setting(tmp_path):
     np.testing.assert_allclose(got.reindex(exp.index), exp, atol=1e-12)
     with pytest.raises(Exception, match="unknown value"):
         rebuild(res, **{"steps.aggregate.method": "mode"})
+
+
+def test_coinr_panel_years_become_periods_with_change_since_last(reference_dir, tmp_path):
+    a = pd.read_csv(reference_dir / "asem" / "ASEM_iData.csv")
+    b = a.copy()
+    b["Time"] = 2019.0
+    b.loc[b["uCode"] == "RUS", "CPI"] = b["CPI"].max() * 2  # Russia improves on one indicator only
+    pd.concat([a, b]).to_csv(tmp_path / "panel.csv", index=False)
+    meta = str(reference_dir / "asem" / "ASEM_iMeta.csv")
+    cfg = parse_config({"data": {"idata": str(tmp_path / "panel.csv"), "imeta": meta},
+                        "steps": {"normalise": {"method": "minmax", "pooled": True}}})
+    idx = build_index(cfg).index
+    assert sorted(idx["period"].dt.year.unique()) == [2018, 2019]
+    ch = idx.loc[idx["period"].dt.year == 2019].set_index("area_id")
+    assert ch.loc["RUS", "score_change"] > 0
+    # pooled goalposts: nobody else's data changed except through the CPI maximum moving up
+    assert (ch.drop("RUS")["score_change"] <= 1e-12).all()

@@ -117,9 +117,17 @@ def from_idata(df: pd.DataFrame, spec: IndexSpec, source: str = "iData", group_c
         raise InputError(p1 + p2)
     groups = list(dict.fromkeys([*(spec.groups or []), *(group_columns or [])]))
     groups = [g for g in groups if g in df.columns]
+    period = None
+    if "Time" in df.columns and df["Time"].nunique() > 1:
+        t = pd.to_numeric(df["Time"], errors="coerce")
+        # COINr panels give years (2018 or 2018.0): read them as the year's first day
+        if t.notna().all() and (t == t.round()).all() and t.between(1000, 9999).all():
+            period = pd.to_datetime(t.astype(int).astype(str), format="%Y").to_numpy()
+        else:
+            period = pd.to_datetime(df["Time"], errors="coerce").to_numpy()
     units = pd.DataFrame({
         "area_id": df["uCode"].astype(str).to_numpy(),
-        "period": df["Time"].to_numpy() if "Time" in df.columns and df["Time"].nunique() > 1 else None,
+        "period": period,
         "name": (df["uName"] if "uName" in df.columns else df["uCode"]).astype(str).to_numpy(),
     })
     for g in groups:
