@@ -249,9 +249,11 @@ class Tracker:
         if self._client is None:
             import logging
 
+            from mlflow.tracking import MlflowClient
+
+            # after the import: mlflow sets up its own loggers when imported
             logging.getLogger("alembic").setLevel(logging.WARNING)
             logging.getLogger("mlflow").setLevel(logging.WARNING)
-            from mlflow.tracking import MlflowClient
 
             self._client = MlflowClient(tracking_uri=self.uri)
         return self._client
