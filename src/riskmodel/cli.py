@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "riskmodel.index.commands",
     "riskmodel.impact.commands",
     "riskmodel.pipeline_commands",
+    "riskmodel.tracking.commands",
     "riskmodel.report.commands",
 )
 

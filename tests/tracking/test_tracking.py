@@ -72,3 +72,31 @@ def test_fingerprint_is_stable_and_sensitive(tmp_path):
     p = tmp_path / "f.csv"
     p.write_text("x\n1\n")
     assert fingerprint(p) == fingerprint(b"x\n1\n")
+
+
+def test_compare_runs_pairs_steps(tracker, capsys):
+    from riskmodel.cli import main
+    from riskmodel.tracking.compare import compare_runs
+
+    ids = []
+    for mase, w in ((1.0, 0.5), (0.8, 0.5)):
+        with tracker.run("study:x") as p:
+            p.log_metrics({"seconds": 10})
+            with tracker.run("x:forecast", tags={"riskmodel.step": "forecast"}) as c:
+                c.log_metrics({"mase": mase, "w": w})
+        ids.append(p.run_id)
+    t = compare_runs(*ids, tracking_uri=tracker.uri)
+    row = t[(t.scope == "forecast") & (t.metric == "mase")].iloc[0]
+    assert row["a"] == 1.0 and row["b"] == 0.8
+    assert row["diff"] == pytest.approx(-0.2) and row["rel_diff"] == pytest.approx(-0.2)
+    import os
+
+    old = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = tracker.uri
+    try:
+        assert main(["compare", *ids]) == 0
+        out = capsys.readouterr().out
+        assert "mase" in out and "-20.0%" in out and " w " not in out  # unchanged metrics hidden
+        assert main(["compare", ids[0], "f" * 32]) == 2
+    finally:
+        os.environ["MLFLOW_TRACKING_URI"] = old
