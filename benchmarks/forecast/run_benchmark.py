@@ -180,7 +180,7 @@ def scale(lines: list[str], sizes=(100, 1000, 10000)) -> None:
         T = 260
         t = np.arange(T)
         level = rng.lognormal(1.5, 1.0, n)
-        mu = level[None, :] * np.exp(0.3 * np.sin(2 * np.pi * t / 52.18 + rng.uniform(0, 6, n))[:, None] * 1.0)
+        mu = level[None, :] * np.exp(0.3 * np.sin(2 * np.pi * t[:, None] / 52.18 + rng.uniform(0, 6, n)[None, :]))
         y = rng.poisson(rng.gamma(10, mu / 10)).astype(float)
         wp = WidePanel(y, pd.date_range("2016-01-04", periods=T, freq="W-MON"), [(f"A{j:05d}", f"c{j % 9}") for j in range(n)], "W")
         code = (  # noqa: UP031
