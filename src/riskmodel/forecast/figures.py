@@ -62,7 +62,7 @@ def fan_chart(
         ax.set_title(cat, fontsize=9)
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
-        loc = mdates.AutoDateLocator(maxticks=5)
+        loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
         ax.xaxis.set_major_locator(loc)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
         ax.set_ylabel(f"incidents per {unit}", fontsize=7)
