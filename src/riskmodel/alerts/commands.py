@@ -12,7 +12,7 @@ from riskmodel.cli_common import NoTrackOpt, OutOpt, make_tracker
 
 HELP = (
     "Flag spikes in every series: farrington (R farringtonFlexible defaults), farrington-noufaily, "
-    "farrington-original, ears-c1|c2|c3 (daily), glrnb, farrington-glr, forecast."
+    "farrington-original, farrington-window, ears-c1|c2|c3 (daily), glrnb, farrington-glr, forecast."
 )
 
 
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
         baseline: Annotated[int | None, typer.Option("--baseline", help="EARS: baseline days (7).")] = None,
         min_sigma: Annotated[float | None, typer.Option("--min-sigma", help="EARS: minimum sd (0).")] = None,
         c_arl: Annotated[float | None, typer.Option("--c-arl", help="glrnb / farrington-glr: alarm threshold of the statistic.")] = None,
-        window: Annotated[int | None, typer.Option("--window", help="glrnb / farrington-glr: change points at most this many periods back.")] = None,
+        window: Annotated[int | None, typer.Option("--window", help="glrnb / farrington-glr: change points at most this many periods back; farrington-window: periods summed (2).")] = None,
         theta: Annotated[float | None, typer.Option("--theta", help="glrnb: known log rate ratio -> NB CUSUM.")] = None,
         model: Annotated[str | None, typer.Option("--model", help="forecast: riskmodel.forecast model (nbglm) or own.")] = None,
         refit: Annotated[int | None, typer.Option("--refit", help="forecast: refit every N periods.")] = None,
@@ -150,6 +150,8 @@ def register(app: typer.Typer) -> None:
                 opts["alpha"] = alpha
             if method == "farrington-glr":
                 opts.update({k: v for k, v in {"c_arl": c_arl, "M": window}.items() if v is not None})
+            if method == "farrington-window" and window is not None:
+                opts["window"] = window
         else:
             if given:
                 raise InputError(Problem(

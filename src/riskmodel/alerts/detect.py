@@ -46,6 +46,7 @@ METHODS: dict[str, tuple[str, ...]] = {
     "ears-c3": ("D",),
     "glrnb": ("D", "W", "M"),
     "farrington-glr": ("W", "M"),
+    "farrington-window": ("W", "M"),
     "forecast": ("D", "W", "M"),
 }
 SEASON = {"D": 365.25, "W": 52.0, "M": 12.0}
@@ -203,8 +204,10 @@ def detect(
     T, S = y.shape
     freq = panel.freq
     if method.startswith("farrington"):
-        fopts = {k: v for k, v in options.items() if k not in ("c_arl", "M")}
-        preset = "farrington-noufaily" if method == "farrington-glr" else method
+        fopts = {k: v for k, v in options.items() if k not in ("c_arl", "M", "window")}
+        if method == "farrington-window":
+            fopts.pop("alpha", None)
+        preset = "farrington-noufaily" if method in ("farrington-glr", "farrington-window") else method
         bad = [k for k in fopts if k not in PRESETS[preset].__dataclass_fields__]
         if bad:
             raise InputError(Problem(f"unknown Farrington option(s) {', '.join(bad)}"))
@@ -213,11 +216,19 @@ def detect(
         default_start = f * ctl.b + ctl.w
         mon = _monitor_rows(periods, start, end, default_start)
         pop = _pop_matrix(panel, periods, series) if ctl.population_offset else None
+        win = int(options.get("window", 2)) if method == "farrington-window" else 1
+        if win < 1:
+            raise InputError(Problem(f"window must be >= 1 (got {win})", column="--window"))
+        ext = np.arange(max(mon[0] - (win - 1), 0), mon[-1] + 1)
         res = farrington_flexible(
-            y, mon, ctl, freq=f, dates=periods.values, period=freq, population=pop
+            y, ext, ctl, freq=f, dates=periods.values, period=freq, population=pop
         )
-        _late_series(res, y, mon, first, periods, ctl.b, ctl.w, f, freq)
+        _late_series(res, y, ext, first, periods, ctl.b, ctl.w, f, freq)
         used: dict[str, Any] = ctl.as_r()
+        if method == "farrington-window":
+            res, used = _farrington_window(y, ext, mon, res, win, options, used)
+        else:
+            res = {k: v[len(ext) - len(mon):] for k, v in res.items()}
         if method == "farrington-glr":
             res, used = _farrington_glr(y, mon, res, options, used)
     elif method.startswith("ears"):
@@ -357,6 +368,27 @@ def _glrnb(y: np.ndarray, periods: pd.DatetimeIndex, freq: str, start: Any, end:
     used = {"c_arl": c_arl, "M": M, "theta": theta, "harmonics": harmonics, "trend": trend,
             "alpha_nb": "moments" if options.get("alpha_nb") is None else float(options["alpha_nb"])}
     return res, used, mon
+
+
+def _farrington_window(y: np.ndarray, ext: np.ndarray, mon: np.ndarray, res: dict, win: int,
+                       options: dict[str, Any], used: dict[str, Any]) -> tuple[dict, dict]:
+    """NB test of the sum of the last ``win`` periods on Farrington's means (see window.py)."""
+    from riskmodel.alerts.window import window_test
+
+    alpha = float(options.get("alpha", 0.005))
+    pad = win - 1 - (mon[0] - ext[0])  # periods missing before the data start
+    Y, MU, PHI = y[ext], res["mu0"], res["phi"]
+    if pad > 0:
+        Y = np.vstack([np.full((pad, y.shape[1]), np.nan), Y])
+        MU = np.vstack([np.full((pad, y.shape[1]), np.nan), MU])
+        PHI = np.vstack([np.full((pad, y.shape[1]), np.nan), PHI])
+    w = window_test(Y, MU, PHI, win, alpha)
+    k0 = len(ext) - len(mon)
+    reason = np.asarray(res["reason"][k0:], dtype=object).copy()
+    gap = (reason == "") & np.isnan(w["upperbound"])
+    reason[gap] = f"no in-control mean for one of the last {win} periods"
+    out = {**w, "reason": reason}
+    return out, {**used, "alpha": alpha, "window": win}
 
 
 def _farrington_glr(y: np.ndarray, mon: np.ndarray, res: dict, options: dict[str, Any],
