@@ -54,7 +54,7 @@ def test_detect_flags_the_spike_and_names_late_series(tmp_path: Path) -> None:
     assert late["reason"].str.contains("series starts 2018").all()
     s = d.summary()
     assert set(s.columns) >= {"monitored", "evaluated", "alarms", "last_alarm", "main_reason"}
-    for m in ("glrnb", "farrington-glr", "forecast", "farrington-original"):
+    for m in ("glrnb", "farrington-glr", "forecast", "farrington-original", "farrington-window"):
         dm = detect(p, m, start="2020-06-01")
         row = dm.table[(dm.table["area_id"] == "A1") & (dm.table["category"] == "alerts")]
         assert row["alarm"].iloc[-3:].any(), m

@@ -148,3 +148,23 @@ def test_glr_cases_and_reset() -> None:
         prev = max(0.0, prev + np.log(2) * y[n, 0] + (1 - 2) * mu[n, 0])
         s.append(prev)
     np.testing.assert_allclose(rc["statistic"][:, 0], s)
+
+
+def test_window_test_is_an_nb_test_of_the_sum() -> None:
+    from scipy import stats
+
+    from riskmodel.alerts.window import window_test
+
+    y = np.array([[5.0], [9.0], [14.0]])
+    mu = np.array([[4.0], [5.0], [6.0]])
+    phi = np.array([[1.5], [2.0], [1.0]])
+    r = window_test(y, mu, phi, window=2, alpha=0.01)
+    # second row: y 9 + 14 against NB(mean 11, variance 2 * 11)
+    size, p = 11 / (2 - 1), 1 / 2
+    np.testing.assert_allclose(r["pvalue"][1, 0], stats.nbinom.sf(22, size, p))
+    q = stats.nbinom.ppf(0.99, size, p)
+    assert r["upperbound"][1, 0] == q - 9
+    assert r["alarm"][1, 0] == (23 > q)
+    # window 1 with phi 1 is the Poisson tail
+    r1 = window_test(y, mu, np.ones_like(phi), window=1, alpha=0.01)
+    np.testing.assert_allclose(r1["pvalue"][:, 0], stats.poisson.sf(y[:, 0] - 1, mu[:, 0]))
