@@ -91,3 +91,15 @@ def test_forecast_step_in_the_main_job(counts_file, tmp_path, monkeypatch):
     bad = tmp_path / "bad.toml"
     bad.write_text(cfg.read_text().replace('model = "nbglm"', 'model = "nbglm"\nhorizon = 3'))
     assert main(["run", str(bad)]) == 2
+
+
+def test_auto_forecast_same_seed_same_bytes(counts_file, tmp_path):
+    f, _ = counts_file
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"auto{i}.csv"
+        assert main(["forecast", "--counts", str(f), "--freq", "M", "--h", "3", "--seed", "7", "--out", str(out), "--no-track"]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    df = pd.read_csv(tmp_path / "auto0.csv")
+    assert df["model"].str.startswith(("auto(", "zero")).all()
