@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from riskmodel.cli_common import NoTrackOpt, OutOpt, make_tracker
@@ -37,6 +38,12 @@ def load_counts_panel(counts: Path, freq: str | None, areas: Path | None):  # no
         except InputError:
             raise first from None
         if panel.freq == freq:
+            raise first from None
+        # monthly dates can pass as "daily" (any date is a day): only resample data that are
+        # really finer than --freq (consecutive periods one day or one week apart)
+        gaps = pd.Series(panel.counts["period"].unique()).sort_values().diff().dt.days.dropna()
+        step = {"D": 1, "W": 7}.get(panel.freq, 31)
+        if len(gaps) and gaps.median() > step:
             raise first from None
         return panel.resample(freq)
 
