@@ -90,6 +90,7 @@ class StudySection(StrictModel):
 
 class DataSection(StrictModel):
     counts: str
+    format: str = "counts"
     freq: str | None = None
     areas: str | None = None
     population: str | None = None
@@ -171,14 +172,7 @@ class StudyContext:
     def panel(self) -> IncidentPanel:
         """The study's panel at the data's own frequency (validated once)."""
         if "base" not in self._panels:
-            d = self.data
-            self._panels["base"] = IncidentPanel.from_counts(
-                self.path(d.counts),
-                freq=d.freq,
-                areas=self.path(d.areas) if d.areas else None,
-                population=self.path(d.population) if d.population else None,
-                neighbours=self.path(d.neighbours) if d.neighbours else None,
-            )
+            self._panels["base"] = load_data_panel(self.data, self.path)
         return self._panels["base"]
 
     def panel_at(self, freq: str) -> IncidentPanel:
@@ -191,6 +185,33 @@ class StudyContext:
         d = self.out_tmp / name
         d.mkdir(parents=True, exist_ok=True)
         return d
+
+
+DATA_FORMATS = ("counts", "portland")
+
+
+def load_data_panel(data: DataSection, resolve: Callable[[str], Path] = Path) -> IncidentPanel:
+    """Build the panel that a ``[data]`` section describes.
+
+    ``format = "counts"`` (default): ``counts`` is a counts file, with the
+    optional ``areas``, ``population`` and ``neighbours`` files.
+    ``format = "portland"``: ``counts`` is the folder of the Portland reference
+    data (calls for service and the police-district shapefile), turned into
+    counts per district by point-in-polygon (:mod:`riskmodel.data.portland`).
+    """
+    if data.format == "portland":
+        from riskmodel.data.portland import load_portland
+
+        return load_portland(resolve(data.counts), freq=data.freq or "M")
+    if data.format != "counts":
+        raise ConfigError(Problem(f"key 'data.format': unknown value {data.format!r}; valid: {', '.join(DATA_FORMATS)}"))
+    return IncidentPanel.from_counts(
+        resolve(data.counts),
+        freq=data.freq,
+        areas=resolve(data.areas) if data.areas else None,
+        population=resolve(data.population) if data.population else None,
+        neighbours=resolve(data.neighbours) if data.neighbours else None,
+    )
 
 
 def _pydantic_problems(err: ValidationError, where: str, source: str) -> list[Problem]:
@@ -315,7 +336,7 @@ def run_experiment(
                 with tracker.run(f"{exp.study.name}:{name}", params=cfg.model_dump(), tags={"riskmodel.step": name}) as run:
                     if name == next(iter(steps)):
                         # the input fingerprint goes on the first step's run and the parent
-                        fp = fingerprint(ctx.path(exp.data.counts))
+                        fp = fingerprint(ctx.path(exp.data.counts))  # a file, or every file of a folder
                         parent.set_tags({"input.counts": fp})
                         run.set_tags({"input.counts": fp})
                     res = step.fn(ctx, cfg, run)

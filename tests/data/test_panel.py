@@ -138,3 +138,11 @@ def test_sample_city_panel_loads(sample_dir):
     assert p.neighbours is not None and len(p.neighbours) > 50
     d = p.aggregate("district")
     assert d.counts["count"].sum() == p.counts["count"].sum()
+
+
+@pytest.mark.parametrize(("name", "freq"), [("counts_monthly.csv", "M"), ("counts_weekly.csv", "W")])
+def test_frequency_is_inferred(sample_dir, name, freq):
+    from riskmodel.data import read_table
+
+    df, _ = read_table(sample_dir / name)
+    assert IncidentPanel.from_counts(df.head(3000)).freq == freq

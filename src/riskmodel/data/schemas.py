@@ -125,9 +125,11 @@ def infer_freq(periods: pd.Series) -> str:
     p = pd.DatetimeIndex(periods.dropna().unique()).sort_values()
     if len(p) == 0:
         return "D"
-    if (p.day == 1).all() and (len(p) < 3 or np.median(np.diff(p.asi8)) > 20 * 86400e9):
+    # gaps in whole days (asi8 would depend on the datetime unit: ns or us)
+    gaps = np.asarray((p[1:] - p[:-1]).days) if len(p) > 1 else np.array([], dtype=int)
+    if (p.day == 1).all() and (len(p) < 3 or np.median(gaps) > 20):
         return "M"
-    if (p.day_of_week == 0).all() and (len(p) < 2 or (np.diff(p.asi8) % (7 * 86400e9) == 0).all()):
+    if (p.day_of_week == 0).all() and (len(p) < 2 or (gaps % 7 == 0).all()):
         return "W"
     return "D"
 

@@ -204,31 +204,35 @@ def _resolve(cfg_path: str | None, root: Path) -> Path | None:
     return None
 
 
-def _forecast_section(arts: StudyArtifacts, L: Labels, T: dict, suppress: int | None, root: Path) -> list[dict]:
+def _study_panel(arts: StudyArtifacts, root: Path):  # noqa: ANN202 - IncidentPanel or None
+    """The study's panel, loaded as the study loaded it (None if the data are not here)."""
+    data = arts.config.get("data", {})
+    if not data.get("counts") or _resolve(data.get("counts"), root) is None:
+        return None
+    from riskmodel.pipeline import DataSection, load_data_panel
+
+    return load_data_panel(DataSection(**data), lambda p: _resolve(p, root) or Path(p))
+
+
+def _forecast_section(arts: StudyArtifacts, L: Labels, T: dict, suppress: int | None, panel) -> list[dict]:  # noqa: ANN001
     fc = arts.table("forecast", "forecast.csv")
     if fc is None:
         return []
     fc["period"] = pd.to_datetime(fc["period"])
-    counts_path = _resolve(arts.config.get("data", {}).get("counts"), root)
     last = None
-    if counts_path is not None:
-        from riskmodel.data.panel import IncidentPanel
-
-        areas_path = _resolve(arts.config.get("data", {}).get("areas"), root)
-        panel = IncidentPanel.from_counts(counts_path, areas=areas_path, freq=arts.config.get("data", {}).get("freq"))
+    parent: dict = {}
+    if panel is not None:
         m = panel.resample("M") if panel.freq != "M" else panel
         prev_periods = sorted({p - pd.DateOffset(years=1) for p in fc["period"].unique()})
         lv = m.select(start=min(prev_periods), end=max(prev_periods)).all_levels()
         last = lv[lv["period"].isin(prev_periods)].groupby(["area_id", "category"])["count"].sum()
+        parent = panel.hierarchy.parent
     months = sorted(fc["period"].unique())
     tables = []
-    level_col = "level" if "level" in fc.columns else None
-    districts = sorted(fc.loc[fc[level_col] == "district", "area_id"].unique()) if level_col else []
-    parent = {}
-    areas_path = _resolve(arts.config.get("data", {}).get("areas"), root)
-    if areas_path is not None:
-        a = pd.read_csv(areas_path)
-        parent = dict(zip(a["area_id"], a["parent_id"], strict=True))
+    # one table per area of the level above the bottom (districts above streets), with its children
+    bottom = set(fc["area_id"]) - {p for p in parent.values() if p}
+    heads = sorted({parent.get(a) for a in bottom if parent.get(a) in set(fc["area_id"])})
+    districts = heads
     groups = [(d, [d] + sorted(x for x in fc["area_id"].unique() if parent.get(x) == d)) for d in districts]
     if not groups:
         groups = [("all", sorted(fc["area_id"].unique()))]
@@ -267,7 +271,8 @@ def render_html(arts: StudyArtifacts, *, lang: str = "zh", suppress_below: int |
     T = TEXT[lang]
     root = root or Path.cwd()
     data = arts.config.get("data", {})
-    areas = pd.read_csv(p) if (p := _resolve(data.get("areas"), root)) else None
+    panel = _study_panel(arts, root)
+    areas = panel.areas if panel is not None else None
     cat_path = _resolve(data.get("counts"), root)
     cats = None
     if cat_path is not None and (cat_path.parent / "categories.csv").exists():
@@ -276,7 +281,7 @@ def render_html(arts: StudyArtifacts, *, lang: str = "zh", suppress_below: int |
     simulated = "sample" in str(data.get("counts", "")) or "simulated" in arts.config.get("study", {}).get("description", "").lower()
 
     sections = []
-    fc_tables = _forecast_section(arts, L, T, suppress_below, root)
+    fc_tables = _forecast_section(arts, L, T, suppress_below, panel)
     if fc_tables:
         sections.append({"id": "forecast", "title": T["forecast"], "note": T["forecast_note"], "tables": fc_tables})
     fans = arts.figures("forecast", "fan_*.png")

@@ -50,7 +50,7 @@ def default_tracking_uri(workdir: str | os.PathLike[str] | None = None) -> str:
 
 
 def fingerprint(obj: pd.DataFrame | str | os.PathLike[str] | bytes) -> str:
-    """A SHA-256 fingerprint (hex, 16 characters) of a table, a file or bytes.
+    """A SHA-256 fingerprint (hex, 16 characters) of a table, a file, a folder or bytes.
 
     For a DataFrame the hash covers column names, dtypes and every value
     (``pandas.util.hash_pandas_object``, row order included), so the same data
@@ -63,9 +63,14 @@ def fingerprint(obj: pd.DataFrame | str | os.PathLike[str] | bytes) -> str:
     elif isinstance(obj, bytes):
         h.update(obj)
     else:
-        with open(obj, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
+        p = Path(obj)
+        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+        for f in files:
+            if p.is_dir():
+                h.update(str(f.relative_to(p)).encode())
+            with open(f, "rb") as fh:
+                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    h.update(chunk)
     return h.hexdigest()[:16]
 
 
