@@ -39,6 +39,7 @@ def ratio_of_ratios(
     control_after: np.ndarray,
     *,
     level: float = 0.95,
+    matched_periods: bool = False,
 ) -> EffectResult:
     """Ratio of the treated area's rate ratio to the comparison areas' one.
 
@@ -50,6 +51,11 @@ def ratio_of_ratios(
         The comparison areas' summed counts per period.
     level : float
         Interval level.
+    matched_periods : bool
+        The i-th period of the baseline and of the comparison window are the
+        same season (windows a whole number of years apart): a common effect
+        per period position is added, so that seasonal variation is not
+        counted as overdispersion.
 
     Returns
     -------
@@ -73,6 +79,14 @@ def ratio_of_ratios(
         g = np.r_[np.ones(len(tb) + len(ta)), np.zeros(len(cb) + len(ca))]
         post = np.r_[np.zeros(len(tb)), np.ones(len(ta)), np.zeros(len(cb)), np.ones(len(ca))]
         X = np.column_stack([np.ones_like(g), g, post, g * post])
+        if matched_periods and len(tb) == len(ta) == len(cb) == len(ca) and len(tb) > 2:
+            pos = np.tile(np.arange(len(tb)), 4)
+            S = (pos[:, None] == np.arange(1, len(tb))[None, :]).astype(float)
+            # a common effect per season position. (Position x window effects as
+            # well gave 87% / 77% coverage in the calibration benchmark: the
+            # treated area's own year-to-year change is then left out.)
+            if len(y) - X.shape[1] - S.shape[1] >= 4:
+                X = np.column_stack([X, S])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = sm.GLM(y, X, family=sm.families.Poisson()).fit(scale="X2")

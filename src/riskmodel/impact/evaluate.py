@@ -391,7 +391,8 @@ def evaluate(
             return EffectResult.failed("ratio_of_ratios", "no pre-intervention window of the comparison period's length")
         full = ss.counts.to_numpy(float)
         ct = ss.controls.sum(axis=1).to_numpy(float)
-        r = ratio_of_ratios(full[b0:b1], full[e0:end], ct[b0:b1], ct[e0:end], level=level)
+        r = ratio_of_ratios(full[b0:b1], full[e0:end], ct[b0:b1], ct[e0:end], level=level,
+                            matched_periods=(b1 - b0) == (end - e0))
         r.note = f"against {P[b0].date()}..{(cs - pd.DateOffset(years=k) + (ce - cs)).date()}; " + r.note
         return r
 
