@@ -162,7 +162,9 @@ def _fmt_count(v: float, suppress: int | None) -> str:
         return "–"
     if suppress and v < suppress:
         return f"&lt;{suppress}"
-    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.1f}"
+    if abs(v) >= 10 or float(v).is_integer():
+        return f"{v:,.0f}"
+    return f"{v:.1f}"
 
 
 def _pct(v: float) -> str:
