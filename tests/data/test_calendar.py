@@ -70,3 +70,16 @@ def test_period_calendar_counts_days():
     w = period_calendar(pd.DatetimeIndex(["2020-09-28"]), "W")
     assert w.iloc[0]["n_days"] == 7 and w.iloc[0]["n_holiday"] == 4
     assert dt.date(2020, 9, 28).weekday() == 0
+
+
+def test_non_strict_mode_marks_uncovered_days_as_ordinary():
+    lo, hi = covered_years()
+    t = holiday_table(f"{hi}-12-25", f"{hi + 1}-01-10", strict=False).set_index("date")
+    assert t.loc[f"{hi}-12-31", "calendar_known"] and not t.loc[f"{hi + 1}-01-01", "calendar_known"]
+    nxt = t.loc[f"{hi + 1}-01-01":]
+    assert not nxt["is_holiday"].any()
+    assert (nxt["is_workday"] == (nxt.index.day_of_week < 5)).all()
+    strict = holiday_table(f"{hi}-12-25", f"{hi}-12-31")
+    pd.testing.assert_frame_equal(
+        t.loc[: f"{hi}-12-31"].drop(columns="calendar_known").reset_index(), strict, check_dtype=False
+    )

@@ -68,8 +68,15 @@ def check_years(start: dt.date | pd.Timestamp, end: dt.date | pd.Timestamp, what
         )
 
 
-def holiday_table(start: str | dt.date | pd.Timestamp, end: str | dt.date | pd.Timestamp) -> pd.DataFrame:
+def holiday_table(
+    start: str | dt.date | pd.Timestamp, end: str | dt.date | pd.Timestamp, *, strict: bool = True
+) -> pd.DataFrame:
     """One row per day from ``start`` to ``end`` (inclusive) with holiday features.
+
+    With ``strict=False`` (for forecasts that reach past the announced years)
+    days outside the covered years are treated as ordinary days (Monday to
+    Friday working days, no holiday) and flagged ``calendar_known = False``;
+    covered days have ``calendar_known = True``.
 
     Returns
     -------
@@ -88,8 +95,30 @@ def holiday_table(start: str | dt.date | pd.Timestamp, end: str | dt.date | pd.T
     from chinese_calendar import constants
 
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    check_years(start, end)
     lo, hi = covered_years()
+    if not strict:
+        days = pd.date_range(start, end, freq="D")
+        known = (days.year >= lo) & (days.year <= hi)
+        out = pd.DataFrame({"date": days})
+        if known.any():
+            k = holiday_table(days[known].min(), days[known].max())
+            out = out.merge(k, on="date", how="left")
+        ordinary = {
+            "is_holiday": False, "is_makeup_workday": False, "holiday_name": "", "holiday_name_zh": "",
+            "day_before_holiday": False, "day_after_holiday": False, "spring_festival_period": False,
+            "days_to_holiday": 60, "days_since_holiday": 60,
+        }
+        for col, val in ordinary.items():
+            out[col] = out[col].where(known, val) if col in out.columns else val
+        out["is_workday"] = (out["is_workday"] if "is_workday" in out.columns else False)
+        out["is_workday"] = out["is_workday"].where(known, days.day_of_week < 5).astype(bool)
+        for col in ("is_holiday", "is_makeup_workday", "day_before_holiday", "day_after_holiday", "spring_festival_period"):
+            out[col] = out[col].astype(bool)
+        for col in ("days_to_holiday", "days_since_holiday"):
+            out[col] = out[col].astype(int)
+        out["calendar_known"] = known
+        return out
+    check_years(start, end)
     # work on the whole covered span around the range so that features near the
     # edges (days to the next holiday) see the neighbouring years
     pad0 = max(pd.Timestamp(f"{lo}-01-01"), start - pd.Timedelta(days=90))
