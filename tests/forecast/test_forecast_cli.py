@@ -49,7 +49,8 @@ def test_bad_options_exit_2_and_list_valid_values(counts_file, tmp_path, capsys)
     assert main(["forecast", "--counts", str(f), "--freq", "M", "--gaps", "error", "--out", str(tmp_path / "x.csv"), "--no-track"]) == 2
     assert "S3/guns" in capsys.readouterr().err
     assert main(["forecast", "--counts", str(f), "--freq", "W", "--out", str(tmp_path / "x.csv"), "--no-track"]) == 2
-    assert "Monday" in capsys.readouterr().err  # monthly data are not summed into weeks
+    # monthly data are not summed into weeks: refused with the reason
+    assert "cannot resample from M to W" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
     assert main(["backtest", "--counts", str(f), "--freq", "M", "--h", "12", "--windows", "6", "--out", str(tmp_path / "bt"), "--no-track"]) == 2
     assert "too few" in capsys.readouterr().err
