@@ -41,6 +41,22 @@ class Problem:
     values: Sequence[object] = field(default_factory=tuple)
     n_rows: int | None = None
 
+    @classmethod
+    def at_rows(
+        cls,
+        message: str,
+        *,
+        index: Sequence[int],
+        source: str | None = None,
+        column: str | None = None,
+        values: Sequence[object] = (),
+        first_line: int = 2,
+    ) -> Problem:
+        """A problem at table rows given by 0-based position (line = position + 2:
+        the header is line 1)."""
+        rows = [int(i) + first_line for i in index]
+        return cls(message, source=source, column=column, rows=rows, values=list(values), n_rows=len(rows))
+
     def __str__(self) -> str:
         where = []
         if self.source:

@@ -488,13 +488,12 @@ def _read_population(table: TableLike) -> pd.DataFrame:
         if bad.any():
             idx = out.index[bad]
             raise InputError(
-                Problem(
+                Problem.at_rows(
                     f"{col} is not a non-negative number",
                     source=name,
                     column=col,
-                    rows=[i + 2 for i in idx],
+                    index=idx,
                     values=out.loc[idx, col].tolist(),
-                    n_rows=len(idx),
                 )
             )
         out[col] = num
@@ -512,13 +511,12 @@ def _read_neighbours(table: TableLike, hier: AreaHierarchy) -> pd.DataFrame:
     if unknown.any() and len(hier.parent) > 0:
         idx = nb.index[unknown]
         raise InputError(
-            Problem(
+            Problem.at_rows(
                 "neighbour pair names an area that is not in the areas table",
                 source=name,
                 column="area_id, neighbour_id",
-                rows=[i + 2 for i in idx],
+                index=idx,
                 values=[f"{a}-{b}" for a, b in nb.loc[idx].itertuples(index=False)],
-                n_rows=len(idx),
             )
         )
     both = pd.concat([nb, nb.rename(columns={"area_id": "neighbour_id", "neighbour_id": "area_id"})])

@@ -30,10 +30,6 @@ _INT_RE = re.compile(r"^\s*[+]?\d+(\.0*)?\s*$")
 _DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
 
 
-def _line(index: Iterable[int]) -> list[int]:
-    return [int(i) + 2 for i in index]
-
-
 def parse_period(values: pd.Series) -> pd.Series:
     """Parse ISO dates ('2020-01-31', or '2020-01' for a month) to Timestamps.
 
@@ -108,13 +104,12 @@ def _failures_to_problems(err: pa.errors.SchemaErrors, source: str) -> list[Prob
         if msg.startswith("not_nullable"):
             msg = "is missing (empty cell)"
         problems.append(
-            Problem(
+            Problem.at_rows(
                 f"value {msg}",
                 source=source,
                 column=str(column),
-                rows=_line(idx),
+                index=idx,
                 values=grp["failure_case"].tolist(),
-                n_rows=len(idx),
             )
         )
     return problems
@@ -224,31 +219,29 @@ def validate_counts(
         what = {"M": "the first day of a month", "W": "a Monday (ISO week start)"}[freq]
         idx = ok.index[bad_align]
         problems.append(
-            Problem(
+            Problem.at_rows(
                 f"period is not {what}, as frequency {freq} requires",
                 source=source,
                 column="period",
-                rows=_line(idx),
+                index=idx,
                 values=work.loc[idx, "period"].tolist(),
-                n_rows=len(idx),
             )
         )
     dup = ok.duplicated(["area_id", "category", "period"], keep=False)
     if dup.any():
         idx = ok.index[dup]
         problems.append(
-            Problem(
+            Problem.at_rows(
                 "duplicate (area_id, category, period) rows; each series may have one row per period",
                 source=source,
                 column="area_id, category, period",
-                rows=_line(idx),
+                index=idx,
                 values=[
                     f"{a}/{c}/{p.date()}"
                     for a, c, p in ok.loc[idx, ["area_id", "category", "period"]].itertuples(
                         index=False
                     )
                 ],
-                n_rows=len(idx),
             )
         )
     if area_ids is not None:
@@ -258,14 +251,13 @@ def validate_counts(
             idx = ok.index[unknown]
             names = sorted(set(ok.loc[idx, "area_id"]))
             problems.append(
-                Problem(
+                Problem.at_rows(
                     f"area id(s) not in the areas table: {', '.join(names[:10])}"
                     + (" ..." if len(names) > 10 else ""),
                     source=source,
                     column="area_id",
-                    rows=_line(idx),
+                    index=idx,
                     values=ok.loc[idx, "area_id"].tolist(),
-                    n_rows=len(idx),
                 )
             )
     if problems and raise_on_error:
@@ -304,7 +296,7 @@ def validate_areas(
     if blank.any():
         idx = work.index[blank]
         problems.append(
-            Problem("area_id is empty", source=source, column="area_id", rows=_line(idx), n_rows=len(idx))
+            Problem.at_rows("area_id is empty", source=source, column="area_id", index=idx)
         )
     work["area_id"] = ids.astype(object)
     key = ["area_id", "year"] if "year" in work.columns else ["area_id"]
@@ -312,13 +304,12 @@ def validate_areas(
     if dup.any():
         idx = work.index[dup]
         problems.append(
-            Problem(
+            Problem.at_rows(
                 f"duplicate {' and '.join(key)}",
                 source=source,
                 column="area_id",
-                rows=_line(idx),
+                index=idx,
                 values=work.loc[idx, "area_id"].tolist(),
-                n_rows=len(idx),
             )
         )
     if "parent_id" in work.columns:
@@ -328,13 +319,12 @@ def validate_areas(
         if bad.any():
             idx = work.index[bad]
             problems.append(
-                Problem(
+                Problem.at_rows(
                     "parent_id is not an area_id in this table",
                     source=source,
                     column="parent_id",
-                    rows=_line(idx),
+                    index=idx,
                     values=par[idx].tolist(),
-                    n_rows=len(idx),
                 )
             )
     for col in ("population", "year"):
@@ -345,13 +335,12 @@ def validate_areas(
             if bad.any():
                 idx = work.index[bad]
                 problems.append(
-                    Problem(
+                    Problem.at_rows(
                         f"{col} is not a non-negative number",
                         source=source,
                         column=col,
-                        rows=_line(idx),
+                        index=idx,
                         values=raw[idx].tolist(),
-                        n_rows=len(idx),
                     )
                 )
             work[col] = num
