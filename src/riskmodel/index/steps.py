@@ -5,7 +5,15 @@
 * ``config`` -- the index config TOML (default ``experiments/pingan_sample.toml``,
   the sample city's monthly Ping'an index);
 * ``use_study_data`` -- take the indicators and areas from the study's ``[data]``
-  (``indicators``, ``areas``) instead of the index config's own (default true).
+  (``indicators``, ``areas``) instead of the index config's own (default true);
+* ``schemes`` -- optional weight-calibration study: a list of index configs (paths,
+  or tables ``{ name = "...", config = "..." }``; a path's scheme name is its file
+  stem), each built like ``config`` (same ``use_study_data``). When given, the step
+  also writes ``scheme_ranks.csv`` (``area_id, name, scheme, score, rank`` for the
+  latest period), ``scheme_rank_changes.csv`` (per pair of schemes: max and mean
+  absolute rank shift, Spearman correlation), ``scheme_weights.csv`` (effective
+  weights) and the bump chart ``scheme_ranks.png``, and logs them
+  (:mod:`riskmodel.index.calibration`). Empty by default: the step is unchanged.
 
 ``[steps.sensitivity]`` keys: ``n`` (Monte Carlo replications, default 1000),
 ``sobol_base`` (power of 2, default from the index config), ``remove_levels``
@@ -14,16 +22,43 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
+
+from pydantic import field_validator
 
 from riskmodel.pipeline import StrictModel, register_step
 
 PINGAN_TITLE = "平安指数排名不确定性 Ping'an index rank uncertainty"
 
 
+class SchemeEntry(StrictModel):
+    name: str
+    config: str
+
+
 class IndexStepConfig(StrictModel):
     config: str = "experiments/pingan_sample.toml"
     use_study_data: bool = True
+    schemes: list[str | SchemeEntry] = []
+
+    @field_validator("schemes")
+    @classmethod
+    def _unique(cls, v: list) -> list:
+        names = [scheme_name(x) for x in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"scheme names must be unique; repeated: {', '.join(dup)} "
+                             "(give { name = ..., config = ... } tables to name them)")
+        if len(v) == 1:
+            raise ValueError("give at least two weight schemes to compare (or none)")
+        return v
+
+
+def scheme_name(entry: str | SchemeEntry) -> str:
+    """A scheme's name: the table's ``name``, else the config file's stem."""
+    return entry.name if isinstance(entry, SchemeEntry) else Path(entry).stem
 
 
 class SensitivityStepConfig(StrictModel):
@@ -32,10 +67,10 @@ class SensitivityStepConfig(StrictModel):
     remove_levels: list[int] = [1, 2]
 
 
-def _index_config(ctx, cfg: IndexStepConfig):  # noqa: ANN001, ANN202
+def _index_config(ctx, cfg: IndexStepConfig, path: str | None = None):  # noqa: ANN001, ANN202
     from riskmodel.index.config import load_config
 
-    ic = load_config(ctx.path(cfg.config))
+    ic = load_config(ctx.path(path or cfg.config))
     if cfg.use_study_data and ctx.data.indicators and ic.data.indicators:
         upd = {"indicators": str(ctx.path(ctx.data.indicators))}
         if ctx.data.areas:
@@ -71,7 +106,59 @@ def index_step(ctx, cfg: IndexStepConfig, run) -> dict[str, Any]:  # noqa: ANN00
         metrics[f"rank.{r.area_id}"] = float(r.rank)
     run.log_metrics(metrics)
     run.log_text(res.summary(), "index_summary.txt")
-    return {"config": ic, "scores": scores, "summary": res.summary()}
+    out_res: dict[str, Any] = {"config": ic, "scores": scores, "summary": res.summary()}
+    if cfg.schemes:
+        out_res["schemes"] = _compare_schemes(ctx, cfg, run, out)
+    return out_res
+
+
+def _compare_schemes(ctx, cfg: IndexStepConfig, run, out: Path):  # noqa: ANN001, ANN202
+    """Build every weight scheme, compare ranks, write and log the tables and the bump chart."""
+    import matplotlib.pyplot as plt
+
+    from riskmodel.data import write_table_atomic
+    from riskmodel.index.build import build_index
+    from riskmodel.index.calibration import bump_chart, compare_schemes
+    from riskmodel.io_safety import atomic_path
+
+    results = {}
+    for entry in cfg.schemes:
+        path = entry.config if isinstance(entry, SchemeEntry) else entry
+        results[scheme_name(entry)] = build_index(_index_config(ctx, cfg, path))
+    names = None
+    first = next(iter(results.values()))
+    if first.config.data.areas:
+        from riskmodel.data import read_table
+
+        areas, _ = read_table(first.config.path(first.config.data.areas), what="areas")
+        if {"area_id", "name"} <= set(areas.columns):
+            names = dict(zip(areas["area_id"].astype(str), areas["name"].astype(str), strict=True))
+    cmp = compare_schemes(results, names)
+    ranks = cmp.ranks.copy()
+    per = "" if cmp.period is None else f"{cmp.period:%Y-%m}"
+    if per:
+        ranks.insert(1, "period", f"{cmp.period:%Y-%m-%d}")
+    write_table_atomic(ranks, out / "scheme_ranks.csv")
+    write_table_atomic(cmp.changes, out / "scheme_rank_changes.csv")
+    write_table_atomic(cmp.weights, out / "scheme_weights.csv")
+    fig = bump_chart(cmp.ranks, title="平安指数：权重方案排名比较 Ping'an index ranks by weight scheme",
+                     period=per, source=str(first.config.data.indicators or first.config.data.idata))
+    with atomic_path(out / "scheme_ranks.png") as tmp:
+        fig.savefig(tmp, dpi=150, format="png")
+    run.log_table(ranks, "scheme_ranks.csv")
+    run.log_table(cmp.changes, "scheme_rank_changes.csv")
+    run.log_table(cmp.weights, "scheme_weights.csv")
+    run.log_figure(fig, "scheme_ranks.png")
+    plt.close(fig)
+    metrics = {}
+    for r in cmp.changes.itertuples():
+        key = re.sub(r"[^A-Za-z0-9_.\-]", "_", f"{r.scheme_a}__{r.scheme_b}")  # MLflow-safe metric name
+        metrics[f"schemes.max_shift.{key}"] = r.max_abs_rank_shift
+        metrics[f"schemes.mean_shift.{key}"] = r.mean_abs_rank_shift
+        metrics[f"schemes.spearman.{key}"] = r.spearman
+    run.log_metrics(metrics)
+    run.log_text(cmp.summary(), "scheme_summary.txt")
+    return cmp
 
 
 @register_step("sensitivity", config=SensitivityStepConfig)
