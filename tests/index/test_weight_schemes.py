@@ -245,3 +245,27 @@ def test_bump_chart_draws_every_scheme():
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["s1", "s2"]
     assert len(ax.lines) == 3
+
+
+def test_compare_two_scheme_builds_shows_each_areas_rank_change(sample_ok, tmp_path, capsys):
+    from mlflow.tracking import MlflowClient
+
+    from riskmodel.tracking.compare import compare_runs
+
+    ids = []
+    for s in ("pingan_equal", "pingan_entropy"):
+        assert main(["index", "build", "--config", str(WEIGHTS / f"{s}.toml"), "--out", str(tmp_path / s)]) == 0
+        ids.append(MlflowClient().search_runs(
+            [e.experiment_id for e in MlflowClient().search_experiments()], order_by=["attributes.start_time DESC"],
+            max_results=1)[0].info.run_id)
+    capsys.readouterr()
+    diff = compare_runs(*ids).set_index("metric")
+    # against the two builds' own latest ranks
+    rk = []
+    for s in ("pingan_equal", "pingan_entropy"):
+        sc = pd.read_csv(tmp_path / s / "scores.csv")
+        top = sc.loc[(sc["code"] == "Index") & (sc["period"] == sc["period"].max())]
+        rk.append(top.set_index("area_id")["rank"])
+    want = (rk[1] - rk[0]).rename(lambda a: f"rank.{a}")
+    got = diff.loc[diff.index.str.startswith("rank."), "diff"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index().astype(float), check_names=False)

@@ -27,6 +27,25 @@ def scores_for_output(res) -> pd.DataFrame:  # noqa: ANN001
     return df[first + extra]
 
 
+def latest_metrics(res) -> dict[str, float]:  # noqa: ANN001
+    """Metrics of a build: counts, AHP CRs, and each area's latest top-level score and rank.
+
+    Logged per area (``score.AREA``, ``rank.AREA``) so that ``riskmodel compare RUN_A RUN_B``
+    of two builds (two weight schemes) shows every area's score and rank difference.
+    """
+    idx = res.index
+    latest = idx.loc[idx["period"] == idx["period"].max()] if idx["period"].notna().any() else idx
+    metrics: dict[str, float] = {"units": float(latest["area_id"].nunique()),
+                                 "periods": float(idx["period"].nunique()),
+                                 "indicators": float(len(res.spec.indicators))}
+    for a in res.ahp:
+        metrics[f"ahp.cr.{a.parent}"] = a.cr
+    for r in latest.itertuples():
+        metrics[f"score.{r.area_id}"] = r.score
+        metrics[f"rank.{r.area_id}"] = float(r.rank)
+    return metrics
+
+
 def write_build(res, out: Path) -> list[Path]:  # noqa: ANN001
     """Write scores.csv, weights.csv, steps.csv, treatment.csv (and ahp.csv) into ``out``."""
     from riskmodel.data import write_table_atomic
@@ -75,7 +94,8 @@ def register(app: typer.Typer) -> None:
             run.log_table(scores_for_output(res), "scores.csv")
             run.log_table(res.weights, "weights.csv")
             run.log_metrics({"units": idx["area_id"].nunique(), "indicators": len(res.spec.indicators),
-                             **{k: v for k, v in res.log.items() if isinstance(v, int | float)}})
+                             **{k: v for k, v in res.log.items() if isinstance(v, int | float)},
+                             **latest_metrics(res)})
         typer.echo(res.summary())
         typer.echo(f"wrote {out / 'scores.csv'}")
 

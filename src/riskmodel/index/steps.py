@@ -85,7 +85,7 @@ def _index_config(ctx, cfg: IndexStepConfig, path: str | None = None):  # noqa: 
 def index_step(ctx, cfg: IndexStepConfig, run) -> dict[str, Any]:  # noqa: ANN001
     """Build the Ping'an index per street and period; log scores, ranks, grades, weights."""
     from riskmodel.index.build import build_index
-    from riskmodel.index.commands import scores_for_output, write_build
+    from riskmodel.index.commands import latest_metrics, scores_for_output, write_build
 
     ic = _index_config(ctx, cfg)
     res = build_index(ic)
@@ -94,17 +94,7 @@ def index_step(ctx, cfg: IndexStepConfig, run) -> dict[str, Any]:  # noqa: ANN00
     scores = scores_for_output(res)
     run.log_table(scores, "scores.csv")
     run.log_table(res.weights, "weights.csv")
-    idx = res.index
-    latest = idx.loc[idx["period"] == idx["period"].max()] if idx["period"].notna().any() else idx
-    metrics: dict[str, float] = {"units": float(latest["area_id"].nunique()),
-                                 "periods": float(idx["period"].nunique()),
-                                 "indicators": float(len(res.spec.indicators))}
-    for a in res.ahp:
-        metrics[f"ahp.cr.{a.parent}"] = a.cr
-    for r in latest.itertuples():
-        metrics[f"score.{r.area_id}"] = r.score
-        metrics[f"rank.{r.area_id}"] = float(r.rank)
-    run.log_metrics(metrics)
+    run.log_metrics(latest_metrics(res))
     run.log_text(res.summary(), "index_summary.txt")
     out_res: dict[str, Any] = {"config": ic, "scores": scores, "summary": res.summary()}
     if cfg.schemes:
