@@ -14,6 +14,7 @@ Modules (one job each):
 * :mod:`~riskmodel.index.uncertainty` -- Monte Carlo rank intervals and Sobol' indices;
 * :mod:`~riskmodel.index.sensitivity` -- remove-one, "what would it take" swaps, local slopes;
 * :mod:`~riskmodel.index.figures` -- the rank-interval chart;
+* :mod:`~riskmodel.index.calibration` -- weight schemes compared (rank shifts, Spearman, bump chart);
 * :mod:`~riskmodel.index.commands`, :mod:`~riskmodel.index.steps` -- CLI and pipeline steps.
 
 Quick use::
