@@ -47,6 +47,7 @@ ROOT = repo_root()
 SAMPLE = ROOT / "data" / "sample"
 _ = use_cjk_font()
 # riskmodel's figure modules select the Agg backend; show figures inline again
+# %matplotlib inline
 print({m: f for m, f in METHODS.items()})
 
 # %% [markdown]
