@@ -108,10 +108,33 @@ plt.show()
 
 # %% [markdown]
 # ## Early warning on the last year (Farrington, monthly, per district)
+# The data start in March 2012, so the default five years of reference values
+# leave only the last month evaluable; four years (`b=4`) evaluate most of the
+# last twelve months.
 
 # %%
-det = detect(panel, "farrington-noufaily", start=str(panel.periods[-12].date()))
-al = det.alarms() if callable(det.alarms) else det.alarms
-print(len(al), "alarms in", det.table["alarm"].notna().sum(), "district-months")
-print("alarms per month:", al.groupby("period").size().to_dict())
-al.sort_values("count", ascending=False).head(10)
+det = detect(panel, "farrington-noufaily", start=str(panel.periods[-12].date()), b=4)
+tab = det.table
+evaluable = tab["expected"].notna()
+print(int(evaluable.sum()), "evaluable district-months of", len(tab), "; alarms:", int(tab["alarm"].sum()))
+tab[evaluable].groupby(["category", "period"])["alarm"].mean().unstack("category").round(2)
+
+# %% [markdown]
+# Alarms fire in 25-50% of districts every month for vehicle theft (and 5-20% for
+# burglary), far above a nominal false-alarm rate: vehicle-theft calls rose
+# city-wide through 2016-17 (about 210 a month in September 2016, 260-290 from
+# October), a sustained rise rather than local outbreaks. Farrington's baseline is
+# the same season in past years, so it flags the trend; for outbreak detection on
+# these data a detector with a recent-level baseline (e.g. `method="forecast"`) or
+# a city-wide adjustment would be the next step.
+
+# %%
+al = tab[tab["alarm"].astype(bool)]
+fig, ax = plt.subplots(figsize=(8, 3))
+per_month = al.groupby(["period", "category"]).size().unstack("category", fill_value=0)
+per_month.index = [f"{p:%Y-%m}" for p in per_month.index]
+per_month.plot(kind="bar", ax=ax, rot=45)
+ax.set_ylabel("预警警区数")
+ax.set_title("波特兰：每月发出预警的警区数（Farrington）")
+fig.tight_layout()
+plt.show()
