@@ -187,9 +187,7 @@ def _figures(panel: Any, table: pd.DataFrame, eps: pd.DataFrame, folder: Path, n
     """One figure per flagged series (most severe episodes first)."""
     if eps.empty or n_max <= 0:
         return []
-    import matplotlib
 
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from riskmodel.report.fonts import use_cjk_font

@@ -6,10 +6,6 @@ intervals) the level, in Chinese and English where the labels allow.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt  # noqa: E402
 
 from riskmodel.data.panel import IncidentPanel  # noqa: E402
