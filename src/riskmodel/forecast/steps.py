@@ -44,6 +44,7 @@ class ForecastStepConfig(StrictModel):
     backtest_models: list[str] = ["auto"]
     fan_charts: bool = True
     categories: list[str] = []
+    register_model: bool = True
 
 
 @register_step("forecast", config=ForecastStepConfig)
@@ -61,8 +62,14 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
         panel = panel.select(end=panel.periods[-2])
     out = ctx.step_dir("forecast")
     t0 = time.perf_counter()
-    fc, _ = forecast_panel(panel, cfg.h, cfg.model, cfg.levels, cfg.reconcile, seed=ctx.seed)
+    fc, fitted = forecast_panel(panel, cfg.h, cfg.model, cfg.levels, cfg.reconcile, seed=ctx.seed)
     secs = time.perf_counter() - t0
+    if cfg.register_model and getattr(run, "enabled", False):
+        # the fitted model as a registered MLflow pyfunc model (its own, unreconciled forecasts)
+        from riskmodel.tracking.pyfunc import log_forecaster
+
+        log_forecaster(fitted["model"], run.run_id, ctx.tracker.uri,
+                       registered_name=f"riskmodel-{ctx.study.name}-forecaster")
     level = panel.hierarchy.level
     fc.insert(1, "level", fc["area_id"].map(level).fillna("area"))
     write_table_atomic(fc, out / "forecast.csv")
