@@ -54,7 +54,7 @@ def test_html_and_pdf_in_both_languages(study_run, tmp_path):
     for text in ("下季度预测", "香湾街道", "香洲区", "火灾", "本期预警", "红色", "成效声明评估", "不一致", "模拟数据"):
         assert text in html, text
     # 2 fires forecast for the street: suppressed below 5; the district's 40 (25-55) is shown
-    assert "&lt;5 (&lt;5–6)" in html and "40 (25–55)" in html
+    assert "&lt;5 [&lt;5–&lt;5] (&lt;5–6)" in html and "40 [30–50] (25–55)" in html
     # last year's January (actual) and the change against it come from the study's counts
     jan21 = pd.read_csv(ROOT / "data/sample/counts_monthly.csv").query(
         "area_id == 'ZH-XZ-XW' and category == 'alerts' and period == '2021-01-01'")["count"].iloc[0]

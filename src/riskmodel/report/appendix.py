@@ -37,7 +37,7 @@ TEXT = {
         "simulated": "本附录所用数据为模拟数据（示例城市），不代表任何真实地区。",
         "contents": "目录",
         "forecast": "下季度预测",
-        "forecast_note": "每格为预测均值（95%预测区间）；“去年同期”为上一年相同月份的实际合计，“同比”为预测均值合计相对去年同期的变化。区间为预测区间，单位：件。",
+        "forecast_note": "每格为预测均值 [80%预测区间]（95%预测区间）；“去年同期”为上一年相同月份的实际合计，“同比”为预测均值合计相对去年同期的变化。区间为预测区间，单位：件。",
         "fan": "预测扇形图",
         "warnings": "本期预警",
         "warnings_note": "本期（最后一个监测周期）触发预警的街镇与类别；“期望值”为基线预测，“上限”为预警阈值。",
@@ -63,7 +63,7 @@ TEXT = {
         "simulated": "The data in this appendix are SIMULATED (the sample city) and describe no real place.",
         "contents": "Contents",
         "forecast": "Next-quarter forecasts",
-        "forecast_note": "Each cell: forecast mean (95% prediction interval). 'Last year' is the actual total of the same months a year earlier; 'change' compares the sum of forecast means with it. Units: incidents.",
+        "forecast_note": "Each cell: forecast mean [80% prediction interval] (95% prediction interval). 'Last year' is the actual total of the same months a year earlier; 'change' compares the sum of forecast means with it. Units: incidents.",
         "fan": "Fan charts",
         "warnings": "This period's warnings",
         "warnings_note": "Streets and categories with an alarm in the last monitored period; 'expected' is the baseline, 'upper' the alarm threshold.",
@@ -247,7 +247,10 @@ def _forecast_section(arts: StudyArtifacts, L: Labels, T: dict, suppress: int | 
             for mth in months:
                 if mth in g.index:
                     r = g.loc[mth]
-                    cells.append(f"{_fmt_count(r['mean'], suppress)} ({_fmt_count(r['lo_95'], suppress)}–{_fmt_count(r['hi_95'], suppress)})")
+                    mean, lo80, hi80, lo95, hi95 = (
+                        _fmt_count(r[k], suppress) for k in ("mean", "lo_80", "hi_80", "lo_95", "hi_95")
+                    )
+                    cells.append(f"{mean} [{lo80}–{hi80}] ({lo95}–{hi95})")
                 else:
                     cells.append("–")
             total = float(g["mean"].sum())
@@ -364,6 +367,12 @@ def _methods(arts: StudyArtifacts, T: dict, lang: str) -> list[str]:
     if "alerts" in arts.steps:
         m = cfg.get("alerts", {}).get("method", "farrington-noufaily")
         out.append(f"预警方法：{m}（按周监测）。" if lang == "zh" else f"Warning method: {m} (weekly monitoring).")
+    fc_periods = fc["period"] if fc is not None else None
+    bt = arts.table("forecast", "backtest_forecasts.csv")
+    if bt is not None and "cutoff" in bt.columns:
+        out.append(f"回测起点：{bt['cutoff'].min()} 至 {bt['cutoff'].max()}；预测期：{str(fc_periods.min())[:10]} 至 {str(fc_periods.max())[:10]}。"
+                    if lang == "zh" else
+                    f"Backtest origins: {bt['cutoff'].min()} to {bt['cutoff'].max()}; forecast periods: {str(fc_periods.min())[:10]} to {str(fc_periods.max())[:10]}.")
     out.append(f"{T['source']}：{data.get('counts', '')}；运行编号 {arts.run_id}；代码版本 {arts.tags.get('git_commit', arts.tags.get('riskmodel_version', ''))}。"
                 if lang == "zh" else
                 f"{T['source']}: {data.get('counts', '')}; run {arts.run_id}; code version {arts.tags.get('git_commit', arts.tags.get('riskmodel_version', ''))}.")
