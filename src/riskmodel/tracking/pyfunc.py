@@ -46,8 +46,12 @@ def log_forecaster(
     """
     mlflow.set_tracking_uri(tracking_uri)
     with mlflow.start_run(run_id=run_id):
-        mlflow.pyfunc.log_model(name=name, python_model=ForecasterModel(forecaster))
-    uri = f"runs:/{run_id}/{name}"
+        info = mlflow.pyfunc.log_model(name=name, python_model=ForecasterModel(forecaster))
+    # MLflow 3 keeps logged models apart from run artifacts: register by the model's own URI
     if registered_name:
-        mlflow.register_model(uri, registered_name)
-    return uri
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):  # MLflow prints "Successfully registered ..."
+            mlflow.register_model(info.model_uri, registered_name)
+    return info.model_uri
