@@ -26,7 +26,12 @@ def test_forecaster_loads_in_a_fresh_process_and_predicts(tmp_path):
     t = Tracker(experiment="pyfunc", uri=uri)
     with t.run("forecast") as run:
         pass
+    import mlflow
+
+    before = mlflow.get_tracking_uri()
     log_forecaster(model, run.run_id, uri, registered_name="riskmodel-test-forecaster")
+    # the process-wide URI is left as it was (a leaked URI once sent later runs to this store)
+    assert mlflow.get_tracking_uri() == before != uri
     script = textwrap.dedent(f"""
         import mlflow, pandas as pd
         mlflow.set_tracking_uri({uri!r})

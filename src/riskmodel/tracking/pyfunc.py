@@ -44,14 +44,18 @@ def log_forecaster(
     With ``registered_name`` the model is also registered in the MLflow model
     registry under that name (a new version each time).
     """
-    mlflow.set_tracking_uri(tracking_uri)
-    with mlflow.start_run(run_id=run_id):
-        info = mlflow.pyfunc.log_model(name=name, python_model=ForecasterModel(forecaster))
-    # MLflow 3 keeps logged models apart from run artifacts: register by the model's own URI
-    if registered_name:
-        import contextlib
-        import io
+    import contextlib
+    import io
 
-        with contextlib.redirect_stdout(io.StringIO()):  # MLflow prints "Successfully registered ..."
-            mlflow.register_model(info.model_uri, registered_name)
+    from mlflow.tracking._tracking_service.utils import _use_tracking_uri
+
+    # MLflow's model logging is fluent-only: point it at our store for this call
+    # only, and restore the process-wide URI after (other code must not inherit it)
+    with _use_tracking_uri(tracking_uri):
+        with mlflow.start_run(run_id=run_id):
+            info = mlflow.pyfunc.log_model(name=name, python_model=ForecasterModel(forecaster))
+        # MLflow 3 keeps logged models apart from run artifacts: register by the model's own URI
+        if registered_name:
+            with contextlib.redirect_stdout(io.StringIO()):  # MLflow prints "Successfully registered ..."
+                mlflow.register_model(info.model_uri, registered_name)
     return info.model_uri
