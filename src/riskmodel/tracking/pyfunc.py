@@ -13,6 +13,8 @@ table: ``area_id, category, period, mean, lo_<L>, hi_<L>``.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import mlflow.pyfunc
@@ -36,6 +38,27 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         return fc.to_frame(levels=levels)
 
 
+@contextlib.contextmanager
+def _fluent_tracking_uri(uri: str) -> Iterator[None]:
+    """Set MLflow's global tracking URI for a block; restore it and the
+    MLFLOW_TRACKING_URI variable (which ``mlflow.set_tracking_uri`` overwrites) after."""
+    import os
+
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    old_uri = tracking_utils._tracking_uri  # noqa: SLF001 - None when never set
+    old_env = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        tracking_utils.set_tracking_uri(old_uri)
+        if old_env is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = old_env
+
+
 def log_forecaster(
     forecaster: Any, run_id: str, tracking_uri: str, name: str = "forecaster", registered_name: str | None = None
 ) -> str:
@@ -47,11 +70,9 @@ def log_forecaster(
     import contextlib
     import io
 
-    from mlflow.tracking._tracking_service.utils import _use_tracking_uri
-
     # MLflow's model logging is fluent-only: point it at our store for this call
     # only, and restore the process-wide URI after (other code must not inherit it)
-    with _use_tracking_uri(tracking_uri):
+    with _fluent_tracking_uri(tracking_uri):
         with mlflow.start_run(run_id=run_id):
             info = mlflow.pyfunc.log_model(name=name, python_model=ForecasterModel(forecaster))
         # MLflow 3 keeps logged models apart from run artifacts: register by the model's own URI
