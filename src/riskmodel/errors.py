@@ -103,3 +103,29 @@ class InputError(RiskmodelError, ValueError):
 
 class ConfigError(InputError):
     """A configuration file or option is wrong (names the key)."""
+
+
+def problems_from_validation(err: object, source: str, where: str = "") -> list[Problem]:
+    """Turn a pydantic ``ValidationError`` into Problems naming the full key.
+
+    ``where`` prefixes the key (``steps.forecast``); unknown keys say "unknown
+    key", missing ones "required key is missing". A union field (``str | table``)
+    reports one error per member: repeated messages are kept once.
+    """
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for e in err.errors():  # type: ignore[attr-defined]
+        loc = [str(x) for x in e["loc"] if not str(x).startswith(("function-", "list[", "str"))]
+        key = ".".join([where, *loc] if where else loc)
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        text = f"key '{key}': {msg}"
+        if text not in seen:
+            seen.add(text)
+            out.append(Problem(text, source=source))
+    return out

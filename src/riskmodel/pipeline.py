@@ -49,7 +49,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from riskmodel.data.panel import IncidentPanel
-from riskmodel.errors import ConfigError, InputError, Problem
+from riskmodel.errors import ConfigError, InputError, Problem, problems_from_validation
 from riskmodel.io_safety import atomic_dir
 from riskmodel.tracking import RunHandle, Tracker, fingerprint
 
@@ -214,19 +214,6 @@ def load_data_panel(data: DataSection, resolve: Callable[[str], Path] = Path) ->
     )
 
 
-def _pydantic_problems(err: ValidationError, where: str, source: str) -> list[Problem]:
-    out = []
-    for e in err.errors():
-        key = ".".join([where, *map(str, e["loc"])]) if where else ".".join(map(str, e["loc"]))
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif e["type"] == "missing":
-            msg = "required key is missing"
-        out.append(Problem(f"key '{key}': {msg}", source=source))
-    return out
-
-
 @dataclass
 class Experiment:
     """A parsed and validated experiment config."""
@@ -255,11 +242,11 @@ class Experiment:
         try:
             study = StudySection(**raw.get("study", {}))
         except ValidationError as e:
-            problems += _pydantic_problems(e, "study", str(p))
+            problems += problems_from_validation(e, str(p), "study")
         try:
             data = DataSection(**raw.get("data", {}))
         except ValidationError as e:
-            problems += _pydantic_problems(e, "data", str(p))
+            problems += problems_from_validation(e, str(p), "data")
         registry = load_steps()
         steps: dict[str, BaseModel] = {}
         raw_steps = raw.get("steps", {})
@@ -278,7 +265,7 @@ class Experiment:
             try:
                 steps[name] = registry[name].config(**(body or {}))
             except ValidationError as e:
-                problems += _pydantic_problems(e, f"steps.{name}", str(p))
+                problems += problems_from_validation(e, str(p), f"steps.{name}")
         if problems:
             raise ConfigError(problems)
         assert study is not None and data is not None

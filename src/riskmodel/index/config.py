@@ -49,7 +49,7 @@ from pydantic import (
     model_validator,
 )
 
-from riskmodel.errors import ConfigError, Problem
+from riskmodel.errors import ConfigError, Problem, problems_from_validation
 from riskmodel.index.aggregate import AGGREGATE_METHODS
 from riskmodel.index.ahp import GROUP_METHODS, PRIORITY_METHODS
 from riskmodel.index.normalise import NORMALISE_METHODS
@@ -280,26 +280,8 @@ class IndexConfig(Strict):
 
 
 def pydantic_problems(err: ValidationError, source: str, where: str = "") -> list[Problem]:
-    """Turn pydantic errors into Problems naming the full key."""
-    out = []
-    for e in err.errors():
-        loc = [str(x) for x in e["loc"] if not str(x).startswith(("function-", "list[", "str"))]
-        key = ".".join([where, *loc] if where else loc)
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif e["type"] == "missing":
-            msg = "required key is missing"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        out.append(Problem(f"key '{key}': {msg}", source=source))
-    # a union (str | table) reports one error per member; keep distinct messages
-    seen, uniq = set(), []
-    for p in out:
-        if p.message not in seen:
-            seen.add(p.message)
-            uniq.append(p)
-    return uniq
+    """Turn pydantic errors into Problems naming the full key (see riskmodel.errors)."""
+    return problems_from_validation(err, source, where)
 
 
 def parse_config(raw: dict[str, Any], source: str = "config", base_dir: str | os.PathLike[str] | None = None) -> IndexConfig:
