@@ -46,7 +46,7 @@ def repo_root(start: Path | None = None) -> Path:
 ROOT = repo_root()
 SAMPLE = ROOT / "data" / "sample"
 _ = use_cjk_font()
-# riskmodel's figure modules select the Agg backend; show figures inline again
+# show figures inline
 # %matplotlib inline
 print("models:", ", ".join(MODELS))
 

@@ -47,9 +47,9 @@ def repo_root(start: Path | None = None) -> Path:
 
 ROOT = repo_root()
 _ = use_cjk_font()
-# riskmodel's figure modules select the Agg backend; show figures inline again
+# show figures inline
 # %matplotlib inline
-# riskmodel's figure modules select the Agg backend; show figures inline again
+# show figures inline
 
 # %% [markdown]
 # ## Build the index

@@ -31,7 +31,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-import riskmodel.impact.chart  # noqa: F401  (selects Agg on import, so import it before the magic below)
 from riskmodel.data import load_panel_dir
 from riskmodel.impact import evaluate, observed_change, rate_ratio, read_claims
 from riskmodel.report.fonts import use_cjk_font
@@ -49,7 +48,7 @@ def repo_root(start: Path | None = None) -> Path:
 ROOT = repo_root()
 SAMPLE = ROOT / "data" / "sample"
 _ = use_cjk_font()
-# riskmodel's figure modules select the Agg backend; show figures inline again
+# show figures inline
 # %matplotlib inline
 pd.set_option("display.width", 160)
 

@@ -49,7 +49,7 @@ def repo_root(start: Path | None = None) -> Path:
 ROOT = repo_root()
 PORTLAND = ROOT.parent / "shared" / "reference" / "portland"
 _ = use_cjk_font()
-# riskmodel's figure modules select the Agg backend; show figures inline again
+# show figures inline
 # %matplotlib inline
 print(PORTLAND, PORTLAND.exists())
 
