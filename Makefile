@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test setup fonts lint bench sample clean
+.PHONY: demo test setup fonts postgres lint bench sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,14 @@ setup: $(STAMP) fonts
 fonts:
 	@bash scripts/ensure_cjk_font.sh
 
+# PostgreSQL for the team tracking server's tests (they skip, saying why, without it)
+postgres:
+	@bash scripts/ensure_postgres.sh
+
 demo: setup
 	$(BIN)/riskmodel run experiments/sample.toml
 
-test: setup
+test: setup postgres
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -q
 
