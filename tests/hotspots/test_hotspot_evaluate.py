@@ -1,0 +1,112 @@
+"""Rolling hotspot evaluation on a city where the answer is known by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskmodel.data.events import GridCells
+from riskmodel.errors import InputError
+from riskmodel.hotspots import (
+    ForecastRanker,
+    HistoricalCounts,
+    KDERanker,
+    LastCounts,
+    evaluate_hotspots,
+)
+
+from .conftest import AREAS, toy_events, toy_streets
+
+
+@pytest.fixture(scope="module")
+def steady():
+    """Every Monday for 10 weeks: 3 events at (2, 2) (square G0_0) and 1 at (14, 2) (square G3_0)."""
+    grid = GridCells.build(toy_streets(), 4.0)
+    mondays = pd.date_range("2021-01-04", periods=10, freq="W-MON")
+    ev = pd.DataFrame({
+        "timestamp": np.repeat(mondays.strftime("%Y-%m-%d"), 4),
+        "category": "theft",
+        "x": np.tile([2.0, 2.0, 2.0, 14.0], 10),
+        "y": 2.0,
+    })
+    m = grid.map(ev, x_col="x", y_col="y")
+    return grid, grid.panel(m, "W", areas=AREAS), m.events
+
+
+def test_known_pai_and_pei_star(steady):
+    grid, panel, events = steady
+    rankers = [ForecastRanker("hmean"), KDERanker(), LastCounts(), HistoricalCounts()]
+    res = evaluate_hotspots(panel, grid, events, horizons=[1, 2], coverages=[16.0, 32.0],
+                            origins=["2021-02-08", "2021-02-15"], rankers=rankers, data_end="2021-03-14")
+    t = res.table
+    assert len(t) == 4 * 2 * 2 * 2
+    assert (t["A"] == 170.0).all()
+    assert set(t["N"]) == {4, 8}
+    for name in ("forecast_hmean", "last", "history"):
+        r = t[t["method"] == name].set_index(["origin", "h", "coverage"])
+        one = r.loc[(pd.Timestamp("2021-02-08"), 1, 16.0)]
+        assert (one["cells"], one["n"], one["N"], one["a"], one["n_star"]) == (1, 3, 4, 16.0, 3)
+        assert one["pai"] == pytest.approx((3 / 4) / (16 / 170))
+        assert one["pei_star"] == 1.0
+        two = r.loc[(pd.Timestamp("2021-02-15"), 2, 32.0)]
+        assert (two["n"], two["N"], two["n_star"]) == (8, 8, 8)
+        assert two["pai"] == pytest.approx(1 / (32 / 170))
+    # the kernel spills the 3-event point onto the next square, which it flags before (14, 2)
+    k = t[(t["method"] == "kde") & (t["coverage"] == 32.0) & (t["h"] == 1)]
+    assert (k["n"] == 3).all() and (k["pei_star"] == 0.75).all()
+    m = res.means()
+    assert set(m["method"]) == {"forecast_hmean", "kde", "last", "history"}
+    best = m[(m["h"] == 1) & (m["coverage"] == 32.0)].set_index("method")["best_share"]
+    assert best.to_dict() == {"forecast_hmean": 1.0, "kde": 0.0, "last": 1.0, "history": 1.0}
+    text = res.summary()
+    assert "15 squares of side 4" in text and "history" in text
+    assert set(res.timings["method"]) == set(m["method"]) and (res.timings["seconds"] >= 0).all()
+
+
+def test_cells_as_units_and_cells_as_coverage(steady):
+    grid, panel, events = steady
+    res = evaluate_hotspots(panel, grid, events, horizons=[1], coverages=[2], coverage_by="cells", unit="cell",
+                            origins=["2021-02-08"], rankers=[HistoricalCounts()], data_end="2021-03-14")
+    r = res.table.iloc[0]
+    assert (r["unit"], r["cells"], r["a"], r["n"], r["n_star"]) == ("cell", 2, 32.0, 4, 4)
+    assert res.n_units == len(grid.table)
+
+
+def test_same_inputs_same_table_and_default_origins():
+    grid = GridCells.build(toy_streets(), 4.0)
+    m = grid.map(toy_events(seed=2, n=600, weeks=12), x_col="x", y_col="y")
+    panel = grid.panel(m, "W", areas=AREAS)
+
+    def run():
+        return evaluate_hotspots(panel, grid, m.events, horizons=[1, 2], coverages=[20.0], windows=2,
+                                 rankers=[KDERanker(), LastCounts(), HistoricalCounts()], seed=5)
+
+    a, b = run(), run()
+    pd.testing.assert_frame_equal(a.table, b.table)
+    # the last event is in the week of 2021-03-22 (12 weeks from 2021-01-04); the last complete
+    # week is the one before it unless the events run to its Sunday
+    last_day = pd.Timestamp(m.events["timestamp"].max())
+    last_complete = pd.Timestamp("2021-03-22") if last_day.day_of_week == 6 else pd.Timestamp("2021-03-15")
+    assert sorted(a.table["origin"].unique()) == [last_complete - pd.Timedelta(weeks=3), last_complete - pd.Timedelta(weeks=1)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"origins": ["2021-02-09"]}, "not the first day of a period"),
+        ({"origins": ["2021-03-08"], "horizons": [2]}, "runs past the last complete period"),
+        ({"origins": ["2021-01-04"]}, "no history"),
+        ({"coverages": [500.0]}, "exceeds the study area"),
+        ({"categories": ["fires"]}, "unknown category"),
+        ({"horizons": [0]}, "must be >= 1"),
+        ({"unit": "street"}, "unknown value 'street' for unit"),
+        ({"rankers": [LastCounts(), LastCounts()]}, "share a name"),
+    ],
+)
+def test_bad_evaluation_inputs(steady, kwargs, message):
+    grid, panel, events = steady
+    args = {"horizons": [1], "coverages": [16.0], "origins": ["2021-02-08"], "rankers": [LastCounts()]}
+    args.update(kwargs)
+    with pytest.raises(InputError, match=message):
+        evaluate_hotspots(panel, grid, events, **args)
