@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "riskmodel.data.commands",
     "riskmodel.forecast.commands",
     "riskmodel.alerts.commands",
+    "riskmodel.hotspots.commands",
     "riskmodel.index.commands",
     "riskmodel.impact.commands",
     "riskmodel.pipeline_commands",
