@@ -3,6 +3,13 @@
 Scale-free errors follow Hyndman & Koehler (2006) and the M5 competition:
 
 * ``mase``  = mean |y - mean| / mean |y_t - y_{t-m}| over the training data;
+* ``mase_median`` = the same with the predictive median (quantile 0.5) as the
+  point forecast: MASE is an absolute-error score, and the point forecast
+  that minimises expected absolute error is the median of the predictive
+  distribution, not its mean (Gneiting 2011, "Making and evaluating point
+  forecasts", JASA 106:746). For skewed low counts the two differ (a
+  Poisson(1.4) has mean 1.4 and median 1). NaN when the forecast has no 0.5
+  quantile;
 * ``rmsse`` = sqrt(mean (y - mean)^2 / mean (y_t - y_{t-m})^2);
 
 with m the season (12, 52, 7) when the training data are longer than a
@@ -72,6 +79,8 @@ def series_metrics(y: np.ndarray, fc: Forecast, y_train: np.ndarray, season: int
         "bias": e.mean(0),
         "mae": np.abs(e).mean(0),
     }
+    im = _pick(fc, np.array([0.5]))
+    out["mase_median"] = np.abs(fc.quantiles[:, :, im[0]] - y).mean(0) / mae_s if im is not None else np.full(y.shape[1], np.nan)
     ip = _pick(fc, PINBALL_PROBS)
     out["pinball"] = pinball(y, fc.quantiles[:, :, ip], PINBALL_PROBS).mean(axis=(0, 2)) if ip is not None else np.full(y.shape[1], np.nan)
     out["spinball"] = out["pinball"] / mae_s

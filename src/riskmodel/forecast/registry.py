@@ -11,6 +11,7 @@ from riskmodel.forecast.baselines import HistoricalMean, Naive, SeasonalNaive
 from riskmodel.forecast.ets import ETS
 from riskmodel.forecast.gbm import GlobalGBM
 from riskmodel.forecast.glm import NegBinGLM
+from riskmodel.forecast.pooled import PooledLevel
 
 MODELS: dict[str, type[CountForecaster]] = {
     "auto": Auto,
@@ -21,6 +22,7 @@ MODELS: dict[str, type[CountForecaster]] = {
     "nbglm": NegBinGLM,
     "qpglm": NegBinGLM,
     "gbm": GlobalGBM,
+    "pooled": PooledLevel,
 }
 """``qpglm`` is the GLM with quasi-Poisson intervals."""
 
