@@ -27,6 +27,10 @@ def test_every_method_runs_and_covers_the_truth(evaluation):
     for m in ("its", "structural", "ratio_of_ratios", "did", "synthetic"):
         assert eff.loc[m, "lo95"] < truth < eff.loc[m, "hi95"], m
     assert eff.loc["placebo_in_time", "note"].startswith("fake intervention at 2018-07-01")
+    # 11 comparison areas: the ITS interval comes from them, the regression's is kept in the diagnostics
+    its = ev.result("its")
+    assert "interval from 11 placebo areas" in its.note
+    assert its.diagnostics["model_lo"] < its.estimate < its.diagnostics["model_hi"]
     # the observed year-on-year fall mixes the programme with the city-wide 2020 shock
     assert eff.loc["observed", "estimate"] < truth - 0.05
     assert ev.primary == "structural"
@@ -39,6 +43,21 @@ def test_verdict_in_both_languages(evaluation):
     assert "数据显示下降" in v.zh and "项目本身的效果" in v.zh
     assert "35.4%" in v.en and "35.4%" in v.zh
     assert v.consistent is (ev.result("structural").lo <= -0.354 <= ev.result("structural").hi)
+
+
+def test_its_model_inference_is_the_classical_regression_interval(city, evaluation):
+    counts, popt, _ = city
+    ev, _ = evaluation
+    panel = IncidentPanel.from_counts(counts, freq="M", population=popt)
+    model = evaluate(panel, "A00", "alerts", intervention="2019-07-01", comparison=("2020-01-01", "2020-12-31"),
+                     methods=["its"], options=EvaluationOptions(its_inference="model")).result("its")
+    placebo = ev.result("its")
+    assert model.estimate == placebo.estimate
+    assert (model.lo, model.hi) == (placebo.diagnostics["model_lo"], placebo.diagnostics["model_hi"])
+    assert "placebo" not in model.note
+    with pytest.raises(InputError, match="its_inference"):
+        evaluate(panel, "A00", "alerts", intervention="2019-07-01", methods=["its"],
+                 options=EvaluationOptions(its_inference="bootstrap"))
 
 
 def test_unknown_method_and_bad_dates_are_input_errors(city):

@@ -33,6 +33,7 @@ from riskmodel.errors import InputError, Problem
 from riskmodel.impact.checks import placebo_in_time, regression_to_mean
 from riskmodel.impact.claims import Claim, ObservedChange, observed_change
 from riskmodel.impact.comparison import difference_in_differences, ratio_of_ratios
+from riskmodel.impact.inference import placebo_interval_se
 from riskmodel.impact.its import InterruptedTimeSeries
 from riskmodel.impact.rate_ratio import rate_ratio
 from riskmodel.impact.results import EffectResult, effects_table
@@ -55,6 +56,8 @@ METHOD_CHOICES = {
     "synthetic": ("observed", "synthetic"),
     "did": ("observed", "ratio_of_ratios", "did"),
 }
+#: Choices of ``EvaluationOptions.its_inference``.
+ITS_INFERENCE = ("auto", "placebo", "model")
 #: The programme effect of the verdict: the first of these that ran.
 PRIMARY_ORDER = ("structural", "synthetic", "did", "its", "structural_full", "ratio_of_ratios")
 
@@ -91,6 +94,14 @@ class EvaluationOptions:
         ITS with a change of slope.
     autocorr : {'check', 'hac', 'auto'}
         ITS autocorrelation handling.
+    its_inference : {'auto', 'placebo', 'model'}
+        ITS interval: from the regression ('model', the classical segmented
+        regression) or from placebo areas (each comparison area refitted as if
+        treated; :func:`riskmodel.impact.inference.placebo_interval_se`), which
+        also covers an area's own drift and the noise of the comparison
+        series. 'auto': placebo areas when there are at least 8 comparison
+        areas (the calibration benchmark: 92-95% coverage against 73-87% for
+        the regression's interval).
     n_sims : int
         Simulated paths of the structural counterfactual.
     synthetic_v : {'equal', 'optimize'}
@@ -113,6 +124,7 @@ class EvaluationOptions:
     family: str = "quasipoisson"
     slope_change: bool = False
     autocorr: str = "auto"
+    its_inference: str = "auto"
     n_sims: int = 1000
     synthetic_v: str = "equal"
     min_pre: int = 24
@@ -232,6 +244,8 @@ def evaluate(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(Problem(f"unknown method(s) {', '.join(unknown)}; valid: {', '.join(METHODS)}"))
+    if opt.its_inference not in ITS_INFERENCE:
+        raise InputError(Problem(f"its_inference must be one of {', '.join(ITS_INFERENCE)}, not {opt.its_inference!r}"))
     ss = study_series(panel, area_id, category, freq=opt.freq)
     P = ss.periods
     t_int = pd.Timestamp(intervention)
@@ -354,6 +368,10 @@ def evaluate(
                   index=idx, end=end, eval_start=e0)
         if has_ctrl and r.ok:
             r.note = "comparison areas' rate as a covariate; " + r.note
+        n_ctrl = ctrl.shape[1]
+        if r.ok and (opt.its_inference == "placebo" or (opt.its_inference == "auto" and n_ctrl >= 8)):
+            _its_placebo_interval(m, r, ctrl.to_numpy(float), ss.control_exposure.iloc[:end].to_numpy(float),
+                                  s, end, e0, ex_user, level)
         return r
 
     ctrl_x = None
@@ -494,6 +512,29 @@ def evaluate(
         reported=rep, observed=obs, results=results, primary=primary, verdict=verdict, series=ss,
         claim_id=claim.claim_id, notes=notes, area_names=(a_zh, a_en),
     )
+
+
+def _its_placebo_interval(
+    model: InterruptedTimeSeries, r: EffectResult, counts: np.ndarray, exposure: np.ndarray,
+    start: int, end: int, eval_start: int, exog: np.ndarray | None, level: float,
+) -> None:
+    """Replace the ITS result's interval by the placebo-area one (in place), keeping the model's."""
+    pl, pl_se = model.placebo_effects(counts, exposure, start, end=end, eval_start=eval_start, exog=exog)
+    lo, hi, p, tau, m = placebo_interval_se(r.diagnostics["log_effect"], r.diagnostics["log_effect_se"],
+                                            pl, pl_se, level)
+    n = int(np.sum(np.isfinite(pl) & np.isfinite(pl_se)))
+    r.note = r.note.rstrip("; ")
+    if not np.isfinite(lo):
+        r.note = "; ".join(x for x in (r.note, f"only {n} placebo areas could be fitted: the model's interval") if x)
+        return
+    r.diagnostics.update({"model_lo": r.lo, "model_hi": r.hi, "model_p_value": r.p_value, "placebo_areas": n,
+                          "placebo_tau": tau, "placebo_mean_error": m})
+    r.note = "; ".join(x for x in (
+        r.note,
+        f"interval from {n} placebo areas (error sd beyond the model's {tau:.3f}, mean error {m:+.3f} on the "
+        f"log scale); the regression alone gives [{r.lo:+.1%}, {r.hi:+.1%}]",
+    ) if x)
+    r.lo, r.hi, r.p_value = lo, hi, p
 
 
 def _unit(freq: str) -> str:

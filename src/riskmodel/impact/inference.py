@@ -10,6 +10,14 @@ interval here is the normal-theory *prediction* interval of one more error
 from the placebo errors' mean and standard deviation on the log scale:
 ``log(1 + est) - mean -/+ t_{n-1} * sd * sqrt(1 + 1/n)``. The calibration
 benchmark (benchmarks/impact/results.md) compares it with the nominal level.
+
+:func:`placebo_interval_se` is the version for a model-based estimator whose
+own standard error differs from area to area (interrupted time series: the
+Poisson noise of a small street is larger than a big one's): each error is
+its sampling error (the model's standard error) plus an area-level error of
+variance ``tau2`` that the model does not see (the area's own drift, the
+comparison series' noise), estimated from the placebos by moments as a
+between-study variance is (DerSimonian & Laird 1986).
 """
 
 from __future__ import annotations
@@ -46,3 +54,50 @@ def placebo_interval(estimate: float, placebo: np.ndarray, level: float = 0.95) 
     half = stats.t.ppf(0.5 + level / 2, n - 1) * sd * np.sqrt(1 + 1 / n)
     centre = np.log1p(estimate) - m
     return float(np.expm1(centre - half)), float(np.expm1(centre + half)), sd
+
+
+def placebo_interval_se(
+    log_effect: float,
+    se: float,
+    placebo_log: np.ndarray,
+    placebo_se: np.ndarray,
+    level: float = 0.95,
+) -> tuple[float, float, float, float, float]:
+    """Interval of a relative effect from placebo errors and the model's standard errors.
+
+    With placebo log effects ``r_j`` (truth 0) and their model standard
+    errors ``s_j`` (``J`` placebos): the common error ``m = mean(r)``, the
+    area-level error variance ``tau2 = max(0, var(r) - mean(s**2))``, and the
+    interval ``log_effect - m -/+ t_{J-1} * sqrt(se**2 + tau2 + (tau2 + mean(s**2)) / J)``
+    (the last term: the uncertainty of ``m``).
+
+    Parameters
+    ----------
+    log_effect, se : float
+        The treated area's log rate ratio and its model standard error.
+    placebo_log, placebo_se : array, shape (J,)
+        The same for each placebo area; non-finite pairs are dropped.
+    level : float
+        Interval level.
+
+    Returns
+    -------
+    (lo, hi, p_value, tau, mean_error)
+        Interval of the relative effect (``exp - 1`` of the log bounds), the
+        two-sided p-value of no effect, ``sqrt(tau2)`` and ``m`` (log scale);
+        NaNs when fewer than 3 placebos are usable.
+    """
+    r, s = np.asarray(placebo_log, dtype=float), np.asarray(placebo_se, dtype=float)
+    ok = np.isfinite(r) & np.isfinite(s) & (s > 0)
+    r, s = r[ok], s[ok]
+    if len(r) < 3 or not (np.isfinite(log_effect) and np.isfinite(se)):
+        return np.nan, np.nan, np.nan, np.nan, np.nan
+    n = len(r)
+    m = float(r.mean())
+    s2 = float(np.mean(s**2))
+    tau2 = max(0.0, float(r.var(ddof=1)) - s2)
+    sd = float(np.sqrt(se**2 + tau2 + (tau2 + s2) / n))
+    q = stats.t.ppf(0.5 + level / 2, n - 1)
+    centre = log_effect - m
+    p = float(2 * stats.t.sf(abs(centre) / sd, n - 1))
+    return float(np.expm1(centre - q * sd)), float(np.expm1(centre + q * sd)), p, float(np.sqrt(tau2)), m

@@ -14,6 +14,21 @@ expected counts summed over the post period, with a delta-method interval.
 Autocorrelation of the Pearson residuals is checked (Ljung-Box up to one
 season, lag-1 autocorrelation, Durbin-Watson); with ``autocorr='hac'`` (or
 ``'auto'`` when the check fails) the standard errors are Newey-West (HAC).
+
+The regression's interval is the classical one (the published Sicily result
+is reproduced with it). It does not see an area's own drift: a street that
+wanders away from its trend and from the city (an AR(1) log-level, monthly sd
+0.03) makes it cover the true effect in 72% of simulated cities, HAC errors
+included, and the comparison areas' rate as a covariate is measured with
+noise, so its coefficient is attenuated (0.79 on average) and a city-wide
+shock in the post period is only partly transferred. :meth:`InterruptedTimeSeries.placebo_effects`
+refits the same model with each comparison area in turn as the treated one
+(its covariate: the other comparison areas), and
+:func:`riskmodel.impact.inference.placebo_interval_se` turns their errors into
+the interval that :func:`riskmodel.impact.evaluate` reports by default when
+there are at least 8 comparison areas. Placebos in time (fake starts in the
+pre-period) were tried as well and fell short (81-84% with drift): the
+pre-period has no shock like the one of the evaluation window.
 """
 
 from __future__ import annotations
@@ -244,6 +259,8 @@ class InterruptedTimeSeries:
                 "acf1": acf1,
                 "durbin_watson": float(durbin_watson(pearson)),
                 "hac": hac,
+                "log_effect": float(log_r),
+                "log_effect_se": float(se_r),
                 "step_rate_ratio": float(np.exp(coef)),
                 "step_lo": float(np.exp(coef - z * se)),
                 "step_hi": float(np.exp(coef + z * se)),
@@ -253,6 +270,54 @@ class InterruptedTimeSeries:
             i_sl = names.index("slope")
             res.diagnostics["slope_ratio_per_season"] = float(np.exp(params[i_sl]))
         return res
+
+
+    def placebo_effects(
+        self,
+        counts: np.ndarray,
+        exposure: np.ndarray,
+        start: int,
+        *,
+        end: int | None = None,
+        eval_start: int | None = None,
+        exog: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The model refitted with each untreated area in turn as the treated one.
+
+        Each placebo area's covariate is the log rate of the other placebo
+        areas (centred on the pre-period), as the treated area's is the
+        comparison areas' rate; the treated area itself is left out.
+
+        Parameters
+        ----------
+        counts, exposure : array, shape (n, J)
+            Counts and exposure (residents x days) of the ``J`` comparison areas.
+        start, end, eval_start : int
+            As in :meth:`fit`.
+        exog : array, shape (n, k), optional
+            Extra regressors shared by every area.
+
+        Returns
+        -------
+        (log_effects, ses) : arrays, shape (J,)
+            Each placebo's log rate ratio over the evaluation window and its
+            standard error (NaN where the fit failed); the truth is 0.
+        """
+        Y, E = np.asarray(counts, dtype=float), np.asarray(exposure, dtype=float)
+        n, J = Y.shape
+        end = n if end is None else end
+        est, ses = np.full(J, np.nan), np.full(J, np.nan)
+        if J < 2:
+            return est, ses
+        for j in range(J):
+            others = np.arange(J) != j
+            x = np.log(np.maximum(Y[:, others].sum(axis=1), 0.5) / E[:, others].sum(axis=1))
+            x = x - x[:start].mean()
+            ex = x[:, None] if exog is None else np.column_stack([x, np.asarray(exog, dtype=float).reshape(n, -1)])
+            r = self.fit(Y[:, j], start, exposure=E[:, j], exog=ex, end=end, eval_start=eval_start)
+            if r.ok:
+                est[j], ses[j] = r.diagnostics["log_effect"], r.diagnostics["log_effect_se"]
+        return est, ses
 
 
 def _logsumexp(x: np.ndarray) -> float:
