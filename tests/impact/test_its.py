@@ -116,9 +116,13 @@ def test_placebo_interval_se_is_calibrated_on_errors_with_a_known_distribution()
     assert 0.935 <= np.mean(covered) <= 0.965  # 2000 replications: sd 0.5 points
     assert np.median(taus) == pytest.approx(tau, rel=0.15)
     # placebos without error: tau = 0, and the interval is the model's widened only by the
-    # uncertainty of their mean, with t(J - 1) quantiles: log bounds -/+ t * sqrt(se^2 + s^2 / J)
+    # uncertainty of their (equally weighted) mean, with t(J - 1) quantiles: -/+ t * sqrt(se^2 + s^2 / J)
     lo, hi, _, t_hat, m = placebo_interval_se(0.1, 0.05, np.zeros(4), np.full(4, 0.04))
     half = 3.182446305284263 * np.sqrt(0.05**2 + 0.04**2 / 4)  # t(0.975, 3)
     assert (t_hat, m) == (0.0, 0.0)
     assert (np.log1p(lo), np.log1p(hi)) == pytest.approx((0.1 - half, 0.1 + half))
     assert np.isnan(placebo_interval_se(0.0, 0.05, np.zeros(2), np.full(2, 0.05))[0])  # too few
+    # a tiny area's placebo (huge se, wild estimate) hardly moves the interval
+    base = placebo_interval_se(0.1, 0.05, [-0.1, 0.0, 0.1, 0.05, -0.05], np.full(5, 0.04))
+    more = placebo_interval_se(0.1, 0.05, [-0.1, 0.0, 0.1, 0.05, -0.05, 2.0], np.r_[np.full(5, 0.04), 3.0])
+    assert more[3] == pytest.approx(base[3], abs=0.01) and abs(more[4] - base[4]) < 0.01

@@ -16,8 +16,8 @@ own standard error differs from area to area (interrupted time series: the
 Poisson noise of a small street is larger than a big one's): each error is
 its sampling error (the model's standard error) plus an area-level error of
 variance ``tau2`` that the model does not see (the area's own drift, the
-comparison series' noise), estimated from the placebos by moments as a
-between-study variance is (DerSimonian & Laird 1986).
+comparison series' noise), estimated from the placebos as a random-effects
+meta-analysis estimates a between-study variance (DerSimonian & Laird 1986).
 """
 
 from __future__ import annotations
@@ -65,11 +65,13 @@ def placebo_interval_se(
 ) -> tuple[float, float, float, float, float]:
     """Interval of a relative effect from placebo errors and the model's standard errors.
 
-    With placebo log effects ``r_j`` (truth 0) and their model standard
-    errors ``s_j`` (``J`` placebos): the common error ``m = mean(r)``, the
-    area-level error variance ``tau2 = max(0, var(r) - mean(s**2))``, and the
-    interval ``log_effect - m -/+ t_{J-1} * sqrt(se**2 + tau2 + (tau2 + mean(s**2)) / J)``
-    (the last term: the uncertainty of ``m``).
+    Placebo log effects ``r_j`` (truth 0) with model standard errors ``s_j``
+    (``J`` placebos) are read as ``r_j = m + e_j + sampling error``, ``e_j``
+    of variance ``tau2``: the DerSimonian-Laird moment estimate of ``tau2``
+    (weights ``1 / s_j**2``, so that a tiny area's very noisy placebo counts
+    little), the random-effects mean ``m`` (weights ``1 / (s_j**2 + tau2)``)
+    and its variance ``v_m``; the interval is
+    ``log_effect - m -/+ t_{J-1} * sqrt(se**2 + tau2 + v_m)``.
 
     Parameters
     ----------
@@ -93,11 +95,13 @@ def placebo_interval_se(
     if len(r) < 3 or not (np.isfinite(log_effect) and np.isfinite(se)):
         return np.nan, np.nan, np.nan, np.nan, np.nan
     n = len(r)
-    m = float(r.mean())
-    s2 = float(np.mean(s**2))
-    tau2 = max(0.0, float(r.var(ddof=1)) - s2)
-    sd = float(np.sqrt(se**2 + tau2 + (tau2 + s2) / n))
-    q = stats.t.ppf(0.5 + level / 2, n - 1)
+    w = 1 / s**2
+    q = float(w @ (r - (w @ r) / w.sum()) ** 2)
+    tau2 = max(0.0, (q - (n - 1)) / float(w.sum() - (w @ w) / w.sum()))
+    w_re = 1 / (s**2 + tau2)
+    m = float(w_re @ r / w_re.sum())
+    sd = float(np.sqrt(se**2 + tau2 + 1 / w_re.sum()))
+    t = stats.t.ppf(0.5 + level / 2, n - 1)
     centre = log_effect - m
     p = float(2 * stats.t.sf(abs(centre) / sd, n - 1))
-    return float(np.expm1(centre - q * sd)), float(np.expm1(centre + q * sd)), p, float(np.sqrt(tau2)), m
+    return float(np.expm1(centre - t * sd)), float(np.expm1(centre + t * sd)), p, float(np.sqrt(tau2)), m
