@@ -1,33 +1,41 @@
 """Calibration of riskmodel.impact's intervals over simulated cities.
 
 Do the 95% intervals of each method cover the true programme effect 95% of
-the time? Each simulated city has the structure of the sample city
-(riskmodel.data.sample_city): 25 streets with their own population growth
-and level, a shared season, a city-wide yearly trend, a 2020 pandemic shock
-and a programme in one street from 2019-07-01 ramping up over six months;
-the claim is 2020 against 2019. Everything else is drawn at random per city:
-the programme's multiplier (0.6 to 1.0: some cities have no effect), the
-count level (treated street 20 to 1000 a month), the season, the trend, the
-shock and the overdispersion.
+the time? Two simulators of a city with a programme in one street from
+2019-07-01 (the claim: 2020 against 2019), everything else drawn at random
+per city: the programme's multiplier (0.6 to 1.0: some cities have no
+effect), the treated street's count level (20 to 1000 a month), the season,
+the city-wide yearly path, the 2020 shock and the overdispersion.
 
-Why not the sample generator itself: it simulates daily counts, 50 grid
-cells of event records and calibrates its levels to the published figures,
-which takes several seconds per city and fixes the programme's size; this
-lighter simulator draws monthly counts directly with the same components.
+* ``sample`` (default): the sample generator's model
+  (riskmodel.data.sample_city, category "alerts") with random effects: daily
+  negative-binomial counts of the 25 Zhuhai streets with their populations
+  and growth rates (tiny island towns and fast-growing Hengqin included),
+  random street effects (the category's sd), the generator's weekday,
+  public-holiday and Spring Festival multipliers, its 2020 pandemic curve
+  (February trough, plateau, recovery in 2021) with a random plateau, its
+  180-day linear programme ramp in Xiangwan, and its injected outbreaks
+  (2016 on, 2 to 6 sd of the window's count over 5 to 21 days). Summed to
+  months. What differs from ``sample_city.generate``: the programme size, the
+  city-wide yearly levels and the season are drawn instead of being solved to
+  reproduce the reported claims, only the one category is simulated, and no
+  files (event records, indicators) are written.
+* ``light``: the monthly simulator of the first calibration runs (the same
+  components drawn as monthly counts, streets of random size and growth).
 
-Two scenarios: ``parallel`` (as the sample city: every street follows the
-city's path, up to noise) and ``drift`` (each street also wanders on its own,
-an AR(1) log-level with monthly sd 0.03 and coefficient 0.9 -- harder, and
-closer to real data).
+Two scenarios: ``parallel`` (every street follows the city's path, up to
+noise) and ``drift`` (each street also wanders on its own, an AR(1) monthly
+log-level with sd 0.03 and coefficient 0.9 -- harder, and closer to real data).
 
-Run:  nice python benchmarks/impact/calibration.py --cities 200 --out benchmarks/impact
-Writes results.md (the table) and calibration_runs.csv (one row per city and method).
+Run:  nice python benchmarks/impact/calibration.py --cities 200 --simulators sample,light
+Writes results.md (the tables) and calibration_runs.csv (one row per simulator, city and method).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +43,7 @@ import pandas as pd
 
 from riskmodel.data import IncidentPanel
 from riskmodel.impact import EvaluationOptions, evaluate
+from riskmodel.io_safety import atomic_path
 
 PERIODS = pd.date_range("2014-01-01", "2021-12-01", freq="MS")
 START = pd.Timestamp("2019-07-01")
@@ -42,7 +51,15 @@ N_AREAS = 25
 METHODS = ("its", "structural", "structural_full", "ratio_of_ratios", "did", "synthetic", "placebo_in_time")
 
 
-def simulate_city(seed: int, scenario: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+def _drift(rng: np.random.Generator, n_areas: int, n_months: int) -> np.ndarray:
+    """Each street's own monthly log-level deviation: AR(1), coefficient 0.9, innovation sd 0.03."""
+    dev = np.zeros((n_areas, n_months))
+    for k in range(1, n_months):
+        dev[:, k] = 0.9 * dev[:, k - 1] + rng.normal(0, 0.03, n_areas)
+    return dev
+
+
+def simulate_light(seed: int, scenario: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """Monthly counts (long), population table and the true programme effect over 2020."""
     rng = np.random.default_rng(seed)
     T = len(PERIODS)
@@ -70,10 +87,7 @@ def simulate_city(seed: int, scenario: str) -> tuple[pd.DataFrame, pd.DataFrame,
     prog = 1 + (mult - 1) * ramp
     mu = rate * pop * area_eff[:, None] * (season * city * covid)[None, :]
     if scenario == "drift":
-        dev = np.zeros((N_AREAS, T))
-        for k in range(1, T):
-            dev[:, k] = 0.9 * dev[:, k - 1] + rng.normal(0, 0.03, N_AREAS)
-        mu = mu * np.exp(dev)
+        mu = mu * np.exp(_drift(rng, N_AREAS, T))
     mu0 = mu.copy()
     mu[0] *= prog
     theta = rng.uniform(50, 500)
@@ -89,27 +103,116 @@ def simulate_city(seed: int, scenario: str) -> tuple[pd.DataFrame, pd.DataFrame,
     return counts, popt, float(truth)
 
 
-def run(n_cities: int, scenarios: list[str], n_sims: int) -> pd.DataFrame:
+@lru_cache(maxsize=1)
+def _sample_frame() -> dict:
+    """What every sample-model city shares: days, calendar multipliers, populations."""
+    from riskmodel.data.calendar import holiday_table
+    from riskmodel.data.sample_city import CATEGORY_BY_CODE, STREETS
+
+    days = pd.date_range("2014-01-01", "2021-12-31", freq="D")
+    cal = holiday_table("2014-01-01", "2021-12-31")
+    c = CATEGORY_BY_CODE["alerts"]
+    week = np.where(cal["is_workday"].to_numpy(), 1.0, c.weekend)
+    hol = np.where(cal["is_holiday"].to_numpy(), c.holiday, 1.0) * np.where(cal["spring_festival_period"].to_numpy(), c.spring, 1.0)
+    pop_years = np.arange(2014, 2022)
+    pop0 = np.array([s[6] * 1000 for s in STREETS])
+    growth = np.array([s[7] for s in STREETS])
+    pop = np.round(pop0[:, None] * (1 + growth[:, None]) ** (pop_years[None, :] - 2014) / 10) * 10
+    knots = [(pd.Timestamp(f"{y}-07-02") - days[0]).days for y in pop_years]
+    pop_daily = np.vstack([np.interp(np.arange(len(days)), knots, p) for p in pop])
+    month = (days.year - 2014) * 12 + days.month - 1
+    return {"days": days, "calendar": week * hol, "pop": pop, "pop_daily": pop_daily, "pop_years": pop_years,
+            "ids": [s[0] for s in STREETS], "area_sd": c.area_sd, "month": month.to_numpy(),
+            "month_starts": np.flatnonzero(np.r_[True, np.diff(month.to_numpy()) != 0])}
+
+
+def simulate_sample(seed: int, scenario: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """The sample generator's alerts model with random effects, summed to months.
+
+    Returns monthly counts (long, area ids of the sample city; Xiangwan
+    ``ZH-XZ-XW`` is treated), the population table and the true programme
+    effect on Xiangwan's expected count over 2020.
+    """
+    from riskmodel.data.sample_city import (
+        PROGRAMME_AREA,
+        PROGRAMME_RAMP_DAYS,
+        PROGRAMME_START,
+        _covid_curve,
+        _interp_levels,
+        _ramp,
+    )
+
+    f = _sample_frame()
+    rng = np.random.default_rng(seed)
+    days, ids = f["days"], f["ids"]
+    years = days.year.to_numpy()
+    n_a = len(ids)
+    treated = ids.index(PROGRAMME_AREA)
+    area_eff = np.exp(rng.normal(0, f["area_sd"], n_a))
+    amp, peak = rng.uniform(0, 0.3), rng.uniform(1, 366)
+    season = np.exp(amp * np.cos(2 * np.pi * (days.day_of_year.to_numpy() - peak) / 365.25))
+    year_lv = np.cumsum(rng.normal(-0.03, 0.1, 8))
+    level = np.exp(_interp_levels(days, dict(zip(range(2014, 2022), year_lv - year_lv[0], strict=True))))
+    covid = _covid_curve(days, float(rng.uniform(0.8, 1.0)))
+    mu = (f["pop_daily"] / 1e4) * area_eff[:, None] * (season * f["calendar"] * level * covid)[None, :]
+    if scenario == "drift":
+        mu *= np.exp(_drift(rng, n_a, int(f["month"].max()) + 1))[:, f["month"]]
+    # the rate: Xiangwan's 2019 monthly mean log-uniform on 20..1000
+    target = np.exp(rng.uniform(np.log(20), np.log(1000)))
+    mu *= target / (mu[treated, years == 2019].sum() / 12)
+    mult = rng.uniform(0.6, 1.0)
+    mu0 = mu[treated].copy()
+    mu[treated] *= 1 + (mult - 1) * _ramp(days, PROGRAMME_START, PROGRAMME_RAMP_DAYS)
+    theta = rng.uniform(8, 50)  # daily negative-binomial size (the generator's categories: 12 to 50)
+    y = rng.poisson(rng.gamma(theta, mu / theta))
+    # the generator's outbreaks: on average 40 spikes over 9 categories, so ~4.4 in alerts
+    late = np.flatnonzero(days >= pd.Timestamp("2016-01-01"))[:-30]
+    for _ in range(rng.poisson(40 / 9)):
+        a, t0, length = int(rng.integers(n_a)), int(rng.choice(late)), int(rng.integers(5, 22))
+        base = mu[a, t0:t0 + length]
+        total = max(int(rng.poisson(rng.uniform(2.0, 6.0) * np.sqrt((base + base**2 / theta).sum()) + 2)), 3)
+        spread = np.minimum(np.floor(rng.lognormal(0.0, 0.5, total) * length / 3), length - 1).astype(int)
+        y[a, t0:t0 + length] += np.bincount(spread, minlength=length)
+    truth = mu[treated, years == 2020].sum() / mu0[years == 2020].sum() - 1
+    monthly = np.add.reduceat(y, f["month_starts"], axis=1)
+    counts = pd.DataFrame({
+        "area_id": np.repeat(ids, monthly.shape[1]), "category": "alerts",
+        "period": np.tile(PERIODS.strftime("%Y-%m-%d"), n_a), "count": monthly.ravel(),
+    })
+    popt = pd.DataFrame({"area_id": np.repeat(ids, len(f["pop_years"])), "year": np.tile(f["pop_years"], n_a),
+                         "population": f["pop"].ravel()})
+    return counts, popt, float(truth)
+
+
+SIMULATORS = {"sample": (simulate_sample, "ZH-XZ-XW"), "light": (simulate_light, "A00")}
+
+
+def run(n_cities: int, scenarios: list[str], n_sims: int, simulator: str) -> pd.DataFrame:
+    """Evaluate every city with each method (one ``evaluate`` call per method, timed)."""
+    simulate, treated = SIMULATORS[simulator]
     rows = []
     opt = EvaluationOptions(log=True, full_sample=True, n_sims=n_sims, seed=0)
     for scenario in scenarios:
         for c in range(n_cities):
-            counts, popt, truth = simulate_city(1000 + c, scenario)
+            counts, popt, truth = simulate(1000 + c, scenario)
             panel = IncidentPanel.from_counts(counts, freq="M", population=popt)
-            t0 = time.perf_counter()
-            ev = evaluate(panel, "A00", "alerts", intervention=START,
-                          comparison=("2020-01-01", "2020-12-31"), methods=METHODS, options=opt)
-            secs = time.perf_counter() - t0
-            for r in ev.results:
+            for method in METHODS:
+                t0 = time.perf_counter()
+                ev = evaluate(panel, treated, "alerts", intervention=START,
+                              comparison=("2020-01-01", "2020-12-31"), methods=(method,), options=opt)
+                secs = time.perf_counter() - t0
+                r = ev.results[0]
                 target = 0.0 if r.method == "placebo_in_time" else truth
-                rows.append({"scenario": scenario, "city": c, "method": r.method, "truth": target,
-                             "estimate": r.estimate, "lo": r.lo, "hi": r.hi, "seconds_city": secs})
+                base = {"simulator": simulator, "scenario": scenario, "city": c, "truth": target, "seconds": secs}
+                rows.append({**base, "method": r.method, "estimate": r.estimate, "lo": r.lo, "hi": r.hi})
                 if r.method == "did" and "cluster_lo" in r.diagnostics:
-                    rows.append({"scenario": scenario, "city": c, "method": "did_clustered_se", "truth": truth,
-                                 "estimate": r.estimate, "lo": r.diagnostics["cluster_lo"],
-                                 "hi": r.diagnostics["cluster_hi"], "seconds_city": secs})
+                    rows.append({**base, "method": "did_clustered_se", "estimate": r.estimate,
+                                 "lo": r.diagnostics["cluster_lo"], "hi": r.diagnostics["cluster_hi"]})
+                if r.method == "its" and "model_lo" in r.diagnostics:
+                    rows.append({**base, "method": "its_model_interval", "estimate": r.estimate,
+                                 "lo": r.diagnostics["model_lo"], "hi": r.diagnostics["model_hi"]})
             if c % 20 == 0:
-                print(f"{scenario} city {c}: {secs:.1f} s", flush=True)
+                print(f"{simulator} {scenario} city {c}", flush=True)
     return pd.DataFrame(rows)
 
 
@@ -118,15 +221,18 @@ def table(runs: pd.DataFrame) -> pd.DataFrame:
     d["covered"] = (d["lo"] <= d["truth"]) & (d["truth"] <= d["hi"])
     d["width"] = d["hi"] - d["lo"]
     d["abs_error"] = (d["estimate"] - d["truth"]).abs()
-    g = d.groupby(["scenario", "method"])
+    keys = ["simulator", "scenario", "method"]
+    g = d.groupby(keys)
     out = pd.DataFrame({
         "runs": g.size(),
         "coverage_95": g["covered"].mean(),
         "mean_width": g["width"].mean(),
+        "median_width": g["width"].median(),
         "median_abs_error": g["abs_error"].median(),
         "bias": g.apply(lambda x: (x["estimate"] - x["truth"]).mean(), include_groups=False),
+        "seconds_median": g["seconds"].median(),
     })
-    failed = runs[runs["estimate"].isna()].groupby(["scenario", "method"]).size()
+    failed = runs[runs["estimate"].isna()].groupby(keys).size()
     out["failed"] = failed.reindex(out.index).fillna(0).astype(int)
     return out.reset_index()
 
@@ -155,12 +261,12 @@ def placebo_timing() -> pd.DataFrame:
             rows.append({"case": "Prop 99, 39 states, V optimised (4 starts)", "seconds": time.perf_counter() - t0,
                          "gap_2000": float(r.tables["series"].set_index("period").loc[2000, "gap"]),
                          "rank": r.diagnostics["rank"]})
-    counts, _, _ = simulate_city(1, "parallel")
+    counts, _, _ = simulate_sample(1, "parallel")
     w = counts.pivot(index="period", columns="area_id", values="count").astype(float)
     for _ in range(3):
         t0 = time.perf_counter()
-        r = SyntheticControl(scale="index", v="equal").fit(w, "A00", "2020-01-01")
-        rows.append({"case": "simulated city, 25 streets, pre-period outcomes", "seconds": time.perf_counter() - t0,
+        r = SyntheticControl(scale="index", v="equal").fit(w, "ZH-XZ-XW", "2020-01-01")
+        rows.append({"case": "sample-model city, 25 streets, pre-period outcomes", "seconds": time.perf_counter() - t0,
                      "gap_2000": np.nan, "rank": r.diagnostics["rank"]})
     return pd.DataFrame(rows).groupby("case").agg(seconds_median=("seconds", "median"),
                                                   gap_2000=("gap_2000", "first"), rank=("rank", "first")).reset_index()
@@ -170,6 +276,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cities", type=int, default=200)
     ap.add_argument("--scenarios", default="parallel,drift")
+    ap.add_argument("--simulators", default="sample")
     ap.add_argument("--n-sims", type=int, default=500)
     ap.add_argument("--out", default=str(Path(__file__).parent))
     ap.add_argument("--merge", nargs="*", default=None,
@@ -179,37 +286,45 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     if a.merge:
         runs = pd.concat([pd.read_csv(Path(m) / "calibration_runs.csv") for m in a.merge], ignore_index=True)
-        a.cities = int(runs.groupby("scenario")["city"].nunique().min())
     else:
-        runs = run(a.cities, a.scenarios.split(","), a.n_sims)
-    runs.to_csv(out / "calibration_runs.csv", index=False, float_format="%.6g")
+        runs = pd.concat([run(a.cities, a.scenarios.split(","), a.n_sims, s) for s in a.simulators.split(",")],
+                         ignore_index=True)
+    with atomic_path(out / "calibration_runs.csv") as tmp:
+        runs.to_csv(tmp, index=False, float_format="%.6g")
     tab = table(runs)
     timing = placebo_timing()
-    secs = runs.groupby(["scenario", "city"])["seconds_city"].first()
+    per_city = runs.groupby(["simulator", "scenario", "city"])["seconds"].sum()
+    sizes = runs.groupby(["simulator", "scenario"])["city"].nunique().to_dict()
     md = [
         "# impact: calibration over simulated cities",
         "",
-        f"`nice .venv/bin/python benchmarks/impact/calibration.py --cities N --scenarios S --n-sims {a.n_sims}` "
-        f"(cities per scenario: {runs.groupby('scenario')['city'].nunique().to_dict()}; run on the shared, "
-        "heavily loaded 2-core machine, so times are upper bounds; "
-        f"median {secs.median():.1f} s per city for the {len(METHODS)} methods, mean {secs.mean():.1f} s).",
+        f"`nice .venv/bin/python benchmarks/impact/calibration.py --cities N --scenarios S --simulators M "
+        f"--n-sims {a.n_sims}` (cities per simulator and scenario: {sizes}; run on the shared 2-core machine "
+        "with other jobs, so times are upper bounds and noisy; "
+        f"median {per_city.median():.1f} s per city for the {len(METHODS)} methods, mean {per_city.mean():.1f} s).",
         "",
         "Coverage of the true programme effect (relative change of the expected count in 2020) by the 95% "
         "intervals; for `placebo_in_time` the target is 0 (a fake start a year earlier). "
         "`did` uses the placebo-area (Conley-Taber) interval; `did_clustered_se` is the same estimate "
-        "with the clustered-error interval. Width is in relative-effect units (0.10 = 10 points). "
-        "Settings: riskmodel.impact.EvaluationOptions defaults (structural on log counts, seasonal 'auto', "
-        "ITS quasi-Poisson with the comparison areas' rate as covariate, synthetic control on indexed "
-        "pre-period outcomes), full-sample structural model on.",
+        "with the clustered-error interval. `its` uses the placebo-area interval (the default with 8 or more "
+        "comparison areas); `its_model_interval` is the same estimate with the segmented regression's own "
+        "interval. Width is in relative-effect units (0.10 = 10 points); `seconds_median` is one "
+        "`evaluate` call for that method alone. Settings: riskmodel.impact.EvaluationOptions defaults "
+        "(structural on log counts, seasonal 'auto', variance parameters integrated over, ITS quasi-Poisson "
+        "with the comparison areas' rate as covariate, synthetic control on indexed pre-period outcomes), "
+        "full-sample structural model on.",
         "",
-        tab.to_markdown(index=False, floatfmt=".3f"),
-        "",
+    ]
+    for sim, t in tab.groupby("simulator", sort=False):
+        md += [f"## Simulator `{sim}`", "", t.drop(columns="simulator").to_markdown(index=False, floatfmt=".3f"), ""]
+    md += [
         "## Synthetic control: time of a full placebo-in-space run",
         "",
         timing.to_markdown(index=False, floatfmt=".2f"),
         "",
     ]
-    (out / "results.md").write_text("\n".join(md), encoding="utf-8")
+    with atomic_path(out / "results.md") as tmp:
+        tmp.write_text("\n".join(md), encoding="utf-8")
     print("\n".join(md))
 
 
