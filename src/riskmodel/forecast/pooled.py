@@ -80,7 +80,12 @@ def seasonal_factors(x: np.ndarray, pos: np.ndarray, m: int, shrink: bool = True
 
     Ratio to the centred moving average (2 x m for even m), averaged per
     position, normalised to mean 1, clipped to [0.1, 10]; 1 where a position
-    has no ratio (fewer than two seasons of data give all ones).
+    has no ratio (fewer than two seasons of data give all ones). With
+    ``shrink``, the deviations from 1 are multiplied by
+    ``max(0, 1 - noise / spread)``: ``spread`` is their variance over the
+    positions, ``noise`` the mean squared standard error of a position's mean
+    ratio (from the spread of its ratios over the years), so factors that
+    are mostly sampling noise are pulled to 1.
     """
     T, G = x.shape
     f = np.ones((m, G))
@@ -157,6 +162,9 @@ class PooledLevel(CountForecaster):
     horizon : int, optional
         Forecast horizon the smoothing parameters are chosen for (default one
         season: 12 months, 52 weeks capped at 13, 7 days).
+    shrink_seasonal : bool
+        Shrink the seasonal factors toward 1 by the share of their spread that
+        is sampling noise (James-Stein; see :func:`seasonal_factors`).
     """
 
     name = "pooled"
@@ -189,7 +197,6 @@ class PooledLevel(CountForecaster):
         onehot[np.arange(n), gidx] = 1.0
         X = y @ onehot  # (T, G) group totals
         pos, m = season_position(wp.periods, wp.freq)
-        self.pos_fut_, _ = season_position(wp.future(400), wp.freq)
         # seasonal variants: 0 = none, 1 = factors (when allowed)
         use_seas = self.seasonal is True or self.seasonal == "auto"
         fac = [np.ones((m, G))]
@@ -268,7 +275,8 @@ class PooledLevel(CountForecaster):
     def _predict(self, h: int, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         k = np.arange(1, h + 1)
         damp = np.cumsum(self.phi_[None, :] ** k[:, None], axis=0)  # (h, G)
-        F = (self.level_[None, :] + damp * self.slope_[None, :]) * self.fac_[self.pos_fut_[:h]]
+        pos_fut, _ = season_position(self.wide_.future(h), self.wide_.freq)
+        F = (self.level_[None, :] + damp * self.slope_[None, :]) * self.fac_[pos_fut]
         F = np.maximum(F, 0.0)
         mean = F[:, self.gidx_] * self.share_[None, :]
         H = self.rel_var_.shape[0]
