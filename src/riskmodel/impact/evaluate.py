@@ -104,6 +104,9 @@ class EvaluationOptions:
         the regression's interval).
     n_sims : int
         Simulated paths of the structural counterfactual.
+    param_draws : int
+        Proposals of the structural models' variance parameters (their
+        posterior is integrated over; 0 plugs in the ML estimates).
     synthetic_v : {'equal', 'optimize'}
         Predictor weighting of the synthetic control (predictors: the
         pre-period outcomes by season, i.e. yearly means of each month).
@@ -126,6 +129,7 @@ class EvaluationOptions:
     autocorr: str = "auto"
     its_inference: str = "auto"
     n_sims: int = 1000
+    param_draws: int = 400
     synthetic_v: str = "equal"
     min_pre: int = 24
     level: float = 0.95
@@ -388,14 +392,15 @@ def evaluate(
     def _structural() -> EffectResult:
         m = StructuralCounterfactual(trend=trend, seasonal=seasonal, season=s_season,
                                      harmonics=opt.harmonics, log=opt.log, n_sims=opt.n_sims,
-                                     level=level, seed=opt.seed)
+                                     level=level, seed=opt.seed, param_draws=opt.param_draws)
         return m.fit(y, s, exog=stack(ctrl_x, ex_user), index=idx, end=end, eval_start=e0)
 
     def _structural_full() -> EffectResult:
         yy = y.copy()
         yy[s:e0] = np.nan  # ramp-up left out
         m = StructuralIntervention(trend=trend, seasonal=seasonal, season=s_season,
-                                   harmonics=opt.harmonics, log=opt.log, level=level)
+                                   harmonics=opt.harmonics, log=opt.log, level=level,
+                                   param_draws=opt.param_draws, seed=opt.seed)
         return m.fit(yy, e0 if e0 > s else s, exog=stack(ctrl_x, ex_user), index=idx, end=end)
 
     def _ror() -> EffectResult:
@@ -443,7 +448,7 @@ def evaluate(
         if "structural" in methods or "its" not in methods:
             m = StructuralCounterfactual(trend=trend, seasonal=seasonal, season=s_season,
                                          harmonics=opt.harmonics, log=opt.log, n_sims=opt.n_sims,
-                                         level=level, seed=opt.seed)
+                                         level=level, seed=opt.seed, param_draws=opt.param_draws)
             return placebo_in_time(m, y, s, L, exog=stack(ctrl_x, ex_user), index=idx, season=season)
         m2 = InterruptedTimeSeries(family=opt.family, season=season, harmonics=opt.harmonics, level=level)
         return placebo_in_time(m2, y, s, L, index=idx, season=season)

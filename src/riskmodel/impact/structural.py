@@ -189,7 +189,8 @@ class StructuralCounterfactual(_UCSpec):
         ext = self.model(y_ext, None if ex is None else ex[:end])
         paths = _forecast_paths(ext, start, h, post.params[chosen], per_set, rng)  # (h, n_sims)
         if self.log:
-            paths = np.exp(np.clip(paths, -50, 50)) - shift
+            # an expected count is not negative (with the 0.5 shift of rare counts it could be)
+            paths = np.maximum(np.exp(np.clip(paths, -50, 50)) - shift, 0.0)
         skip = eval_start - start
         paths_all = paths
         paths = paths[skip:]
