@@ -14,6 +14,12 @@ An experiment is a TOML file (``experiments/NAME.toml``)::
     population = "data/sample/population.csv"
     neighbours = "data/sample/neighbours.csv"
 
+    [execution]                    # optional: where per-series fits run (docs/dask.md)
+    backend = "local"              # local (processes on this machine) or dask
+    workers = 2                    # default: the CPU count
+    # scheduler = "tcp://HOST:8786"  # dask: join a running cluster instead
+    chunk_size = 5000              # series fitted together
+
     [steps.validate]               # each [steps.NAME] table turns a step on
     [steps.overview]
     [steps.forecast]
@@ -23,6 +29,11 @@ Steps always run in the canonical order of :data:`STEP_ORDER`, whatever the
 order in the file. Each analysis package registers its steps in a module
 ``riskmodel.<package>.steps`` with :func:`register_step`, giving a pydantic
 model for the step's own keys, so that a wrong key is named in the error.
+
+The ``[execution]`` table (:class:`ExecutionSection`) chooses where the
+forecast and alerts steps fit their series (one backend for the whole study,
+closed at its end); results do not depend on it, except through
+``chunk_size``. It is recorded in the parent run's params and tags.
 
 One parent MLflow run per study, one child run per step. Outputs of all steps
 are written into a temporary folder and moved into ``study.out`` only when
@@ -36,6 +47,7 @@ root for ``experiments/NAME.toml``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -46,10 +58,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import ConfigError, InputError, Problem, problems_from_validation
+from riskmodel.execution.backends import BACKENDS
+from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
 from riskmodel.io_safety import atomic_dir
 from riskmodel.tracking import RunHandle, Tracker, fingerprint
 
@@ -99,6 +113,41 @@ class DataSection(StrictModel):
     claims: str | None = None
     events: str | None = None
     truth: str | None = None
+
+
+class ExecutionSection(StrictModel):
+    """``[execution]``: see :mod:`riskmodel.execution` and ``docs/dask.md``."""
+
+    backend: str = "local"
+    workers: int | None = None
+    scheduler: str | None = None
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, v: str) -> str:
+        if v not in BACKENDS:
+            raise ValueError(f"unknown value {v!r}; valid: {', '.join(BACKENDS)}")
+        return v
+
+    @field_validator("workers", "chunk_size")
+    @classmethod
+    def _positive(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
+            raise ValueError(f"must be >= 1, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _combination(self) -> ExecutionSection:
+        if self.scheduler and self.backend != "dask":
+            raise ValueError("scheduler needs backend = \"dask\"")
+        if self.scheduler and self.workers is not None:
+            raise ValueError("give either workers (start a local Dask cluster) or scheduler (join a running one), not both")
+        return self
+
+    def params(self) -> dict[str, str]:
+        """For a run's params: ``execution.<key>`` of every key set."""
+        return {f"execution.{k}": str(v) for k, v in self.model_dump().items() if v is not None}
 
 
 StepFn = Callable[["StudyContext", Any, RunHandle], dict[str, Any] | None]
@@ -156,6 +205,29 @@ class StudyContext:
     tracker: Tracker
     results: dict[str, Any] = field(default_factory=dict)
     _panels: dict[str, IncidentPanel] = field(default_factory=dict)
+    execution: ExecutionSection = field(default_factory=ExecutionSection)
+    _backend: Any = None
+
+    @property
+    def backend(self) -> Any:  # noqa: ANN401 - LocalBackend | DaskBackend
+        """The study's execution backend, started on first use (closed by
+        :meth:`close`, which :func:`run_experiment` calls at the end)."""
+        if self._backend is None:
+            from riskmodel.execution.backends import make_backend
+
+            ex = self.execution
+            self._backend = make_backend(ex.backend, ex.workers, ex.scheduler)
+        return self._backend
+
+    @property
+    def chunk_size(self) -> int:
+        return self.execution.chunk_size
+
+    def close(self) -> None:
+        """Close the execution backend if a step started one."""
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
 
     def path(self, p: str | os.PathLike[str]) -> Path:
         """Resolve a path from the config (see the module notes)."""
@@ -223,6 +295,7 @@ class Experiment:
     data: DataSection
     steps: dict[str, BaseModel]
     raw: dict[str, Any]
+    execution: ExecutionSection = field(default_factory=ExecutionSection)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Experiment:
@@ -234,7 +307,7 @@ class Experiment:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(Problem(f"not valid TOML: {exc}", source=str(p))) from None
         problems: list[Problem] = []
-        known_top = {"study", "data", "steps"}
+        known_top = {"study", "data", "steps", "execution"}
         for k in raw:
             if k not in known_top:
                 problems.append(Problem(f"key '{k}': unknown section; valid: {', '.join(sorted(known_top))}", source=str(p)))
@@ -247,6 +320,13 @@ class Experiment:
             data = DataSection(**raw.get("data", {}))
         except ValidationError as e:
             problems += problems_from_validation(e, str(p), "data")
+        execution = ExecutionSection()
+        try:
+            execution = ExecutionSection(**raw.get("execution", {}))
+        except ValidationError as e:
+            problems += problems_from_validation(e, str(p), "execution")
+        except TypeError:
+            problems.append(Problem("key 'execution': must be a table", source=str(p)))
         registry = load_steps()
         steps: dict[str, BaseModel] = {}
         raw_steps = raw.get("steps", {})
@@ -270,7 +350,7 @@ class Experiment:
             raise ConfigError(problems)
         assert study is not None and data is not None
         ordered = {n: steps[n] for n in STEP_ORDER if n in steps}
-        return cls(path=p, study=study, data=data, steps=ordered, raw=raw)
+        return cls(path=p, study=study, data=data, steps=ordered, raw=raw, execution=execution)
 
 
 def run_experiment(
@@ -307,15 +387,16 @@ def run_experiment(
     summary: dict[str, Any] = {"study": exp.study.name, "steps": {}, "out": str(out_dir)}
     with atomic_dir(out_dir) as tmp, tracker.run(
         f"study:{exp.study.name}",
-        params={"config": str(exp.path), "seed": exp.study.seed, "steps": ",".join(steps)},
-        tags={"riskmodel.study": exp.study.name},
+        params={"config": str(exp.path), "seed": exp.study.seed, "steps": ",".join(steps), **exp.execution.params()},
+        tags={"riskmodel.study": exp.study.name, "riskmodel.backend": exp.execution.backend},
     ) as parent:
         summary["run_id"] = parent.run_id
         parent.log_text(exp.path.read_text(encoding="utf-8"), "experiment.toml")
         ctx = StudyContext(
-            config_path=exp.path, study=exp.study, data=exp.data, root=root, out_tmp=tmp, tracker=tracker
+            config_path=exp.path, study=exp.study, data=exp.data, root=root, out_tmp=tmp, tracker=tracker,
+            execution=exp.execution,
         )
-        with _Progress(enabled=progress, total=len(steps)) as bar:
+        with _Progress(enabled=progress, total=len(steps)) as bar, contextlib.closing(ctx):
             for name, cfg in steps.items():
                 step = STEPS[name]
                 bar.start(name)

@@ -111,7 +111,8 @@ def test_authenticated_riskmodel_run_is_recorded_in_postgresql(team, tmp_path, m
     c = MlflowClient(tracking_uri=team.url_)
     run = c.get_run(run_id)
     assert run.info.status == "FINISHED"
-    assert run.data.params == {"config": str(cfg), "seed": "7", "steps": "validate,overview"}
+    assert run.data.params == {"config": str(cfg), "seed": "7", "steps": "validate,overview",
+                               "execution.backend": "local", "execution.chunk_size": "5000"}
     assert run.data.metrics["seconds.validate"] > 0 and run.data.metrics["seconds.overview"] > 0
     kids = c.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run_id}'")
     validate = next(k for k in kids if k.data.tags["riskmodel.step"] == "validate")

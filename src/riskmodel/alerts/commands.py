@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from riskmodel.cli_common import NoTrackOpt, OutOpt, make_tracker
+from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
+from riskmodel.execution.options import BackendOpt, ChunkSizeOpt, SchedulerOpt, WorkersOpt
 
 HELP = (
     "Flag spikes in every series: farrington (R farringtonFlexible defaults), farrington-noufaily, "
@@ -124,6 +126,10 @@ def register(app: typer.Typer) -> None:
         theta: Annotated[float | None, typer.Option("--theta", help="glrnb: known log rate ratio -> NB CUSUM.")] = None,
         model: Annotated[str | None, typer.Option("--model", help="forecast: riskmodel.forecast model (nbglm) or own.")] = None,
         refit: Annotated[int | None, typer.Option("--refit", help="forecast: refit every N periods.")] = None,
+        backend: BackendOpt = "local",
+        workers: WorkersOpt = None,
+        scheduler: SchedulerOpt = None,
+        chunk_size: ChunkSizeOpt = DEFAULT_CHUNK_SIZE,
         no_track: NoTrackOpt = False,
     ) -> None:
         from riskmodel.alerts.detect import METHODS, check_method, detect
@@ -131,9 +137,11 @@ def register(app: typer.Typer) -> None:
         from riskmodel.cli_common import choice
         from riskmodel.data import write_table_atomic
         from riskmodel.errors import InputError, Problem
+        from riskmodel.execution.options import check_execution, describe, open_backend
 
         choice(method, list(METHODS), "--method")
         choice(gaps, ["series", "zero"], "--gaps")
+        check_execution(backend, workers, scheduler, chunk_size)
         panel = load_panel(counts, freq, population)
         check_method(method, panel.freq)
         opts: dict[str, Any] = {}
@@ -163,15 +171,19 @@ def register(app: typer.Typer) -> None:
                 opts.update({k: v for k, v in {"c_arl": c_arl, "M": window, "theta": theta}.items() if v is not None})
             elif method == "forecast":
                 opts.update({k: v for k, v in {"model": model, "alpha": alpha, "refit": refit}.items() if v is not None})
-        t0 = time.perf_counter()
-        det = detect(panel, method, start=start, end=end, gaps=gaps, **opts)
-        secs = time.perf_counter() - t0
+        with open_backend(backend, workers, scheduler) as ex:
+            execution = describe(ex, chunk_size)
+            t0 = time.perf_counter()
+            det = detect(panel, method, start=start, end=end, gaps=gaps, chunk_size=chunk_size, backend=ex, **opts)
+            secs = time.perf_counter() - t0
         table = det.table
         write_table_atomic(table, out)
         eps = episodes(table, det.freq)
         tracker = make_tracker(no_track)
         with tracker.run("detect", params={"method": method, "freq": det.freq, "counts": str(counts),
-                                           "start": start, **{f"opt.{k}": v for k, v in det.options.items()}}) as run:
+                                           "start": start, **{f"opt.{k}": v for k, v in det.options.items()},
+                                           **execution},
+                         tags={"riskmodel.backend": backend}) as run:
             run.log_fingerprint("counts", counts)
             run.log_metrics({
                 "series": float(table[["area_id", "category"]].drop_duplicates().shape[0]),

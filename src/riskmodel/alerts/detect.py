@@ -35,6 +35,8 @@ from riskmodel.alerts.farrington import PRESETS, control_from, farrington_flexib
 from riskmodel.alerts.glrnb import fit_poisson_design, glr_nb, harmonic_design, moment_alpha
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
+from riskmodel.execution.backends import Backend, LocalBackend
+from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE, check_chunk_size, plan_chunks
 
 #: method -> frequencies it accepts
 METHODS: dict[str, tuple[str, ...]] = {
@@ -174,6 +176,8 @@ def detect(
     start: Any = None,
     end: Any = None,
     gaps: str = "series",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    backend: Backend | None = None,
     **options: Any,
 ) -> Detection:
     """Run a spike detector on every series of a panel.
@@ -190,6 +194,17 @@ def detect(
     gaps : {'series', 'zero'}
         ``'series'``: a series has no data before its first row (a series that
         starts late is reported as too short); ``'zero'``: zero incidents.
+    chunk_size : int
+        Series per chunk (see :mod:`riskmodel.execution.chunks`). Every
+        method treats each series on its own, but the vectorised fits
+        (Farrington's GLMs, glrnb's baseline, the forecast model) iterate
+        until every series fitted together has converged, so a different
+        chunking changes results in the last digits (on the weekly sample
+        city, chunks of 40 series vs one: relative differences below 1e-10
+        in the expected counts, the same alarms).
+    backend : Backend, optional
+        Where the chunks run (:func:`riskmodel.execution.make_backend`;
+        default: in this process). The result does not depend on it.
     **options
         Method options: Farrington -- the :class:`FarringtonControl` fields
         (``b, w, reweight, weights_threshold, alpha, trend, p_threshold_trend,
@@ -201,21 +216,63 @@ def detect(
     """
     check_method(method, panel.freq)
     y, periods, series, first = _wide(panel, gaps)
-    T, S = y.shape
-    freq = panel.freq
+    pop = None
+    if method.startswith("farrington") and _farrington_control(method, options).population_offset:
+        pop = _pop_matrix(panel, periods, series)
+    chunks = plan_chunks(series, check_chunk_size(chunk_size))
+    tasks = [
+        DetectTask(np.ascontiguousarray(y[:, c]) if len(chunks) > 1 else y, periods,
+                   [series[j] for j in c], first[c], panel.freq, method, start, end, dict(options),
+                   None if pop is None else np.ascontiguousarray(pop[:, c]))
+        for c in chunks
+    ]
+    results = (backend or LocalBackend(1)).map(detect_chunk, tasks)
+    res, used, mon = _assemble(results, chunks, len(series))
+    table = _table(res, y, mon, periods, series)
+    return Detection(table=table, method=method, options=used, freq=panel.freq)
+
+
+@dataclass
+class DetectTask:
+    """One chunk of series to run a detector on (see :func:`detect_chunk`)."""
+
+    y: np.ndarray
+    periods: pd.DatetimeIndex
+    series: list[tuple[str, str]]
+    first: np.ndarray
+    freq: str
+    method: str
+    start: Any
+    end: Any
+    options: dict[str, Any]
+    population: np.ndarray | None = None
+
+
+def _farrington_control(method: str, options: dict[str, Any]) -> Any:  # noqa: ANN401 - FarringtonControl
+    fopts = {k: v for k, v in options.items() if k not in ("c_arl", "M", "window")}
+    if method == "farrington-window":
+        fopts.pop("alpha", None)
+    preset = "farrington-noufaily" if method in ("farrington-glr", "farrington-window") else method
+    bad = [k for k in fopts if k not in PRESETS[preset].__dataclass_fields__]
+    if bad:
+        raise InputError(Problem(f"unknown Farrington option(s) {', '.join(bad)}"))
+    return control_from(preset, **fopts)
+
+
+def detect_chunk(task: DetectTask) -> tuple[dict[str, np.ndarray], dict[str, Any], np.ndarray]:
+    """Worker side: the detector on one chunk's series.
+
+    Returns the method's arrays (monitored periods x chunk series), the
+    options used and the monitored row positions.
+    """
+    y, periods, series, first, freq = task.y, task.periods, task.series, task.first, task.freq
+    method, start, end, options = task.method, task.start, task.end, task.options
     if method.startswith("farrington"):
-        fopts = {k: v for k, v in options.items() if k not in ("c_arl", "M", "window")}
-        if method == "farrington-window":
-            fopts.pop("alpha", None)
-        preset = "farrington-noufaily" if method in ("farrington-glr", "farrington-window") else method
-        bad = [k for k in fopts if k not in PRESETS[preset].__dataclass_fields__]
-        if bad:
-            raise InputError(Problem(f"unknown Farrington option(s) {', '.join(bad)}"))
-        ctl = control_from(preset, **fopts)
+        ctl = _farrington_control(method, options)
         f = int(SEASON[freq])
         default_start = f * ctl.b + ctl.w
         mon = _monitor_rows(periods, start, end, default_start)
-        pop = _pop_matrix(panel, periods, series) if ctl.population_offset else None
+        pop = task.population if ctl.population_offset else None
         win = int(options.get("window", 2)) if method == "farrington-window" else 1
         if win < 1:
             raise InputError(Problem(f"window must be >= 1 (got {win})", column="--window"))
@@ -248,10 +305,34 @@ def detect(
         from riskmodel.alerts.forecast_detector import forecast_detect
 
         mon = _monitor_rows(periods, start, end, int(SEASON[freq]) * 2)
-        res, used = forecast_detect(panel, y, periods, series, mon, **options)
+        res, used = forecast_detect(_Freq(freq), y, periods, series, mon, **options)
         _late_simple(res, y, mon, first, int(SEASON[freq]), periods, "the forecast model needs one year of history")
-    table = _table(res, y, mon, periods, series)
-    return Detection(table=table, method=method, options=used, freq=freq)
+    else:  # pragma: no cover - check_method refused it
+        raise InputError(Problem(f"unknown value {method!r} for --method; valid: {', '.join(METHODS)}"))
+    return res, used, mon
+
+
+@dataclass(frozen=True)
+class _Freq:
+    """What :func:`forecast_detect` reads of a panel (its frequency): a chunk
+    need not carry the whole panel."""
+
+    freq: str
+
+
+def _assemble(results: list[tuple[dict[str, np.ndarray], dict[str, Any], np.ndarray]], chunks: list[np.ndarray],
+              n: int) -> tuple[dict[str, np.ndarray], dict[str, Any], np.ndarray]:
+    """The chunks' arrays put back in the panel's column order."""
+    if len(results) == 1:
+        return results[0]
+    res0, used, mon = results[0]
+    out: dict[str, np.ndarray] = {}
+    for key, v in res0.items():
+        arr = np.empty((v.shape[0], n), dtype=v.dtype)
+        for (r, _, _), cols in zip(results, chunks, strict=True):
+            arr[:, cols] = r[key]
+        out[key] = arr
+    return out, used, mon
 
 
 def _late_series(res: dict, y: np.ndarray, mon: np.ndarray, first: np.ndarray, periods: pd.DatetimeIndex,

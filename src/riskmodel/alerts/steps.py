@@ -15,6 +15,9 @@ Config keys (``[steps.alerts]``):
 * ``evaluate`` (true): score the detector on the study's injected spikes
   (``truth/spikes.csv`` under ``data.truth``) when there are any.
 
+The series are run through the study's ``[execution]`` backend, in chunks
+of its ``chunk_size`` (see :mod:`riskmodel.pipeline`).
+
 Writes into the step folder: ``detections.csv`` (every monitored period),
 ``warnings.csv`` (the alarms of the last period: area, category, severity,
 count, expected, upper bound, episode start and length), ``episodes.csv``
@@ -64,7 +67,8 @@ def _panel(ctx: Any, cfg: AlertsStepConfig):  # noqa: ANN202
 def step(ctx: Any, cfg: AlertsStepConfig, run: Any) -> dict[str, Any]:
     """Spike warnings of the last period per street and category, with episodes and figures."""
     panel = _panel(ctx, cfg)
-    det = detect(panel, cfg.method, **cfg.options)
+    run.set_tags({"riskmodel.backend": ctx.execution.backend})
+    det = detect(panel, cfg.method, chunk_size=ctx.chunk_size, backend=ctx.backend, **cfg.options)
     table = det.table
     out = ctx.step_dir("alerts")
     table.to_csv(out / "detections.csv", index=False)

@@ -6,6 +6,7 @@ IncidentPanel and return long DataFrames.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,11 +15,13 @@ import pandas as pd
 
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
+from riskmodel.execution.backends import Backend
+from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE, check_chunk_size
 from riskmodel.features.wide import WidePanel
-from riskmodel.forecast.backtest import cutoffs, forecasts_frame, metrics_frame, run_windows
+from riskmodel.forecast.backtest import WindowForecast, cutoffs, forecasts_frame, metrics_frame
+from riskmodel.forecast.chunked import ChunkedForecaster, backtest_chunks
 from riskmodel.forecast.reconcile import METHODS, reconcile
-from riskmodel.forecast.registry import MODELS, make_model
-from riskmodel.forecast.result import Forecast
+from riskmodel.forecast.registry import MODELS
 
 
 def with_all_levels(panel: IncidentPanel) -> IncidentPanel:
@@ -55,31 +58,42 @@ def forecast_panel(
     seed: int = 0,
     gaps: str = "zero",
     params: dict[str, Any] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    backend: Backend | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Forecast every series of a panel ``h`` periods ahead.
 
     With ``reconcile_method`` other than ``'none'`` the ancestors' series
     (district, city, ...) are added, forecast and reconciled, and returned too.
 
+    The series are fitted in chunks of at most ``chunk_size`` (see
+    :mod:`riskmodel.execution.chunks`: models that pool across series pool
+    within a chunk) through ``backend`` (default: in this process); the
+    result does not depend on the backend. Reconciliation is done here, over
+    all series.
+
     Returns
     -------
     frame : DataFrame
         ``area_id, category, period, model, mean, lo_<L>, hi_<L>`` for each level L.
     info : dict
-        ``model`` (the fitted model object), ``forecast`` (Forecast), ``wide`` (WidePanel).
+        ``model`` (the fitted model object: the model itself when the panel
+        is one chunk, else a :class:`~riskmodel.forecast.chunked.ChunkedForecaster`),
+        ``forecast`` (Forecast), ``wide`` (WidePanel), ``chunks`` (number of chunks).
     """
     _check(model, reconcile_method)
     levels = _check_levels(levels)
     if int(h) < 1:
         raise InputError(Problem(f"--h must be >= 1, got {h}"))
+    chunk_size = check_chunk_size(chunk_size)
     p = with_all_levels(panel) if reconcile_method != "none" else panel
     wp = WidePanel.from_panel(p, gaps=gaps)
-    m = make_model(model, seed=seed, **(params or {}))
-    m.fit(wp)
-    fc = m.predict(int(h), levels=levels)
+    cf = ChunkedForecaster(model, seed=seed, params=params, chunk_size=chunk_size)
+    fc = cf.fit_predict(wp, int(h), levels=levels, backend=backend)
     if reconcile_method != "none":
-        fc = reconcile(fc, panel.hierarchy, reconcile_method, wp.y, m.fitted_)
-    return fc.to_frame(levels), {"model": m, "forecast": fc, "wide": wp}
+        fc = reconcile(fc, panel.hierarchy, reconcile_method, wp.y, cf.fitted_)
+    m = cf.models_[0] if len(cf.models_) == 1 else cf
+    return fc.to_frame(levels), {"model": m, "forecast": fc, "wide": wp, "chunks": len(cf.chunks_)}
 
 
 def backtest_panel(
@@ -93,8 +107,15 @@ def backtest_panel(
     seed: int = 0,
     gaps: str = "zero",
     params: dict[str, dict[str, Any]] | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    backend: Backend | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rolling-origin backtest of ``models`` (plus seasonal naive, always).
+
+    Chunks and backend as in :func:`forecast_panel` (each worker runs every
+    window and model of its chunk); reconciliation is done here, over all
+    series. The ``seconds`` column sums the chunks' fit-and-forecast times
+    (plus the reconciliation), whichever worker ran them.
 
     Returns
     -------
@@ -110,13 +131,16 @@ def backtest_panel(
     p = with_all_levels(panel) if reconcile_method != "none" else panel
     wp = WidePanel.from_panel(p, gaps=gaps)
     cuts = cutoffs(wp.y.shape[0], int(h), int(windows), step)
-    params = params or {}
-    make = {n: (lambda n=n: make_model(n, seed=seed, **params.get(n, {}))) for n in names}
-
-    def post(fc: Forecast, model: object, train: WidePanel) -> Forecast:
-        return reconcile(fc, panel.hierarchy, reconcile_method, train.y, model.fitted_)  # type: ignore[attr-defined]
-
-    wf = run_windows(wp, make, int(h), cuts, levels, post if reconcile_method != "none" else None)
+    rec = reconcile_method != "none"
+    runs = backtest_chunks(wp, names, int(h), cuts, levels, seed, params or {}, check_chunk_size(chunk_size),
+                           backend, keep_fitted=rec)
+    wf = []
+    for c, name, fc, secs, fitted in runs:
+        if rec:
+            t0 = time.perf_counter()
+            fc = reconcile(fc, panel.hierarchy, reconcile_method, wp.y[:c], fitted)
+            secs += time.perf_counter() - t0
+        wf.append(WindowForecast(c, name, fc, secs))
     level_of = dict(panel.hierarchy.level)
     fr = forecasts_frame(wp, wf, levels)
     fr["actual"] = fr["actual"].astype(float)

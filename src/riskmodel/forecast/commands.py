@@ -10,6 +10,8 @@ import pandas as pd
 import typer
 
 from riskmodel.cli_common import NoTrackOpt, OutOpt, make_tracker
+from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
+from riskmodel.execution.options import BackendOpt, ChunkSizeOpt, SchedulerOpt, WorkersOpt
 
 CountsOpt = Annotated[Path, typer.Option("--counts", help="Counts file: area_id, category, period, count (CSV, CSV.gz, Parquet).")]
 FreqOpt = Annotated[str | None, typer.Option("--freq", help="D, W or M; finer counts are summed to it (inferred if omitted).")]
@@ -67,6 +69,10 @@ def register(app: typer.Typer) -> None:
         areas: AreasOpt = None,
         seed: SeedOpt = 0,
         gaps: GapsOpt = "zero",
+        backend: BackendOpt = "local",
+        workers: WorkersOpt = None,
+        scheduler: SchedulerOpt = None,
+        chunk_size: ChunkSizeOpt = DEFAULT_CHUNK_SIZE,
         no_track: NoTrackOpt = False,
     ) -> None:
         """Forecast every series h periods ahead with intervals.
@@ -74,12 +80,15 @@ def register(app: typer.Typer) -> None:
         Writes area_id, category, period, model, mean, lo_80, hi_80, lo_95, hi_95
         (one lo/hi pair per --level). With --reconcile, the districts and the
         city (every ancestor in --areas) are forecast too and made coherent.
+        Series are fitted in chunks of --chunk-size on --backend (docs/dask.md).
         """
         from riskmodel.data import write_table_atomic
         from riskmodel.errors import InputError, Problem
+        from riskmodel.execution.options import check_execution, describe, open_backend
         from riskmodel.forecast.api import _check, forecast_panel
 
         _check(model, reconcile)
+        check_execution(backend, workers, scheduler, chunk_size)
         if reconcile != "none" and areas is None:
             raise InputError(Problem("--reconcile needs --areas (the area hierarchy)"))
         levels = level or [80.0, 95.0]
@@ -87,16 +96,19 @@ def register(app: typer.Typer) -> None:
         tracker = make_tracker(no_track)
         params = {"counts": str(counts), "freq": panel.freq, "h": h, "model": model, "levels": levels,
                   "reconcile": reconcile, "seed": seed, "gaps": gaps}
-        with tracker.run("forecast", params=params) as run:
+        with open_backend(backend, workers, scheduler) as ex, \
+                tracker.run("forecast", params={**params, **describe(ex, chunk_size)},
+                            tags={"riskmodel.backend": ex.name}) as run:
             t0 = time.perf_counter()
-            df, info = forecast_panel(panel, h, model, levels, reconcile, seed=seed, gaps=gaps)
+            df, info = forecast_panel(panel, h, model, levels, reconcile, seed=seed, gaps=gaps,
+                                      chunk_size=chunk_size, backend=ex)
             secs = time.perf_counter() - t0
             write_table_atomic(df, out)
             run.log_fingerprint("counts", counts)
             run.log_table(df, "forecast.csv")
             fb = int((~df["model"].str.startswith(model)).sum() // max(h, 1))
             run.log_metrics({"series": df[["area_id", "category"]].drop_duplicates().shape[0],
-                             "seconds": secs, "fallback_series": fb})
+                             "seconds": secs, "fallback_series": fb, "chunks": info["chunks"]})
         typer.echo(_summary_line(df, f"forecast of {h} period(s) at {panel.freq} written to {out}") + f" ({secs:.1f} s)")
 
     @app.command("backtest")
@@ -113,6 +125,10 @@ def register(app: typer.Typer) -> None:
         areas: AreasOpt = None,
         seed: SeedOpt = 0,
         gaps: GapsOpt = "zero",
+        backend: BackendOpt = "local",
+        workers: WorkersOpt = None,
+        scheduler: SchedulerOpt = None,
+        chunk_size: ChunkSizeOpt = DEFAULT_CHUNK_SIZE,
         no_track: NoTrackOpt = False,
     ) -> None:
         """Rolling-origin backtest: DIR/forecasts.csv and DIR/metrics.csv.
@@ -123,12 +139,14 @@ def register(app: typer.Typer) -> None:
         seconds.
         """
         from riskmodel.errors import InputError, Problem
+        from riskmodel.execution.options import check_execution, describe, open_backend
         from riskmodel.forecast.api import _check, backtest_panel
         from riskmodel.io_safety import atomic_dir
 
         models = model or ["auto"]
         for m in models:
             _check(m, reconcile)
+        check_execution(backend, workers, scheduler, chunk_size)
         if reconcile != "none" and areas is None:
             raise InputError(Problem("--reconcile needs --areas (the area hierarchy)"))
         levels = level or [80.0, 95.0]
@@ -136,8 +154,11 @@ def register(app: typer.Typer) -> None:
         tracker = make_tracker(no_track)
         params = {"counts": str(counts), "freq": panel.freq, "h": h, "windows": windows, "step": step,
                   "models": models, "levels": levels, "reconcile": reconcile, "seed": seed}
-        with tracker.run("backtest", params=params) as run:
-            fr, mt = backtest_panel(panel, h, windows, models, step, levels, reconcile, seed=seed, gaps=gaps)
+        with open_backend(backend, workers, scheduler) as ex, \
+                tracker.run("backtest", params={**params, **describe(ex, chunk_size)},
+                            tags={"riskmodel.backend": ex.name}) as run:
+            fr, mt = backtest_panel(panel, h, windows, models, step, levels, reconcile, seed=seed, gaps=gaps,
+                                    chunk_size=chunk_size, backend=ex)
             with atomic_dir(out) as tmp:
                 fr.to_csv(tmp / "forecasts.csv", index=False, lineterminator="\n")
                 mt.to_csv(tmp / "metrics.csv", index=False, lineterminator="\n")

@@ -17,6 +17,9 @@ fan_charts             true            one fan chart per district
 categories             []              restrict to these categories (all when empty)
 =====================  ==============  =========================================
 
+The series are fitted through the study's ``[execution]`` backend, in
+chunks of its ``chunk_size`` (see :mod:`riskmodel.pipeline`).
+
 Writes ``forecast.csv`` (every area, street to city, and category),
 ``backtest_metrics.csv``, ``backtest_forecasts.csv`` and
 ``figures/fan_<district>.png`` into the step's folder, and logs the same
@@ -62,7 +65,9 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
         panel = panel.select(end=panel.periods[-2])
     out = ctx.step_dir("forecast")
     t0 = time.perf_counter()
-    fc, fitted = forecast_panel(panel, cfg.h, cfg.model, cfg.levels, cfg.reconcile, seed=ctx.seed)
+    ex = {"chunk_size": ctx.chunk_size, "backend": ctx.backend}  # the study's [execution] table
+    run.set_tags({"riskmodel.backend": ctx.execution.backend})
+    fc, fitted = forecast_panel(panel, cfg.h, cfg.model, cfg.levels, cfg.reconcile, seed=ctx.seed, **ex)
     secs = time.perf_counter() - t0
     if cfg.register_model and getattr(run, "enabled", False):
         # the fitted model as a registered MLflow pyfunc model (its own, unreconciled forecasts)
@@ -78,7 +83,7 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
     overall = None
     if cfg.backtest_windows > 0:
         fr, mt = backtest_panel(panel, cfg.h, cfg.backtest_windows, cfg.backtest_models, cfg.backtest_step,
-                                cfg.levels, cfg.reconcile, seed=ctx.seed)
+                                cfg.levels, cfg.reconcile, seed=ctx.seed, **ex)
         write_table_atomic(mt, out / "backtest_metrics.csv")
         write_table_atomic(fr, out / "backtest_forecasts.csv")
         run.log_table(mt, "backtest_metrics.csv")
