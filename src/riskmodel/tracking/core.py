@@ -347,6 +347,14 @@ class Tracker:
             self._client = MlflowClient(tracking_uri=self.uri)
         return self._client
 
+    def _terminate(self, run_id: str, status: str) -> None:
+        import io
+
+        # on an http(s) store MLflow prints two "View run/experiment at" lines per run to
+        # stdout; riskmodel commands print the run id and tracking URI themselves
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.client.set_terminated(run_id, status=status)
+
     @contextlib.contextmanager
     def _server_refusals(self) -> Iterator[None]:
         """Turn a tracking server's HTTP 401/403 into an InputError saying what to do."""
@@ -428,10 +436,10 @@ class Tracker:
             if handle.enabled:
                 with contextlib.suppress(Exception):
                     handle.set_tags({"error.type": type(exc).__name__, "error.message": str(exc)[:4000]})
-                    self.client.set_terminated(handle.run_id, status="FAILED")
+                    self._terminate(handle.run_id, "FAILED")
             raise
         else:
             if handle.enabled:
-                self.client.set_terminated(handle.run_id, status="FINISHED")
+                self._terminate(handle.run_id, "FINISHED")
         finally:
             self._stack.pop()

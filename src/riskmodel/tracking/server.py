@@ -378,10 +378,15 @@ class TeamServer:
     workers : int
         uvicorn worker processes.
     auth_cache_seconds : int
-        Cache successful password checks this long (0 = off, MLflow's default).
-        Each check costs a scrypt hash (~0.1-0.3 s of CPU per request);
-        caching makes logging faster, at the price that a changed password
-        keeps working on other workers until the cache expires.
+        Cache successful password checks this long (0 = off, MLflow's own
+        default). Each check is a scrypt hash costing a fraction of a second
+        of CPU, on every request: a run that logs a table and metrics makes
+        about seven requests, so without the cache logging 10,000 areas'
+        results took 5.5 s instead of 0.5 s (benchmarks/tracking/results.md).
+        The price: a password changed or a user deleted through the API is
+        seen at once by the worker that handled the change, but other
+        workers (``workers > 1``) and changes made directly in the auth
+        database keep accepting the old password until the cache expires.
     allowed_hosts : str, optional
         MLflow's ``--allowed-hosts`` (needed when users reach the server under
         a host name, e.g. behind a proxy).
@@ -417,7 +422,7 @@ class TeamServer:
         admin_password: str | None = None,
         default_permission: str = "READ",
         workers: int = 1,
-        auth_cache_seconds: int = 0,
+        auth_cache_seconds: int = 60,
         allowed_hosts: str | None = None,
         startup_timeout: float = 180.0,
         state_dir: str | os.PathLike[str] | None = None,
@@ -668,7 +673,7 @@ def throwaway_team_server(
     port: int | None = None,
     default_permission: str = "READ",
     workers: int = 1,
-    auth_cache_seconds: int = 0,
+    auth_cache_seconds: int = 60,
     startup_timeout: float = 180.0,
 ) -> Iterator[TeamServer]:
     """A complete team server that lives for one ``with`` block.
