@@ -36,11 +36,17 @@ def steady():
 
 def test_known_pai_and_pei_star(steady):
     grid, panel, events = steady
-    rankers = [ForecastRanker("hmean"), KDERanker(), LastCounts(), HistoricalCounts()]
+    rankers = [ForecastRanker("hmean"), ForecastRanker("hmean", reconcile="bottom_up"), KDERanker(),
+               LastCounts(), HistoricalCounts()]
     res = evaluate_hotspots(panel, grid, events, horizons=[1, 2], coverages=[16.0, 32.0],
                             origins=["2021-02-08", "2021-02-15"], rankers=rankers, data_end="2021-03-14")
     t = res.table
-    assert len(t) == 4 * 2 * 2 * 2
+    assert len(t) == 5 * 2 * 2 * 2
+    # bottom-up reconciliation leaves the cells' forecasts, hence the ranking, as they were
+    cols = ["n", "N", "a", "n_star", "pai", "pei_star"]
+    pd.testing.assert_frame_equal(t.loc[t["method"] == "forecast_hmean_bottom_up", cols].reset_index(drop=True),
+                                  t.loc[t["method"] == "forecast_hmean", cols].reset_index(drop=True))
+    t = t[t["method"] != "forecast_hmean_bottom_up"]
     assert (t["A"] == 170.0).all()
     assert set(t["N"]) == {4, 8}
     for name in ("forecast_hmean", "last", "history"):
@@ -56,12 +62,13 @@ def test_known_pai_and_pei_star(steady):
     k = t[(t["method"] == "kde") & (t["coverage"] == 32.0) & (t["h"] == 1)]
     assert (k["n"] == 3).all() and (k["pei_star"] == 0.75).all()
     m = res.means()
+    m = m[m["method"] != "forecast_hmean_bottom_up"]
     assert set(m["method"]) == {"forecast_hmean", "kde", "last", "history"}
     best = m[(m["h"] == 1) & (m["coverage"] == 32.0)].set_index("method")["best_share"]
     assert best.to_dict() == {"forecast_hmean": 1.0, "kde": 0.0, "last": 1.0, "history": 1.0}
     text = res.summary()
     assert "15 squares of side 4" in text and "history" in text
-    assert set(res.timings["method"]) == set(m["method"]) and (res.timings["seconds"] >= 0).all()
+    assert set(res.timings["method"]) == set(res.table["method"]) and (res.timings["seconds"] >= 0).all()
 
 
 def test_cells_as_units_and_cells_as_coverage(steady):
