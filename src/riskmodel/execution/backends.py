@@ -152,8 +152,9 @@ class LocalBackend:
         except BrokenProcessPool:
             self.close()
             raise RuntimeError(
-                "a local worker process died (killed for lack of memory?); "
-                "try a smaller --chunk-size or fewer --workers"
+                "a local worker process died (killed for lack of memory?); try a smaller --chunk-size or "
+                "fewer --workers (in a script of your own, start riskmodel under `if __name__ == '__main__':`, "
+                "since local workers are spawned and import the script again)"
             ) from None
 
     def describe(self) -> dict[str, str]:
