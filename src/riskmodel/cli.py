@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "riskmodel.data.commands",
     "riskmodel.forecast.commands",
     "riskmodel.alerts.commands",
+    "riskmodel.data.grid_command",
     "riskmodel.hotspots.commands",
     "riskmodel.index.commands",
     "riskmodel.impact.commands",
