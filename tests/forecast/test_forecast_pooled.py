@@ -148,3 +148,44 @@ def test_mase_of_the_median_closed_form():
     m = series_metrics(y, fc, train, season=12)
     assert m["mase"][0] == pytest.approx((0.4 + 1.4 + 0.6) / 3 / 2)
     assert m["mase_median"][0] == pytest.approx((0 + 1 + 1) / 3 / 2)
+
+
+def _regime_change_panel(T=64, brk=40):
+    # a category total that alternates between 100 and 160 every 4 months (a trend only hurts there)
+    # and then rises steadily by 4 a month from month brk on; 5 series with equal, exact shares
+    t = np.arange(T + 12)
+    total = np.where(t < brk, 100 + 60 * ((t // 4) % 2), 130 + 4.0 * (t - brk))
+    y = np.repeat(total[:, None] / 5, 5, axis=1)
+    return _panel(y[:T], ["x"] * 5), total[T:]
+
+
+def test_origin_weights_off_by_default_and_a_long_half_life_changes_nothing():
+    wp, _ = _regime_change_panel()
+    ref = PooledLevel(seasonal=False).fit(wp)
+    assert list(ref.origin_halflife_) == [None]
+    long = PooledLevel(seasonal=False, origin_halflife=1e9).fit(wp)
+    pd.testing.assert_frame_equal(ref.params_.drop(columns="mse"), long.params_.drop(columns="mse"))
+    np.testing.assert_allclose(ref.predict(12).mean, long.predict(12).mean, rtol=1e-12)
+
+
+def test_nested_origin_weighting_adapts_after_a_regime_change():
+    # known truth: the total keeps rising by 4 a month. With every backtest origin weighing the same,
+    # the 24 square-wave origins make the grid pick a slow level (alpha 0.1) that lags the rise; the
+    # nested backtest over the last season finds that recent origins predict better and picks a
+    # half-life, and the 12-month forecast error of the total falls by more than a third
+    wp, future = _regime_change_panel()
+    flat = PooledLevel(seasonal=False).fit(wp)
+    nested = PooledLevel(seasonal=False, origin_halflife="auto").fit(wp)
+    assert nested.origin_halflife_[0] is not None
+    assert nested.params_["alpha"].iloc[0] > flat.params_["alpha"].iloc[0]
+    err = {k: np.abs(m.predict(12).mean.sum(1) - future).mean() for k, m in (("flat", flat), ("nested", nested))}
+    assert err["nested"] < 0.65 * err["flat"], err
+
+
+def test_nested_origin_weighting_keeps_equal_weights_when_nothing_changes():
+    # constant shares of a constant total: every weighting ties, the first option (no weighting) is kept
+    s = np.array([0.1, 0.2, 0.7])
+    y = np.repeat((100 * s)[None, :], 40, axis=0)
+    m = PooledLevel(origin_halflife="auto").fit(_panel(y, ["x"] * 3))
+    assert list(m.origin_halflife_) == [None]
+    np.testing.assert_allclose(m.predict(5).mean, np.repeat((100 * s)[None, :], 5, axis=0), rtol=1e-9)

@@ -25,6 +25,10 @@ vectorised over the grid and the groups, because statsmodels fits one series
 and one parameter set at a time and optimises the one-step likelihood, not
 the multi-step error the forecasts are used for.
 
+Optionally (``origin_halflife``) recent backtest origins weigh more in that
+choice, with the half-life itself chosen per group by a nested backtest of
+the total over the last season of the training data.
+
 Seasonal factors: the group total over its centred moving average (2 x m MA
 for even m), averaged per position (month of year, week of year, weekday),
 normalised to mean 1 and clipped to [0.1, 10]; only with two full seasons.
@@ -59,6 +63,9 @@ BETAS = (0.05, 0.15)
 """Trend smoothing parameters of the damped-trend part of the grid."""
 PHIS = (0.8, 0.9, 0.98)
 """Damping parameters of the damped-trend part of the grid."""
+ORIGIN_HALFLIVES = (None, 2.0, 1.0, 0.5)
+"""Half-lives (in seasons) of the backtest-origin weights that ``origin_halflife='auto'`` chooses from
+(None: all origins weigh the same)."""
 
 
 def season_position(periods: pd.DatetimeIndex, freq: str) -> tuple[np.ndarray, int]:
@@ -165,6 +172,17 @@ class PooledLevel(CountForecaster):
     shrink_seasonal : bool
         Shrink the seasonal factors toward 1 by the share of their spread that
         is sampling noise (James-Stein; see :func:`seasonal_factors`).
+    origin_halflife : float, 'auto' or None
+        Weights of the backtest origins in the grid search: ``0.5 ** (age /
+        (origin_halflife * season))`` with ``age`` the periods from an origin
+        to the end of the training data; None (default) weighs every origin
+        the same. ``'auto'``: per group, the half-life from
+        :data:`ORIGIN_HALFLIVES` whose grid choice forecast the total best in
+        a nested backtest (each origin of the last season that leaves
+        ``horizon`` periods: parameters chosen on the errors known at that
+        origin, scored by the sum of squared 1..``horizon``-step errors from
+        it; ties go to None). Off by default: on Portland it helped the
+        rolling-origin design and not the holdout (benchmarks/forecast/results.md).
     """
 
     name = "pooled"
@@ -176,7 +194,9 @@ class PooledLevel(CountForecaster):
         share_halflife: float | None = 2.0,
         horizon: int | None = None,
         shrink_seasonal: bool = True,
+        origin_halflife: float | str | None = None,
     ):
+        self.origin_halflife = origin_halflife
         self.shrink_seasonal = shrink_seasonal
         self.trend = trend
         self.seasonal = seasonal
@@ -211,8 +231,9 @@ class PooledLevel(CountForecaster):
         H = int(self.horizon or min(m, 13))
         H = max(1, min(H, T - init))
         # backtest of each group total: k-step forecasts from every origin t >= init
-        sse = np.zeros((S, len(grid), G))
-        cnt = 0
+        P = len(grid)
+        e2 = np.zeros((H, T + 1, S, P, G))  # squared k-step error from origin t (training length t)
+        have = np.zeros((H, T + 1), dtype=bool)
         sq_k, f_k, f2_k = [], [], []
         damp = np.cumsum(grid[:, 2:3] ** np.arange(1, H + 1)[None, :], axis=1)  # (P, H): phi + ... + phi^k
         for k in range(1, H + 1):
@@ -221,18 +242,45 @@ class PooledLevel(CountForecaster):
             F = (lv[t0] + damp[:, k - 1][None, None, :, None] * tr[t0]) * fac_arr[:, pos[tgt], :].transpose(1, 0, 2)[:, :, None, :]
             F = np.maximum(F, 0.0)
             e = X[tgt][:, None, None, :] - F
-            sse += (e**2).sum(0)
-            cnt += len(t0)
+            e2[k - 1, t0] = e**2
+            have[k - 1, t0] = True
             sq_k.append((e**2).sum(0))
             f_k.append(F.sum(0))
             f2_k.append((F**2).sum(0))
-        score = sse / max(cnt, 1)
-        if self.seasonal is True and S == 2:
-            score[0] = np.inf
-        flat = score.transpose(2, 0, 1).reshape(G, -1)  # per group: (S * P)
-        best = np.argmin(flat, axis=1)
-        s_best, p_best = np.divmod(best, len(grid))
+        tt = np.arange(T + 1)
+        last_target = tt[None, :] + np.arange(H)[:, None]  # index of the period each (k, origin) error is about
+
+        def pick(o: int, hl: float | None) -> tuple[np.ndarray, np.ndarray]:
+            """Best (seasonal variant x parameter set) per group from the errors observed before period ``o``."""
+            ok = have & (last_target <= o - 1)
+            w = np.ones(T + 1) if hl is None else 0.5 ** (np.maximum(o - 1 - tt, 0) / (float(hl) * m))
+            wk = np.where(ok, w[None, :], 0.0)
+            score = np.tensordot(wk, e2, axes=([0, 1], [0, 1])) / max(float(wk.sum()), 1e-12)  # (S, P, G)
+            if self.seasonal is True and S == 2:
+                score[0] = np.inf
+            flat = score.transpose(2, 0, 1).reshape(G, -1)  # per group: (S * P)
+            return np.argmin(flat, axis=1), flat
+
         gi = np.arange(G)
+        options: list[float | None] = list(ORIGIN_HALFLIVES) if self.origin_halflife == "auto" else [self.origin_halflife]
+        chosen = np.zeros(G, dtype=int)
+        if len(options) > 1:
+            # nested backtest: from each origin of the last season (that leaves H periods to score), choose the
+            # parameters with each weighting on the errors known at that origin, then score its 1..H-step errors
+            origins = np.arange(max(T - H - m + 1, init + H), T - H + 1)
+            if len(origins):
+                nested = np.zeros((len(options), G))
+                for i, hl in enumerate(options):
+                    for o in origins:
+                        b, _ = pick(int(o), hl)
+                        sb, pb = np.divmod(b, P)
+                        nested[i] += e2[:, o, sb, pb, gi].sum(0)
+                chosen = np.argmin(nested, axis=0)  # ties: the first option (no weighting)
+        picks = [pick(T, hl) for hl in options]
+        best = np.array([picks[chosen[g]][0][g] for g in range(G)])
+        flat = np.stack([picks[chosen[g]][1][g] for g in range(G)])
+        self.origin_halflife_ = np.array([options[c] for c in chosen], dtype=object)
+        s_best, p_best = np.divmod(best, len(grid))
         self.params_ = pd.DataFrame(
             {
                 "group": self.groups_,
