@@ -36,7 +36,7 @@ def steady():
 
 def test_known_pai_and_pei_star(steady):
     grid, panel, events = steady
-    rankers = [ForecastRanker("hmean"), ForecastRanker("hmean", reconcile="bottom_up"), KDERanker(),
+    rankers = [ForecastRanker("hmean"), ForecastRanker("hmean", reconcile="bottom_up"), KDERanker(4.0),
                LastCounts(), HistoricalCounts()]
     res = evaluate_hotspots(panel, grid, events, horizons=[1, 2], coverages=[16.0, 32.0],
                             origins=["2021-02-08", "2021-02-15"], rankers=rankers, data_end="2021-03-14")
@@ -58,7 +58,7 @@ def test_known_pai_and_pei_star(steady):
         two = r.loc[(pd.Timestamp("2021-02-15"), 2, 32.0)]
         assert (two["n"], two["N"], two["n_star"]) == (8, 8, 8)
         assert two["pai"] == pytest.approx(1 / (32 / 170))
-    # the kernel spills the 3-event point onto the next square, which it flags before (14, 2)
+    # a kernel of one cell side spills the 3-event point onto the next square, which it flags before (14, 2)
     k = t[(t["method"] == "kde") & (t["coverage"] == 32.0) & (t["h"] == 1)]
     assert (k["n"] == 3).all() and (k["pei_star"] == 0.75).all()
     m = res.means()

@@ -55,3 +55,21 @@ def test_bad_kde_inputs():
         KDEHotspots(bandwidth=1.0).fit([], [])
     with pytest.raises(InputError, match="not fitted"):
         KDEHotspots().density([0.0], [0.0])
+
+
+def test_default_bandwidth_is_the_one_the_benchmark_tuned():
+    """KDE_BANDWIDTH_CELLS claims to be the tune phase's choice: keep the two in step."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from riskmodel.hotspots.rankers import KDE_BANDWIDTH_CELLS
+
+    tune = Path(__file__).resolve().parents[2] / "benchmarks" / "hotspots" / "tune_overall.csv"
+    if not tune.exists():
+        pytest.skip("benchmarks/hotspots/tune_overall.csv not in this checkout")
+    o = pd.read_csv(tune)
+    best = o.loc[o["pai"].idxmax()]
+    assert bool(best["chosen"])
+    assert pd.isna(best["window_weeks"])  # the default KDE uses all the history
+    assert best["bandwidth_cells"] == KDE_BANDWIDTH_CELLS

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         coverage_by: Annotated[str, typer.Option("--coverage-by", help="area or cells.")] = "area",
         unit: Annotated[str, typer.Option("--unit", help="What is flagged: square (grid squares, default) or cell (squares split at street borders).")] = "square",
         model: Annotated[str, typer.Option("--model", help="Forecast model of the forecast ranker (see riskmodel forecast --help).")] = "auto",
-        bandwidth: Annotated[float | None, typer.Option("--bandwidth", help="KDE bandwidth in coordinate units (default: the cell size).")] = None,
+        bandwidth: Annotated[float | None, typer.Option("--bandwidth", help="KDE bandwidth in coordinate units (default: half the cell size).")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the tie-breaking order and the seeded models.")] = 0,
         no_track: NoTrackOpt = False,
     ) -> None:

@@ -32,8 +32,10 @@ from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.hotspots.kde import KDEHotspots
 
-KDE_BANDWIDTH_CELLS = 1.0
-"""Default KDE bandwidth in cell sides (see :class:`KDERanker`)."""
+KDE_BANDWIDTH_CELLS = 0.5
+"""Default KDE bandwidth in cell sides (see :class:`KDERanker`): the best of
+0.25, 0.5, 1, 2 and 4 sides (with all the history or the last 52 periods) by
+mean PAI on Portland's 2014-2015 windows (benchmarks/hotspots/tune_overall.csv)."""
 
 
 @dataclass
@@ -125,7 +127,7 @@ class KDERanker(Ranker):
     ----------
     bandwidth : float, optional
         Kernel standard deviation in coordinate units; default
-        :data:`KDE_BANDWIDTH_CELLS` (1) times the cell side. The default was
+        :data:`KDE_BANDWIDTH_CELLS` (0.5) times the cell side. The default was
         chosen on Portland windows of 2014-2015, before the benchmark's
         2016-2017 windows were looked at (benchmarks/hotspots/results.md).
     window : int, optional
