@@ -4,9 +4,18 @@ Both remove what the treated area shares with the comparison areas (a
 city-wide change such as the first pandemic year, common trend and season).
 
 * :func:`ratio_of_ratios`: ``(T_after / T_before) / (C_after / C_before)`` of
-  period totals; the interval is from a quasi-Poisson GLM on the per-period
-  counts of the two groups (``log mu = group + post + group:post``), so it is
-  widened by the overdispersion; the Poisson (Woolf) interval is also given.
+  period totals. Given each comparison area's counts (8 or more areas), the
+  interval is from placebo areas: each comparison area's own ratio of ratios
+  against the others is an error draw (truth 1), of variance ``A + B *
+  s_j**2`` with ``s_j`` its quasi-binomial standard error (the treated
+  share of each period's total, so every period's city-wide level cancels,
+  overdispersion estimated from the within-window spread of the shares);
+  ``A`` is the area's own change between the two windows (an area's drift
+  relative to the city over the years between them), which no within-window
+  spread can show (the calibration benchmark: 82% coverage with drifting
+  streets before). Otherwise a quasi-Poisson GLM on the per-period counts of
+  the two groups (``log mu = group + post + group:post``), widened by the
+  overdispersion; the Poisson (Woolf) interval is always given.
 * :func:`difference_in_differences`: a Poisson pseudo-maximum-likelihood
   regression of the panel of area counts on area and period fixed effects and
   ``treated x post`` (the log ratio of ratios, adjusted for every period),
@@ -28,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from riskmodel.impact.inference import placebo_interval
+from riskmodel.impact.inference import placebo_interval, placebo_interval_scaled
 from riskmodel.impact.results import EffectResult
 
 
@@ -40,6 +49,7 @@ def ratio_of_ratios(
     *,
     level: float = 0.95,
     matched_periods: bool = False,
+    min_placebo: int = 8,
 ) -> EffectResult:
     """Ratio of the treated area's rate ratio to the comparison areas' one.
 
@@ -47,26 +57,47 @@ def ratio_of_ratios(
     ----------
     treated_before, treated_after : array of int, shape (n_b,), (n_a,)
         Treated area's counts per period in the baseline and comparison period.
-    control_before, control_after : array, same shapes
-        The comparison areas' summed counts per period.
+    control_before, control_after : array, shape (n_b,), (n_a,) or (n_b, J), (n_a, J)
+        The comparison areas' summed counts per period, or each area's
+        counts (columns) -- then, with at least ``min_placebo`` areas and two
+        periods per window, the interval is from placebo areas.
     level : float
         Interval level.
     matched_periods : bool
         The i-th period of the baseline and of the comparison window are the
         same season (windows a whole number of years apart): a common effect
         per period position is added, so that seasonal variation is not
-        counted as overdispersion.
+        counted as overdispersion (the GLM interval only).
+    min_placebo : int
+        Fewest comparison areas for the placebo interval.
 
     Returns
     -------
     EffectResult
-        ``method='ratio_of_ratios'``; estimate = RoR - 1; ``coef``/``se`` =
-        log RoR and its quasi-Poisson standard error.
+        ``method='ratio_of_ratios'``; estimate = RoR - 1; ``coef`` = log RoR;
+        ``se`` = its quasi-Poisson standard error, or with placebo areas the
+        predictive error sd (sampling and the area's own change).
+
+    Notes
+    -----
+    The placebo interval: the treated share of period ``t``'s total,
+    ``y_Tt ~ quasi-Binomial(n_t, p_w)`` with ``logit p_w`` constant within
+    each window, gives the log RoR (``logit p_after - logit p_before``,
+    exactly the ratio of the totals' ratios) and its sampling standard error
+    ``s = sqrt(phi * (1/T_b + 1/T_a + 1/C_b + 1/C_a))``, ``phi`` the Pearson
+    dispersion of the shares (at least 1). The same for each comparison area
+    against the other comparison areas gives placebo errors ``r_j`` (truth 0)
+    and ``s_j``, and :func:`riskmodel.impact.inference.placebo_interval_scaled`
+    the interval (``r_j ~ N(m, A + B s_j**2)``, REML; Conley & Taber 2011,
+    Ferman & Pinto 2019).
     """
     import statsmodels.api as sm
 
     tb, ta = np.asarray(treated_before, float), np.asarray(treated_after, float)
-    cb, ca = np.asarray(control_before, float), np.asarray(control_after, float)
+    cb_areas, ca_areas = np.asarray(control_before, float), np.asarray(control_after, float)
+    per_area = cb_areas.ndim == 2 and ca_areas.ndim == 2
+    cb = cb_areas.sum(axis=1) if cb_areas.ndim == 2 else cb_areas
+    ca = ca_areas.sum(axis=1) if ca_areas.ndim == 2 else ca_areas
     sums = [tb.sum(), ta.sum(), cb.sum(), ca.sum()]
     if min(sums) <= 0:
         return EffectResult.failed("ratio_of_ratios", "a group has no incidents in one of the periods")
@@ -115,7 +146,52 @@ def ratio_of_ratios(
         {"treated_before": sums[0], "treated_after": sums[1], "control_before": sums[2],
          "control_after": sums[3], "dispersion": disp}
     )
+    if per_area and cb_areas.shape[1] >= min_placebo and len(tb) >= 2 and len(ta) >= 2:
+        _ror_placebo_interval(res, tb, ta, cb_areas, ca_areas, level)
     return res
+
+
+def _share_log_ror(tb: np.ndarray, ta: np.ndarray, cb: np.ndarray, ca: np.ndarray) -> tuple[float, float]:
+    """Log ratio of ratios and its quasi-binomial standard error (treated share of each period's total)."""
+    T = np.array([tb.sum(), ta.sum(), cb.sum(), ca.sum()])
+    if T.min() <= 0:
+        return float("nan"), float("nan")
+    x2, k = 0.0, 0
+    for y1, y0 in ((tb, cb), (ta, ca)):
+        n = y1 + y0
+        p = y1.sum() / n.sum()
+        ok = n > 0
+        x2 += float(np.sum((y1[ok] - n[ok] * p) ** 2 / (n[ok] * p * (1 - p))))
+        k += int(ok.sum())
+    phi = max(x2 / (k - 2), 1.0) if k > 2 else 1.0
+    return float(np.log(T[1] / T[0] / (T[3] / T[2]))), float(np.sqrt(phi * np.sum(1 / T)))
+
+
+def _ror_placebo_interval(
+    res: EffectResult, tb: np.ndarray, ta: np.ndarray, cb: np.ndarray, ca: np.ndarray, level: float,
+) -> None:
+    """Replace the ratio of ratios' interval by the placebo-area one (in place) when it can be computed."""
+    coef, s_t = _share_log_ror(tb, ta, cb.sum(axis=1), ca.sum(axis=1))
+    pl, pl_s = [], []
+    for j in range(cb.shape[1]):
+        rest = np.ones(cb.shape[1], bool)
+        rest[j] = False
+        r, sj = _share_log_ror(cb[:, j], ca[:, j], cb[:, rest].sum(axis=1), ca[:, rest].sum(axis=1))
+        pl.append(r)
+        pl_s.append(sj)
+    lo, hi, p, sd, share, m = placebo_interval_scaled(coef, s_t, np.array(pl), np.array(pl_s), level)
+    if not np.isfinite(lo):
+        return
+    n = int(np.sum(np.isfinite(pl) & np.isfinite(pl_s)))
+    glm = (res.lo, res.hi)
+    res.lo, res.hi, res.p_value, res.se = lo, hi, p, sd
+    res.note = (f"interval from {n} placebo areas (error sd {sd:.3f} on the log scale, {share:.0%} of its "
+                f"variance from the area's own counts); the quasi-Poisson GLM alone gives "
+                f"[{glm[0]:+.1%}, {glm[1]:+.1%}]")
+    res.diagnostics.update({"placebo_areas": n, "placebo_noise_share": share, "placebo_mean_error": m,
+                            "share_se": s_t, "glm_lo": glm[0], "glm_hi": glm[1]})
+    res.tables["intervals"] = pd.concat([res.tables["intervals"], pd.DataFrame(
+        [{"interval": "placebo_areas", "ratio": np.exp(coef), "lo": 1 + lo, "hi": 1 + hi}])], ignore_index=True)
 
 
 def difference_in_differences(
@@ -127,6 +203,7 @@ def difference_in_differences(
     exposure: str | None = None,
     level: float = 0.95,
     inference: str = "auto",
+    placebo_interval_kind: str = "scaled",
 ) -> EffectResult:
     """Poisson difference in differences with area and period fixed effects.
 
@@ -150,6 +227,13 @@ def difference_in_differences(
         Interval from the clustered errors (t with G-1 degrees of freedom) or
         from the placebo distribution (Conley-Taber); 'auto' takes the
         placebos when there is one treated area and at least 8 comparison areas.
+    placebo_interval_kind : {'scaled', 'plain'}
+        Placebo interval: errors of variance ``A + B * s_j**2``, ``s_j`` each
+        area's quasi-Poisson standard error (the treated area's interval as
+        wide as its own counts warrant;
+        :func:`riskmodel.impact.inference.placebo_interval_scaled`), or every
+        placebo error alike (:func:`riskmodel.impact.inference.placebo_interval`).
+        'scaled' needs one treated area and 4 usable placebos, else 'plain'.
 
     Returns
     -------
@@ -209,6 +293,8 @@ def difference_in_differences(
     res.diagnostics.update({"clusters": g, "rows": len(d), "cluster_lo": res.lo, "cluster_hi": res.hi})
     if inference not in ("auto", "cluster", "placebo"):
         raise ValueError("inference must be auto, cluster or placebo")
+    if placebo_interval_kind not in ("scaled", "plain"):
+        raise ValueError("placebo_interval_kind must be scaled or plain")
     n_ctrl = g - len(treated)
     if inference == "placebo" or (inference == "auto" and len(treated) == 1 and n_ctrl >= 8):
         Y = d.pivot_table(index="area_id", columns="period", values="count", aggfunc="sum")
@@ -217,18 +303,40 @@ def difference_in_differences(
         post_cols = Y.columns >= pd.Timestamp(start)
         ctrl = [a for a in Y.index if a not in treated]
         Yc, Ec = Y.loc[ctrl].to_numpy(float), E.loc[ctrl].to_numpy(float)
-        placebo = []
+        placebo, placebo_se = [], []
         for i in range(len(ctrl)):
             D = np.zeros_like(Yc, dtype=bool)
             D[i, post_cols] = True
-            placebo.append(twoway_poisson_effect(Yc, Ec, D))
-        pl = np.asarray(placebo)
-        pl = pl[np.isfinite(pl)]
-        if len(pl) >= 3:
+            delta, mu = _twoway_poisson_fit(Yc, Ec, D)
+            placebo.append(delta)
+            placebo_se.append(_area_quasi_poisson_se(Yc, mu, i, post_cols) if mu is not None else np.nan)
+        pl, pl_se = np.asarray(placebo), np.asarray(placebo_se)
+        keep = np.isfinite(pl)
+        pl, pl_se = pl[keep], pl_se[keep]
+        t_se = np.nan
+        if len(treated) == 1:
+            Ya, Ea = Y.to_numpy(float), E.to_numpy(float)
+            ti = list(Y.index).index(treated[0])
+            Dt = np.zeros_like(Ya, dtype=bool)
+            Dt[ti, post_cols] = True
+            _, mu_t = _twoway_poisson_fit(Ya, Ea, Dt)
+            t_se = _area_quasi_poisson_se(Ya, mu_t, ti, post_cols) if mu_t is not None else np.nan
+        lo = hi = np.nan
+        if placebo_interval_kind == "scaled":
+            lo, hi, p_sc, sd, share, m = placebo_interval_scaled(coef, t_se, pl, pl_se, level)
+            if np.isfinite(lo):
+                kind = (f"Conley-Taber with errors scaled by each area's quasi-Poisson se: error sd {sd:.3f} "
+                        f"on the log scale, {share:.0%} of its variance from the area's own counts")
+                res.diagnostics.update({"placebo_sd": sd, "placebo_noise_share": share, "placebo_mean_error": m,
+                                        "placebo_se": pl_se.tolist(), "treated_noise_se": t_se})
+                res.p_value = p_sc
+        if not np.isfinite(lo) and len(pl) >= 3:
             lo, hi, _ = placebo_interval(float(np.expm1(coef)), np.expm1(pl), level)
-            res.lo, res.hi = lo, hi
+            kind = "Conley-Taber"
             res.p_value = float((np.sum(np.abs(pl) >= abs(coef)) + 1) / (len(pl) + 1))
-            res.note = (f"interval from {len(pl)} placebo areas (Conley-Taber); clustered se "
+        if np.isfinite(lo):
+            res.lo, res.hi = lo, hi
+            res.note = (f"interval from {len(pl)} placebo areas ({kind}); clustered se "
                         f"{se:.3f} would give [{np.expm1(coef - q * se):+.1%}, {np.expm1(coef + q * se):+.1%}]")
             res.diagnostics["placebo_coefs"] = pl.tolist()
     return res
@@ -257,8 +365,15 @@ def twoway_poisson_effect(
     float
         ``delta`` (NaN when the treated cells have no incidents).
     """
+    return _twoway_poisson_fit(Y, E, D, tol=tol, max_iter=max_iter)[0]
+
+
+def _twoway_poisson_fit(
+    Y: np.ndarray, E: np.ndarray, D: np.ndarray, *, tol: float = 1e-10, max_iter: int = 2000
+) -> tuple[float, np.ndarray | None]:
+    """:func:`twoway_poisson_effect` and the fitted means (None when ``delta`` is NaN)."""
     if Y[D].sum() <= 0:
-        return float("nan")
+        return float("nan"), None
     a = np.ones(Y.shape[0])
     b = Y.sum(axis=0) / np.maximum(E.sum(axis=0), 1e-300)
     g = 1.0
@@ -272,4 +387,20 @@ def twoway_poisson_effect(
             g = g_new
             break
         g = g_new
-    return float(np.log(g))
+    return float(np.log(g)), E * a[:, None] * b[None, :] * np.where(D, g, 1.0)
+
+
+def _area_quasi_poisson_se(Y: np.ndarray, mu: np.ndarray, i: int, post: np.ndarray) -> float:
+    """Standard error of area ``i``'s post/pre log ratio from its own counts (the noise scale).
+
+    ``sqrt(phi_i * (1 / Y_pre + 1 / Y_post))`` with ``phi_i`` the area's
+    Pearson dispersion over its pre-period cells (at least 1: fewer than
+    Poisson's variance is read as chance); the Poisson variance of the log of
+    each total, inflated by the area's own overdispersion.
+    """
+    y, m = Y[i, ~post], mu[i, ~post]
+    yb, ya = float(y.sum()), float(Y[i, post].sum())
+    if yb <= 0 or ya <= 0 or len(y) < 3:
+        return float("nan")
+    phi = max(float(np.sum((y - m) ** 2 / np.maximum(m, 1e-12)) / (len(y) - 1)), 1.0)
+    return float(np.sqrt(phi * (1 / yb + 1 / ya)))

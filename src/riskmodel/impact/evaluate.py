@@ -413,7 +413,7 @@ def evaluate(
         if (cs - pd.DateOffset(years=k)) < first:
             return EffectResult.failed("ratio_of_ratios", "no pre-intervention window of the comparison period's length")
         full = ss.counts.to_numpy(float)
-        ct = ss.controls.sum(axis=1).to_numpy(float)
+        ct = ss.controls.to_numpy(float)  # per area: placebo-area interval with 8 or more
         r = ratio_of_ratios(full[b0:b1], full[e0:end], ct[b0:b1], ct[e0:end], level=level,
                             matched_periods=(b1 - b0) == (end - e0))
         r.note = f"against {P[b0].date()}..{(cs - pd.DateOffset(years=k) + (ce - cs)).date()}; " + r.note
