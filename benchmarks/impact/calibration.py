@@ -187,7 +187,8 @@ def simulate_sample(seed: int, scenario: str) -> tuple[pd.DataFrame, pd.DataFram
 SIMULATORS = {"sample": (simulate_sample, "ZH-XZ-XW"), "light": (simulate_light, "A00")}
 
 
-def run(n_cities: int, scenarios: list[str], n_sims: int, simulator: str) -> pd.DataFrame:
+def run(n_cities: int, scenarios: list[str], n_sims: int, simulator: str,
+        methods: tuple[str, ...] = METHODS) -> pd.DataFrame:
     """Evaluate every city with each method (one ``evaluate`` call per method, timed)."""
     simulate, treated = SIMULATORS[simulator]
     rows = []
@@ -196,7 +197,7 @@ def run(n_cities: int, scenarios: list[str], n_sims: int, simulator: str) -> pd.
         for c in range(n_cities):
             counts, popt, truth = simulate(1000 + c, scenario)
             panel = IncidentPanel.from_counts(counts, freq="M", population=popt)
-            for method in METHODS:
+            for method in methods:
                 t0 = time.perf_counter()
                 ev = evaluate(panel, treated, "alerts", intervention=START,
                               comparison=("2020-01-01", "2020-12-31"), methods=(method,), options=opt)
@@ -279,16 +280,22 @@ def main() -> None:
     ap.add_argument("--simulators", default="sample")
     ap.add_argument("--n-sims", type=int, default=500)
     ap.add_argument("--out", default=str(Path(__file__).parent))
+    ap.add_argument("--methods", default=",".join(METHODS), help="Methods to run (comma-separated).")
     ap.add_argument("--merge", nargs="*", default=None,
-                    help="Folders of earlier runs (calibration_runs.csv) to tabulate instead of running.")
+                    help="Folders of earlier runs (calibration_runs.csv) to tabulate instead of running; "
+                         "a later folder's row replaces an earlier one's for the same simulator, scenario, "
+                         "city and method (re-run some methods, keep the others).")
     a = ap.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     if a.merge:
         runs = pd.concat([pd.read_csv(Path(m) / "calibration_runs.csv") for m in a.merge], ignore_index=True)
+        runs = runs.drop_duplicates(["simulator", "scenario", "city", "method"], keep="last")
+        runs = runs.sort_values(["simulator", "scenario", "city"], kind="stable").reset_index(drop=True)
     else:
-        runs = pd.concat([run(a.cities, a.scenarios.split(","), a.n_sims, s) for s in a.simulators.split(",")],
-                         ignore_index=True)
+        methods = tuple(a.methods.split(","))
+        runs = pd.concat([run(a.cities, a.scenarios.split(","), a.n_sims, s, methods)
+                          for s in a.simulators.split(",")], ignore_index=True)
     with atomic_path(out / "calibration_runs.csv") as tmp:
         runs.to_csv(tmp, index=False, float_format="%.6g")
     tab = table(runs)
