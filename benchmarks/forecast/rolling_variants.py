@@ -45,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 H = 12
 BASE = ["snaive", "hmean", "nbglm", "gbm", "pooled"]
 POOLED_VARIANTS = {
+    "pooled_noprior": {"share_prior": None},
     "pooled_ses": {"trend": False},
     "pooled_noseas": {"seasonal": False},
     "pooled_o2": {"origin_halflife": 2.0},
@@ -52,7 +53,8 @@ POOLED_VARIANTS = {
     "pooled_o05": {"origin_halflife": 0.5},
     "pooled_oauto": {"origin_halflife": "auto"},
 }
-"""pooled variants (``pooled_o*``: backtest origins weighted by recency, see PooledLevel.origin_halflife)."""
+"""pooled variants (``pooled_noprior``: pooled before the area prior of the shares; ``pooled_o*``: backtest
+origins weighted by recency, see PooledLevel.origin_halflife)."""
 
 
 def load():
@@ -176,6 +178,8 @@ def main() -> None:
     def auto(cands, **kw):
         return lambda c: rp.forecast(c, cands, **kw)
 
+    before = [c for c in BASE if c != "pooled"] + ["pooled_noprior"]
+    add("auto", "auto before the area prior of pooled's shares", auto(before), "pooled with share_prior=None")
     add("auto", "auto as is (2 windows 6 apart, last 12 before the origin)", auto(BASE))
     for w, s in ((4, 3), (3, 3), (6, 1), (6, 2), (12, 1)):
         add("auto", f"internal windows {w}, {s} apart", auto(BASE, windows=w, step=s), "more / nearer internal origins")
@@ -230,10 +234,10 @@ def main() -> None:
             own[m] = (w[:, None] * y[:, m]).sum(0) / (w * y[:, m].sum(1)).sum()
             other[m] = (w[:, None] * y[:, ~m]).sum(0) / (w * y[:, ~m].sum(1)).sum()
         ratio = np.where(own > 0, ((1 - lam) * own + lam * other) / np.where(own > 0, own, 1), 1.0)
-        return fc[(c, "pooled")][0] * ratio[None, :], None
+        return fc[(c, "pooled_noprior")][0] * ratio[None, :], None
 
     for lam in (0.1, 0.2, 0.3):
-        add("diagnostic", f"pooled with shares moved {lam:.1f} toward the other category's shares", lambda c, lam=lam: shrunk_shares(c, lam),
+        add("diagnostic", f"pooled_noprior with shares moved {lam:.1f} toward the other category's shares", lambda c, lam=lam: shrunk_shares(c, lam),
             "share shrinkage (same district, other crime type)")
     for f in (0.9, 0.95):
         add("diagnostic", f"pooled mean x {f}", lambda c, f=f: (f * fc[(c, "pooled")][0], None), "a lower point forecast (skew)")

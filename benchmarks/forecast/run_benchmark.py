@@ -65,6 +65,17 @@ PEER_PY = os.environ.get("PEER_PYTHON", "/tmp/rm-bench-venv/bin/python")
 REFERENCE = {"SeasonalNaive": 1.237, "AutoETS": 1.069, "AutoARIMA": 1.050}
 
 
+def to_md(df: pd.DataFrame, index: bool = True) -> str:
+    """Markdown table: pandas' (needs tabulate, the ``bench`` extra) or a plain one without it."""
+    try:
+        return df.to_markdown(index=index)
+    except ImportError:
+        d = df.reset_index() if index else df
+        rows = [[("" if pd.isna(v) else f"{v:g}") if isinstance(v, float) else str(v) for v in r] for r in d.itertuples(index=False)]
+        return "\n".join(["| " + " | ".join(map(str, d.columns)) + " |", "|" + "|".join("---:" for _ in d.columns) + "|"]
+                         + ["| " + " | ".join(r) + " |" for r in rows])
+
+
 # ----------------------------------------------------------------- data
 def portland_monthly() -> pd.DataFrame:
     import shapefile
@@ -184,7 +195,7 @@ def portland(lines: list[str]) -> None:
             best_peer = tab.loc[peers, col].min()
             verdict.append(f"MASE of the {what}: auto {tab.loc['auto', col]:.3f} vs best peer {best_peer:.3f}: "
                            f"{100 * (1 - tab.loc['auto', col] / best_peer):+.1f}% (target: >= +5%)")
-        lines += [f"### {title}", "", tab.round(3).to_markdown(), "", *[v + "; " for v in verdict],
+        lines += [f"### {title}", "", to_md(tab.round(3)), "", *[v + "; " for v in verdict],
                   f"auto pinball {tab.loc['auto', 'pinball']:.3f} vs peers "
                   + ", ".join(f"{m} {tab.loc[m, 'pinball']:.3f}" for m in peers), "",
                   "Sensitivity: peers' MASE with the median of the count distribution (NB) at their mean and variance: "
@@ -209,7 +220,7 @@ def sample(lines: list[str]) -> None:
     lines += ["## Sample city: interval coverage (street x category, monthly)", "",
               f"{len(wp.series)} series, 8 rolling origins 3 months apart (h = 3, the forecast step's horizon), "
               f"last origin {wp.periods[cuts[-1] - 1]:%Y-%m}. Target: coverage within 5 points of 80% and 95%.", "",
-              tab.round(3).to_markdown(), ""]
+              to_md(tab.round(3)), ""]
     print(tab.round(3).to_string())
 
 
@@ -247,7 +258,7 @@ def scale(lines: list[str], sizes=(100, 1000, 10000)) -> None:
     lines += ["## Scale: weekly series of 5 years (260 weeks), fit + 13-week forecast with 80/95% intervals", "",
               "Simulated NB counts with yearly seasonality; each run in a fresh process (peak RSS of that process); "
               "2 cores shared with other jobs. Target: 10,000 series in < 10 min and < 4 GB.", "",
-              tab.to_markdown(index=False), ""]
+              to_md(tab, index=False), ""]
 
 
 if __name__ == "__main__":

@@ -189,3 +189,48 @@ def test_nested_origin_weighting_keeps_equal_weights_when_nothing_changes():
     m = PooledLevel(origin_halflife="auto").fit(_panel(y, ["x"] * 3))
     assert list(m.origin_halflife_) == [None]
     np.testing.assert_allclose(m.predict(5).mean, np.repeat((100 * s)[None, :], 5, axis=0), rtol=1e-9)
+
+
+def _two_category_panel(related, seed, n=50, T=60):
+    # n areas x 2 categories, constant totals 60 and 150 a month; area i's share in category 1 is
+    # proportional to a lognormal activity a_i; in category 2 it is the same share (related) or an
+    # independent one (unrelated)
+    rng = np.random.default_rng(seed)
+    s1 = rng.lognormal(0, 0.8, n)
+    s1 /= s1.sum()
+    s2 = s1 if related else rng.lognormal(0, 0.8, n)
+    s2 = s2 / s2.sum()
+    mu = np.hstack([np.tile(60 * s1, (T + 12, 1)), np.tile(150 * s2, (T + 12, 1))])
+    y = rng.poisson(mu).astype(float)
+    series = [(f"a{i}", "c1") for i in range(n)] + [(f"a{i}", "c2") for i in range(n)]
+    return WidePanel(y[:T], pd.date_range("2015-01-01", periods=T, freq="MS"), series, "M"), mu[T:]
+
+
+@pytest.mark.parametrize("related", [True, False])
+def test_area_prior_of_the_shares_helps_when_areas_are_busy_for_every_category(related):
+    # known truth mu: when both categories share the areas' activity, pooling a share with the area's
+    # share of the other category (weight chosen on the last season of the training data) cuts the
+    # error of the forecast mean (~25% here); when they are unrelated the chosen weight stays ~0
+    ratios, lams = [], []
+    for seed in range(6):
+        wp, mu = _two_category_panel(related, seed)
+        plain = PooledLevel(seasonal=False, share_prior=None).fit(wp).predict(12).mean
+        m = PooledLevel(seasonal=False).fit(wp)
+        ratios.append(np.abs(m.predict(12).mean - mu).mean() / np.abs(plain - mu).mean())
+        lams.append(m.share_lambda_)
+    lams = np.array(lams)
+    if related:
+        assert np.mean(ratios) < 0.85 and max(ratios) < 0.92, ratios
+        assert (lams > 0).all()
+    else:
+        assert lams.max() <= 0.2 and np.mean(ratios) < 1.1, (lams, ratios)
+
+
+def test_area_prior_needs_other_series_of_the_same_area():
+    # one category, or areas without a second category: nothing to pool, the shares are the plain ones
+    wp, _ = _two_category_panel(True, 0)
+    one = wp.subset(np.arange(50))
+    m = PooledLevel(seasonal=False).fit(one)
+    plain = PooledLevel(seasonal=False, share_prior=None).fit(one)
+    assert (m.share_lambda_ == 0).all()
+    np.testing.assert_allclose(m.share_, plain.share_, rtol=1e-12)

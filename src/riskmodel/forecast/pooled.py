@@ -10,10 +10,22 @@ each series' share of its group total changes slowly. So, per group g::
     z_gt      = X_gt / f_g(season position of t)                 (seasonally adjusted)
     F_g,T+k   = (l_T + (phi + ... + phi^k) b_T) f_g(pos(T+k))     (damped Holt / SES on z)
     mean_j,k  = s_j F_g,T+k
-    s_j       = sum_t w_t y_jt / sum_t w_t X_gt                   (over j's observed periods)
+    s_j       = (1 - lambda_g) r_j + lambda_g p_j
+    r_j       = sum_t w_t y_jt / sum_t w_t X_gt                   (over j's observed periods)
 
 with weights ``w_t = 0.5 ** (age / (share_halflife * season))`` (recent years
-count more; all periods equally when ``share_halflife`` is None).
+count more; all periods equally when ``share_halflife`` is None). ``p_j`` is
+the area prior of the share (``share_prior='area'``): the same ratio pooled
+over the other series of j's area (its other categories), i.e. how busy the
+area is for the other crime types. A share from ~2 incidents a month is
+noisy; areas busy for one category tend to be busy for the others, so the
+prior carries information (a shrinkage estimator of the mean, in the spirit
+of empirical Bayes). The weight ``lambda_g`` (0, 0.1, ..., 1) is chosen per
+group on the training data: shares and priors estimated before the last
+``horizon`` periods, scored by the Poisson deviance of ``s_j X_gt`` (the
+actual group totals, so only the shares are judged) over those periods;
+ties go to the smaller weight, and 0 without other series in the area or
+without a season before the scoring periods.
 
 Choices made on the training data only (never on a holdout), per group:
 the smoothing parameters (alpha; beta and phi for the damped trend) and
@@ -63,6 +75,8 @@ BETAS = (0.05, 0.15)
 """Trend smoothing parameters of the damped-trend part of the grid."""
 PHIS = (0.8, 0.9, 0.98)
 """Damping parameters of the damped-trend part of the grid."""
+SHARE_LAMBDAS = tuple(np.round(np.arange(0.0, 1.01, 0.1), 1))
+"""Weights of the area prior in a series' share that ``share_prior='area'`` chooses from."""
 ORIGIN_HALFLIVES = (None, 2.0, 1.0, 0.5)
 """Half-lives (in seasons) of the backtest-origin weights that ``origin_halflife='auto'`` chooses from
 (None: all origins weigh the same)."""
@@ -124,6 +138,32 @@ def seasonal_factors(x: np.ndarray, pos: np.ndarray, m: int, shrink: bool = True
     return np.clip(f, 0.1, 10.0)
 
 
+def _shares(
+    y: np.ndarray, Xj: np.ndarray, obs: np.ndarray, series: list[tuple[str, str]], halflife: float | None, m: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each series' share of its group total and the area prior of that share.
+
+    ``y`` (T, n) counts, ``Xj`` (T, n) the total of each series' group,
+    ``obs`` (T, n) the periods each series is observed. The share is
+    ``sum_t w_t y_jt / sum_t w_t X_gt`` over j's observed periods with
+    ``w_t = 0.5 ** (age / (halflife * m))``. The prior of series j (area a,
+    category g) pools the same ratio over the *other* series of area a (its
+    other categories): how busy the area is for the other crime types. A series
+    whose area has no other series gets its own share as prior.
+    """
+    T = y.shape[0]
+    age = T - 1 - np.arange(T)
+    w = np.ones(T) if halflife is None else 0.5 ** (age / (float(halflife) * m))
+    num = (w[:, None] * np.where(obs, y, 0.0)).sum(0)
+    den = (w[:, None] * np.where(obs, Xj, 0.0)).sum(0)
+    own = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    _, aidx = np.unique(np.array([s[0] for s in series], dtype=object), return_inverse=True)
+    a_num = np.bincount(aidx, weights=num)[aidx] - num  # the area's other series
+    a_den = np.bincount(aidx, weights=den)[aidx] - den
+    prior = np.where(a_den > 0, a_num / np.where(a_den > 0, a_den, 1.0), own)
+    return own, prior
+
+
 def _grid(trend: bool) -> np.ndarray:
     """(P, 3) array of (alpha, beta, phi); beta = 0 and phi = 1 is simple exponential smoothing."""
     rows = [(a, 0.0, 1.0) for a in ALPHAS]
@@ -172,6 +212,10 @@ class PooledLevel(CountForecaster):
     shrink_seasonal : bool
         Shrink the seasonal factors toward 1 by the share of their spread that
         is sampling noise (James-Stein; see :func:`seasonal_factors`).
+    share_prior : {'area', None}
+        Shrink each series' share toward its area's share of the other
+        categories, with the weight chosen on the training data (module
+        notes); None: the plain shares.
     origin_halflife : float, 'auto' or None
         Weights of the backtest origins in the grid search: ``0.5 ** (age /
         (origin_halflife * season))`` with ``age`` the periods from an origin
@@ -195,7 +239,9 @@ class PooledLevel(CountForecaster):
         horizon: int | None = None,
         shrink_seasonal: bool = True,
         origin_halflife: float | str | None = None,
+        share_prior: str | None = "area",
     ):
+        self.share_prior = share_prior
         self.origin_halflife = origin_halflife
         self.shrink_seasonal = shrink_seasonal
         self.trend = trend
@@ -303,13 +349,24 @@ class PooledLevel(CountForecaster):
                 v.append(np.where(f2 > 0, (sq - f1) / f2, 0.0))
         v_arr = np.maximum(np.nan_to_num(np.array(v)), 0.0)  # (H, G)
         self.rel_var_ = np.maximum(v_arr - v_arr[:1], 0.0)
-        # shares over each series' own periods, recent years weighted more
-        age = T - 1 - np.arange(T)
-        w = np.ones(T) if self.share_halflife is None else 0.5 ** (age / (float(self.share_halflife) * m))
+        # shares over each series' own periods, recent years weighted more, shrunk toward the area's share
+        # of the other categories by the weight chosen on the last ``horizon`` periods (see share_prior)
         obs = np.arange(T)[:, None] >= (T - wp.n_obs)[None, :]
-        num = (w[:, None] * np.where(obs, y, 0.0)).sum(0)
-        den = (w[:, None] * np.where(obs, X[:, gidx], 0.0)).sum(0)
-        self.share_ = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+        own, prior = _shares(y, X[:, gidx], obs, wp.series, self.share_halflife, m)
+        self.share_lambda_ = np.zeros(G)
+        o = T - H
+        if self.share_prior == "area" and (prior != own).any() and o >= m:
+            own_o, prior_o = _shares(y[:o], X[:o, gidx], obs[:o], wp.series, self.share_halflife, m)
+            lam = np.asarray(SHARE_LAMBDAS)
+            s_o = (1 - lam[:, None]) * own_o[None, :] + lam[:, None] * prior_o[None, :]  # (L, n)
+            mu_v = X[o:, gidx][None] * s_o[:, None, :]  # (L, H, n)
+            yv = y[o:][None]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dev = 2 * (np.where(yv > 0, yv * np.log(yv / np.maximum(mu_v, 1e-12)), 0.0) - (yv - mu_v))
+            dev = np.where(obs[o:][None], dev, 0.0).sum(1) @ onehot  # (L, G) Poisson deviance per group
+            self.share_lambda_ = lam[np.argmin(dev, axis=0)]  # ties: the smaller weight
+        lam_j = self.share_lambda_[gidx]
+        self.share_ = (1 - lam_j) * own + lam_j * prior
         self.gidx_ = gidx
         # one-step in-sample means and each series' overdispersion around them
         Ft = (lv[:T] + grid[:, 2][None, None, :, None] * tr[:T])[:, s_best, p_best, gi] * self.fac_[pos]
