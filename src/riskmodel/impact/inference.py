@@ -148,9 +148,14 @@ def placebo_interval_scaled(
     as ``r_j ~ N(m, A + B * s_j**2)``: ``A`` is the error every unit shares
     whatever its size (its own drift, the comparison's misfit), ``B * s_j**2``
     the part that grows with the unit's noise (a small area's counts). Written
-    ``A + B s**2 = sigma2 * (lam + (1 - lam) * s**2 / mean(s_j**2))``, the
-    restricted (REML) likelihood is profiled over ``sigma2`` in closed form
-    and evaluated over ``lam`` in [0, 1] on a grid. The interval of the
+    ``A + B s**2 = sigma2 * (lam + (1 - lam) * s**2 / median(s_j**2))``,
+    the restricted (REML) likelihood is profiled over ``sigma2`` in closed
+    form and evaluated over ``lam`` in [0, 1] on a grid. The reference scale
+    is the typical placebo's (the median), so that ``lam = 1/2`` means a
+    common error as large as a typical area's noise whatever a few outlying
+    areas are: with the mean, three tiny towns would set it, and the flat
+    prior below would then favour a common error far larger than a street's
+    noise. The interval of the
     treated unit (scale ``s``) is the prediction interval
     ``log_effect - m -/+ t_{J-2} * sqrt(V)`` (``J`` placebos; one degree of
     freedom for the mean and one for ``lam``), where ``m`` and
@@ -193,7 +198,8 @@ def placebo_interval_scaled(
     n = len(r)
     if n < 4 or not (np.isfinite(log_effect) and np.isfinite(scale) and scale > 0):
         return (np.nan,) * 6
-    s2 = s**2 / np.mean(s**2)
+    ref = float(np.median(s**2))
+    s2 = s**2 / ref
 
     grid = np.linspace(0.0, 1.0, 201)[:, None]
     W = 1 / (grid + (1 - grid) * s2[None, :])  # weights 1 / h_j, one row per lam
@@ -204,7 +210,7 @@ def placebo_interval_scaled(
     post = np.exp(-(crit - crit.min()) / 2)
     post /= post.sum()
     lam = grid[:, 0]
-    noise = (1 - lam) * scale**2 / np.mean(s**2)  # the treated unit's h, less lam
+    noise = (1 - lam) * scale**2 / ref  # the treated unit's h, less lam
     sigma2 = Q / (n - 1)
     var = float(post @ (sigma2 * (lam + noise + 1 / W.sum(axis=1))))
     m = float(post @ M)
