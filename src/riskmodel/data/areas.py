@@ -113,13 +113,17 @@ class AreaHierarchy:
                 out.append(node)
         return sorted(out)
 
-    def summing_matrix(self, bottom: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    def summing_matrix(self, bottom: Sequence[str], upper_only: bool = False) -> tuple[np.ndarray, list[str]]:
         """The summing matrix S of the hierarchy above ``bottom``.
 
         Parameters
         ----------
         bottom : sequence of str
             Bottom-level area ids, in the column order wanted.
+        upper_only : bool
+            Return only the rows of the areas above the bottom (the
+            aggregation matrix; S without its identity block), which is all a
+            grid of 10,000 cells needs: the full S would be 10,000 squared.
 
         Returns
         -------
@@ -137,8 +141,10 @@ class AreaHierarchy:
             for a in self.ancestors(b):
                 upper.setdefault(a, set()).add(col[b])
         uppers = sorted(upper, key=lambda a: (len(self.ancestors(a)), a))
-        S = np.zeros((len(uppers) + len(bottom), len(bottom)))
+        S = np.zeros((len(uppers) + (0 if upper_only else len(bottom)), len(bottom)))
         for i, a in enumerate(uppers):
             S[i, sorted(upper[a])] = 1.0
+        if upper_only:
+            return S, uppers
         S[len(uppers) :, :] = np.eye(len(bottom))
         return S, uppers + bottom
