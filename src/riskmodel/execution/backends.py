@@ -234,11 +234,18 @@ class DaskBackend:
         else:
             import logging
 
-            self.cluster = distributed.LocalCluster(
-                n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.ERROR,
-                env={v: "1" for v in _THREAD_VARS},
-            )
+            import dask
+
+            # Dask's statistical profiler samples the running task's stack every
+            # 10 ms; on riskmodel's deep pure-Python fits that cost about a quarter
+            # of the task's CPU time (benchmarks/scale), so the workers we start
+            # run without it. The nannies pass this config to their workers.
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                self.cluster = distributed.LocalCluster(
+                    n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                    dashboard_address=None, silence_logs=logging.ERROR,
+                    env={v: "1" for v in _THREAD_VARS},
+                )
             self.client = distributed.Client(self.cluster, set_as_default=False)
         from riskmodel.execution.dask_plugin import SingleThreaded
 
