@@ -10,28 +10,76 @@ the streets, districts and the city.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from riskmodel.cli_common import OutOpt
 
+# The options shared with ``riskmodel hotspots`` (one definition for both commands)
+EventsOpt = Annotated[Path, typer.Option("--events", help="Event records with coordinates (CSV, CSV.gz, Parquet).")]
+PolygonsOpt = Annotated[Path, typer.Option(
+    "--polygons", help="Street/area polygons (.shp, .geojson), in the events' planar coordinates.")]
+IdFieldOpt = Annotated[str, typer.Option("--id-field", help="Polygon attribute holding the street's area id.")]
+CellSizeOpt = Annotated[float, typer.Option(
+    "--cell-size", help="Side of a grid square, in coordinate units (metres, or feet for EPSG:2913).")]
+XColOpt = Annotated[str, typer.Option("--x-col", help="Column of the x coordinate.")]
+YColOpt = Annotated[str, typer.Option("--y-col", help="Column of the y coordinate.")]
+TimeColOpt = Annotated[str, typer.Option("--time-col", help="Column of the date or timestamp.")]
+CategoryColOpt = Annotated[str, typer.Option("--category-col", help="Column of the category.")]
+CategoryOpt = Annotated[str | None, typer.Option(
+    "--category", help="One category for every event (when the file has no category column).")]
+GridAreasOpt = Annotated[Path | None, typer.Option(
+    "--areas", help="Areas file: the hierarchy above the polygons (its area_id values are the --id-field values).")]
+
+
+def cells_from_files(events: Path, polygons: Path, id_field: str, cell_size: float, freq: str,
+                     areas: Path | None = None, x_col: str = "x", y_col: str = "y", time_col: str = "timestamp",
+                     category_col: str = "category", category: str | None = None,
+                     include_empty: bool = False) -> tuple[Any, Any, Any, Any]:
+    """Read the files and count the events per grid cell.
+
+    Returns ``(cells, mapping, panel, above)``: the :class:`GridCells`, the
+    :class:`EventMapping` (matched and unmatched events), the cell
+    :class:`IncidentPanel` with the hierarchy cell -> street -> ``areas``,
+    and the validated ``areas`` table (None without one).
+    Bad input raises InputError naming the file, column or option.
+    """
+    from riskmodel.data.events import AreaPolygons, GridCells
+    from riskmodel.data.readers import read_table
+    from riskmodel.data.schemas import check_freq, validate_areas
+
+    freq = check_freq(freq)
+    area_df = None
+    if areas is not None:
+        raw, _ = read_table(areas, what="areas")
+        area_df, _ = validate_areas(raw, source=str(areas))
+    streets = AreaPolygons.read(polygons, id_field=id_field)
+    ev, _ = read_table(events, what="events")
+    cells = GridCells.build(streets, cell_size)
+    mapping = cells.map(ev, x_col=x_col, y_col=y_col, source=str(events), time_col=time_col,
+                        category_col=None if category is not None else category_col, category=category)
+    panel = cells.panel(mapping, freq, areas=area_df, include_empty=include_empty)
+    return cells, mapping, panel, area_df
+
+
+
 
 def register(app: typer.Typer) -> None:
     @app.command("grid")
     def grid(
-        events: Annotated[Path, typer.Option("--events", help="Event records with coordinates (CSV, CSV.gz, Parquet).")],
-        polygons: Annotated[Path, typer.Option("--polygons", help="Street/area polygons (.shp, .geojson), in the events' planar coordinates.")],
-        id_field: Annotated[str, typer.Option("--id-field", help="Polygon attribute holding the street's area id.")],
-        cell_size: Annotated[float, typer.Option("--cell-size", help="Side of a grid square, in coordinate units (metres, or feet for EPSG:2913).")],
+        events: EventsOpt,
+        polygons: PolygonsOpt,
+        id_field: IdFieldOpt,
+        cell_size: CellSizeOpt,
         out: OutOpt,
         freq: Annotated[str, typer.Option("--freq", help="Period of the counts: D, W (Monday weeks) or M.")] = "W",
-        areas: Annotated[Path | None, typer.Option("--areas", help="Areas file: the hierarchy above the streets (its area_id values are the --id-field values).")] = None,
-        x_col: Annotated[str, typer.Option("--x-col", help="Column of the x coordinate.")] = "x",
-        y_col: Annotated[str, typer.Option("--y-col", help="Column of the y coordinate.")] = "y",
-        time_col: Annotated[str, typer.Option("--time-col", help="Column of the date or timestamp.")] = "timestamp",
-        category_col: Annotated[str, typer.Option("--category-col", help="Column of the category.")] = "category",
-        category: Annotated[str | None, typer.Option("--category", help="One category for every event (when the file has no category column).")] = None,
+        areas: GridAreasOpt = None,
+        x_col: XColOpt = "x",
+        y_col: YColOpt = "y",
+        time_col: TimeColOpt = "timestamp",
+        category_col: CategoryColOpt = "category",
+        category: CategoryOpt = None,
         include_empty: Annotated[bool, typer.Option("--include-empty", help="Also write a series of zeros for every cell and category without events.")] = False,
     ) -> None:
         """Count events per square grid cell, each cell nested in its street.
@@ -45,32 +93,21 @@ def register(app: typer.Typer) -> None:
         coordinates or dates, with the reason). Then, for example:
         riskmodel forecast --counts DIR/counts.csv --areas DIR/areas.csv --reconcile mint_shrink ...
         """
-        from riskmodel.data.events import AreaPolygons, GridCells
-        from riskmodel.data.readers import read_table
-        from riskmodel.data.schemas import check_freq, validate_areas
         from riskmodel.io_safety import atomic_dir
 
-        freq = check_freq(freq)
-        area_df = None
-        if areas is not None:
-            raw, _ = read_table(areas, what="areas")
-            area_df, _ = validate_areas(raw, source=str(areas))
-        streets = AreaPolygons.read(polygons, id_field=id_field)
-        ev, _ = read_table(events, what="events")
-        cells = GridCells.build(streets, cell_size)
-        mapping = cells.map(ev, x_col=x_col, y_col=y_col, source=str(events), time_col=time_col,
-                            category_col=None if category is not None else category_col, category=category)
-        panel = cells.panel(mapping, freq, areas=area_df, include_empty=include_empty)
+        cells, mapping, panel, above = cells_from_files(events, polygons, id_field, cell_size, freq, areas, x_col, y_col,
+                                                 time_col, category_col, category, include_empty)
         counts = panel.counts.assign(period=lambda d: d["period"].dt.strftime("%Y-%m-%d"))
-        hierarchy = cells.areas_table(area_df)
+        hierarchy = cells.areas_table(above)
         with atomic_dir(out) as tmp:
             counts.to_csv(tmp / "counts.csv", index=False, lineterminator="\n")
             hierarchy.to_csv(tmp / "areas.csv", index=False, lineterminator="\n")
             cells.table.to_csv(tmp / "cells.csv", index=False, lineterminator="\n")
             mapping.unmatched.to_csv(tmp / "unmatched.csv", index=False, lineterminator="\n")
         n_series = counts[["area_id", "category"]].drop_duplicates().shape[0]
+        n_streets = cells.table["parent_id"].nunique()
         typer.echo(
             f"{len(mapping.events):,} events in {len(cells.table):,} cells of {cell_size:g} units "
-            f"under {len(streets.ids)} streets: {n_series:,} series of {panel.freq} counts; "
+            f"under {n_streets} streets: {n_series:,} series of {panel.freq} counts; "
             f"{mapping.n_unmatched:,} events not placed (unmatched.csv); written to {out}"
         )

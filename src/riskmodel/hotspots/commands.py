@@ -3,29 +3,40 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from riskmodel.cli_common import NoTrackOpt, OutOpt, make_tracker
+from riskmodel.data.grid_command import (
+    CategoryColOpt,
+    CategoryOpt,
+    CellSizeOpt,
+    EventsOpt,
+    GridAreasOpt,
+    IdFieldOpt,
+    PolygonsOpt,
+    TimeColOpt,
+    XColOpt,
+    YColOpt,
+)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("hotspots")
     def hotspots(
-        events: Annotated[Path, typer.Option("--events", help="Event records with coordinates (CSV, CSV.gz, Parquet).")],
-        polygons: Annotated[Path, typer.Option("--polygons", help="Street/area polygons (.shp, .geojson), in the events' planar coordinates.")],
-        id_field: Annotated[str, typer.Option("--id-field", help="Polygon attribute holding the area id.")],
-        cell_size: Annotated[float, typer.Option("--cell-size", help="Side of a grid square, in coordinate units (feet for EPSG:2913).")],
+        events: EventsOpt,
+        polygons: PolygonsOpt,
+        id_field: IdFieldOpt,
+        cell_size: CellSizeOpt,
         coverage: Annotated[list[float], typer.Option("--coverage", help="Hotspot area in squared coordinate units (or a number of squares with --coverage-by cells); repeatable.")],
         out: OutOpt,
-        x_col: Annotated[str, typer.Option("--x-col", help="Column of the x coordinate.")] = "x",
-        y_col: Annotated[str, typer.Option("--y-col", help="Column of the y coordinate.")] = "y",
-        time_col: Annotated[str, typer.Option("--time-col", help="Column of the date or timestamp.")] = "timestamp",
-        category_col: Annotated[str, typer.Option("--category-col", help="Column of the category.")] = "category",
-        category: Annotated[str | None, typer.Option("--category", help="One category for every event (when the file has no category column).")] = None,
-        areas: Annotated[Path | None, typer.Option("--areas", help="Areas file: the hierarchy above the polygons (its area_id values are the --id-field values).")] = None,
+        x_col: XColOpt = "x",
+        y_col: YColOpt = "y",
+        time_col: TimeColOpt = "timestamp",
+        category_col: CategoryColOpt = "category",
+        category: CategoryOpt = None,
+        areas: GridAreasOpt = None,
         freq: Annotated[str, typer.Option("--freq", help="Period of the windows: D, W (Monday weeks) or M.")] = "W",
         h: Annotated[list[int] | None, typer.Option("--h", help="Window length in periods (repeatable; default 1).")] = None,
         origin: Annotated[list[str] | None, typer.Option("--origin", help="First day of a forecast window, a period start (repeatable). Default: the last --windows windows.")] = None,
@@ -45,9 +56,8 @@ def register(app: typer.Typer) -> None:
         polygons, with its area) and DIR/summary.txt.
         """
         from riskmodel.cli_common import choice
-        from riskmodel.data.events import AreaPolygons, GridCells
-        from riskmodel.data.readers import read_table
-        from riskmodel.data.schemas import check_freq, validate_areas
+        from riskmodel.data.grid_command import cells_from_files
+        from riskmodel.data.schemas import check_freq
         from riskmodel.errors import InputError, Problem
         from riskmodel.forecast.api import _check
         from riskmodel.hotspots.evaluate import UNITS, evaluate_hotspots
@@ -66,17 +76,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(Problem(f"--windows must be >= 1, got {windows}"))
         if bandwidth is not None and not bandwidth > 0:
             raise InputError(Problem(f"--bandwidth must be positive (coordinate units), got {bandwidth}"))
-        area_df = None
-        if areas is not None:
-            raw, _ = read_table(areas, what="areas")
-            area_df, _ = validate_areas(raw, source=str(areas))
-        streets = AreaPolygons.read(polygons, id_field=id_field)
-        ev, _ = read_table(events, what="events")
         t0 = time.perf_counter()
-        cells = GridCells.build(streets, cell_size)
-        mapping = cells.map(ev, x_col=x_col, y_col=y_col, source=str(events), time_col=time_col,
-                            category_col=None if category is not None else category_col, category=category)
-        panel = cells.panel(mapping, freq, areas=area_df)
+        cells, mapping, panel, _ = cells_from_files(events, polygons, id_field, cell_size, freq, areas, x_col, y_col,
+                                                 time_col, category_col, category)
         grid_secs = time.perf_counter() - t0
         tracker = make_tracker(no_track)
         params = {"events": str(events), "polygons": str(polygons), "cell_size": cell_size, "freq": freq,
