@@ -231,11 +231,12 @@ def _reconcile_block(base: np.ndarray, sd: np.ndarray, A: np.ndarray, resid: np.
     # R = lam I + (1 - lam) corr (shrunk residual correlation) or I
     KC_diag = np.concatenate([np.diag(K[:u]), -np.einsum("iu,ui->i", K[u:], A)])
     var = np.empty((h, m))
+    if resid is not None:  # the residual scale, the same at every horizon
+        s_res = np.sqrt(diag)
+        has = s_res > 0
     for k in range(h):
         d = sd[k]
         if resid is not None:
-            s_res = np.sqrt(diag)
-            has = s_res > 0
             v0 = lam * d**2 * has
             B = np.sqrt((1.0 - lam) / T) * X * np.where(has, d / np.where(has, s_res, 1.0), 0.0)  # (T, m)
         else:
