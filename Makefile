@@ -29,10 +29,12 @@ demo: setup
 
 test: setup postgres
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 sample: $(STAMP)
 	$(BIN)/riskmodel sample --out data/sample --no-track

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from riskmodel.plotting import use_cjk_font
 
 from riskmodel.data import load_panel_dir
-from riskmodel.report.fonts import use_cjk_font
 
 
 def repo_root(start: Path | None = None) -> Path:

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from riskmodel.plotting import use_cjk_font
 
 from riskmodel.data import load_panel_dir
 from riskmodel.forecast import MODELS
 from riskmodel.forecast.api import backtest_panel, forecast_panel
 from riskmodel.forecast.figures import fan_chart
-from riskmodel.report.fonts import use_cjk_font
 
 
 def repo_root(start: Path | None = None) -> Path:

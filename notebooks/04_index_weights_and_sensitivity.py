@@ -29,11 +29,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from riskmodel.plotting import use_cjk_font
 
 from riskmodel.index import build_index, load_config, rank_uncertainty, remove_one, swap_weights
 from riskmodel.index.figures import rank_interval_chart
 from riskmodel.index.ranks import rank_desc
-from riskmodel.report.fonts import use_cjk_font
 
 
 def repo_root(start: Path | None = None) -> Path:

@@ -30,10 +30,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from riskmodel.plotting import use_cjk_font
 
 from riskmodel.data import load_panel_dir
 from riskmodel.impact import evaluate, observed_change, rate_ratio, read_claims
-from riskmodel.report.fonts import use_cjk_font
 
 
 def repo_root(start: Path | None = None) -> Path:

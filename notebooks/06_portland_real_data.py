@@ -29,12 +29,12 @@
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from riskmodel.plotting import use_cjk_font
 
 from riskmodel.alerts import detect
 from riskmodel.data.portland import load_portland
 from riskmodel.forecast.api import backtest_panel, forecast_panel
 from riskmodel.forecast.figures import fan_chart
-from riskmodel.report.fonts import use_cjk_font
 
 
 def repo_root(start: Path | None = None) -> Path:

@@ -100,7 +100,7 @@ def run_methods(s) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[s
     scores["glrnb (ours)"] = lambda c: glr_nb(y, mu, a, mon, c_arl=c, M=4, cases=False)["alarm"]
 
     # forecast-based: riskmodel.forecast's NB GLM, refitted every 4 weeks, 2-week gap
-    from riskmodel.features.wide import WidePanel
+    from riskmodel.data.wide import WidePanel
     from riskmodel.forecast import make_model
 
     t0 = time.process_time()

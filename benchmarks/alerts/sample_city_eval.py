@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from riskmodel.alerts import detect
-from riskmodel.alerts.steps import evaluate_spikes
+from riskmodel.alerts.evaluate import evaluate_spikes
 from riskmodel.data import IncidentPanel
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -47,7 +47,7 @@ from scipy import stats
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
-from riskmodel.features.wide import WidePanel  # noqa: E402
+from riskmodel.data.wide import WidePanel  # noqa: E402
 from riskmodel.forecast.backtest import (  # noqa: E402
     WindowForecast,
     cutoffs,
@@ -236,7 +236,7 @@ def scale(lines: list[str], sizes=(100, 1000, 10000)) -> None:
         wp = WidePanel(y, pd.date_range("2016-01-04", periods=T, freq="W-MON"), [(f"A{j:05d}", f"c{j % 9}") for j in range(n)], "W")
         code = (  # noqa: UP031
             "import sys,time,resource,numpy as np,pandas as pd;sys.path.insert(0,%r);"
-                "from riskmodel.features.wide import WidePanel;from riskmodel.forecast.registry import make_model;"
+                "from riskmodel.data.wide import WidePanel;from riskmodel.forecast.registry import make_model;"
                 "d=np.load(sys.argv[1]);wp=WidePanel(d['y'],pd.date_range('2016-01-04',periods=d['y'].shape[0],freq='W-MON'),"
                 "[('A%%05d'%%j,'c%%d'%%(j%%9)) for j in range(d['y'].shape[1])],'W');"
                 "t=time.perf_counter();f=make_model(sys.argv[2]).fit(wp).predict(13);s=time.perf_counter()-t;"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from riskmodel.data import IncidentPanel
-from riskmodel.features.wide import WidePanel
+from riskmodel.data.wide import WidePanel
 
 
 def nb_counts(n: int, T: int, season: float, seed: int) -> np.ndarray:

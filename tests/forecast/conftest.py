@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.features.wide import WidePanel
+from riskmodel.data.wide import WidePanel
 
 
 def seasonal_nb(n: int = 40, T: int = 72, alpha: float = 0.05, seed: int = 0, cats: int = 1):

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError
-from riskmodel.features.wide import WidePanel
 from riskmodel.forecast import (
     ETS,
     GlobalGBM,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.features.wide import WidePanel
+from riskmodel.data.wide import WidePanel
 from riskmodel.forecast import HistoricalMean, make_model
 from riskmodel.forecast.auto import simplex_grid, stacked_weights
 from riskmodel.forecast.metrics import PINBALL_PROBS, series_metrics

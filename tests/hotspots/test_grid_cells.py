@@ -8,7 +8,8 @@ import pytest
 import shapely
 
 from riskmodel.alerts.detect import detect
-from riskmodel.data.events import AreaPolygons, GridCells, assign_polygons
+from riskmodel.data.events import AreaPolygons, assign_polygons
+from riskmodel.data.grid import GridCells
 from riskmodel.data.portland import load_portland, load_portland_grid
 from riskmodel.errors import InputError
 from riskmodel.forecast.api import forecast_panel

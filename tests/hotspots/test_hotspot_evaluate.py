@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskmodel.data.events import GridCells
+from riskmodel.data.grid import GridCells
 from riskmodel.errors import InputError
 from riskmodel.hotspots import (
     ForecastRanker,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from riskmodel.data.events import GridCells
+from riskmodel.data.grid import GridCells
 from riskmodel.errors import InputError
 from riskmodel.hotspots.kde import KDEHotspots
 from riskmodel.hotspots.metrics import rank_order

@@ -32,7 +32,9 @@ from scipy import stats
 
 from riskmodel.alerts.ears import ears_c
 from riskmodel.alerts.farrington import PRESETS, control_from, farrington_flexible, reference_points
+from riskmodel.alerts.forecast_detector import forecast_detect
 from riskmodel.alerts.glrnb import fit_poisson_design, glr_nb, harmonic_design, moment_alpha
+from riskmodel.alerts.window import window_test
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.execution.backends import Backend, LocalBackend
@@ -302,8 +304,6 @@ def detect_chunk(task: DetectTask) -> tuple[dict[str, np.ndarray], dict[str, Any
         res, used, mon = _glrnb(y, periods, freq, start, end, options)
         _late_simple(res, y, mon, first, int(SEASON[freq]), periods, "the baseline model needs one year of history")
     elif method == "forecast":
-        from riskmodel.alerts.forecast_detector import forecast_detect
-
         mon = _monitor_rows(periods, start, end, int(SEASON[freq]) * 2)
         res, used = forecast_detect(_Freq(freq), y, periods, series, mon, **options)
         _late_simple(res, y, mon, first, int(SEASON[freq]), periods, "the forecast model needs one year of history")
@@ -454,8 +454,6 @@ def _glrnb(y: np.ndarray, periods: pd.DatetimeIndex, freq: str, start: Any, end:
 def _farrington_window(y: np.ndarray, ext: np.ndarray, mon: np.ndarray, res: dict, win: int,
                        options: dict[str, Any], used: dict[str, Any]) -> tuple[dict, dict]:
     """NB test of the sum of the last ``win`` periods on Farrington's means (see window.py)."""
-    from riskmodel.alerts.window import window_test
-
     alpha = float(options.get("alpha", 0.005))
     pad = win - 1 - (mon[0] - ext[0])  # periods missing before the data start
     Y, MU, PHI = y[ext], res["mu0"], res["phi"]

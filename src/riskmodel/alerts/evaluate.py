@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.frequency import Frequency
+
 
 def outbreak_metrics(
     alarm: np.ndarray,
@@ -105,3 +107,47 @@ def metrics_table(
             m = outbreak_metrics(a[:, sel], outbreak_any[:, sel], outbreak_current[:, sel])
             rows.append({"method": name, "group": g, **m})
     return pd.DataFrame(rows)
+
+
+def evaluate_spikes(table: pd.DataFrame, spikes: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Detection of known spikes (``area_id, category, start, days``) in a detection table.
+
+    A spike is detected when a monitored period overlapping its days has an
+    alarm; quiet periods are those of the spiked-or-not series with no spike
+    day. All monitored periods count, including those where the method could
+    not evaluate (limit54, short history): a spike there is missed, as it would
+    be in practice. Returns one row per category and ``all``.
+    """
+    tab = table.copy()
+    tab["period"] = pd.to_datetime(tab["period"])
+    key = tab.set_index(["area_id", "category", "period"])["alarm"]
+    in_spike = pd.Series(False, index=key.index)
+    rows = []
+    first_p = tab["period"].min()
+    last_p = tab["period"].max()
+    for s in spikes.itertuples(index=False):
+        days = pd.date_range(s.start, periods=int(s.days), freq="D")
+        pers = pd.DatetimeIndex(Frequency.of(freq).start(pd.Series(days)).unique())
+        idx = [(s.area_id, s.category, p) for p in pers if (s.area_id, s.category, p) in key.index]
+        if not idx or pers.min() < first_p or pers.max() > last_p:
+            continue
+        in_spike.loc[idx] = True
+        hits = key.loc[idx].to_numpy()
+        delay = int(np.argmax(hits)) if hits.any() else np.nan
+        rows.append({"category": s.category, "detected": bool(hits.any()), "delay": delay})
+    ev = pd.DataFrame(rows, columns=["category", "detected", "delay"])
+    quiet = ~in_spike
+    fa = key[quiet].groupby(level="category").agg(["sum", "size"])
+    out = []
+    for cat in [*sorted(set(ev["category"]) | set(fa.index)), "all"]:
+        e = ev if cat == "all" else ev[ev["category"] == cat]
+        f = fa if cat == "all" else fa.loc[[cat]] if cat in fa.index else fa.iloc[0:0]
+        out.append({
+            "category": cat,
+            "spikes": int(len(e)),
+            "detected": int(e["detected"].sum()),
+            "pod": float(e["detected"].mean()) if len(e) else np.nan,
+            "delay": float(e["delay"].mean()) if e["detected"].any() else np.nan,
+            "fpr": float(f["sum"].sum() / f["size"].sum()) if len(f) and f["size"].sum() else np.nan,
+        })
+    return pd.DataFrame(out)

@@ -8,8 +8,7 @@ raise its own baseline), and forecasts the next ``gap + refit`` periods. The
 upper bound of period ``t`` is the ``1 - alpha`` quantile of the forecast's
 predictive distribution; an alarm when the count exceeds it.
 
-If :mod:`riskmodel.forecast` cannot be imported, or with ``model='own'``, a
-fallback of our own is used: a log-linear Poisson GLM with harmonics (and
+With ``model='own'``, a model of our own is used instead: a log-linear Poisson GLM with harmonics (and
 weekdays for daily data) fitted to all series at once, with a
 negative-binomial dispersion by moments, and the NB quantile as the bound.
 """
@@ -22,8 +21,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from riskmodel.alerts.glrnb import fit_poisson_design, harmonic_design, moment_alpha
 from riskmodel.data.panel import IncidentPanel
+from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
+from riskmodel.forecast.registry import make_model
 
 DEFAULT_REFIT = {"D": 28, "W": 4, "M": 1}
 DEFAULT_GAP = {"D": 7, "W": 2, "M": 0}
@@ -54,13 +56,6 @@ def forecast_detect(
     expected = np.full((K, S), np.nan)
     upper = np.full((K, S), np.nan)
     used_model = model
-    try:
-        if model == "own":
-            raise ImportError
-        from riskmodel.features.wide import WidePanel
-        from riskmodel.forecast import make_model
-    except ImportError:
-        used_model = "own"
     p_hi = round(1.0 - float(alpha), 6)
     level = 100.0 * (1.0 - 2.0 * float(alpha))
     seen = ~np.isnan(y)
@@ -99,8 +94,6 @@ def forecast_detect(
 def _own_forecast(y: np.ndarray, periods: pd.DatetimeIndex, origin: int, h: int, freq: str,
                   p_hi: float) -> tuple[np.ndarray, np.ndarray]:
     """Fallback: harmonic Poisson GLM on all series at once, NB (moments) quantile."""
-    from riskmodel.alerts.glrnb import fit_poisson_design, harmonic_design, moment_alpha
-
     season = {"D": 365.25, "W": 52.0, "M": 12.0}[freq]
     step = {"D": 1.0, "W": 7.0, "M": 30.4375}[freq]
     t = np.arange(origin + h, dtype=float) * step / (365.25 / season)

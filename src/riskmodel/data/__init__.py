@@ -1,14 +1,35 @@
-"""Incident data: validation, the IncidentPanel, areas, calendar, events, the sample city."""
+"""Incident data: validation, the IncidentPanel, areas, calendar, events, the sample city.
+
+* :class:`IncidentPanel` -- the long count series that flow through riskmodel;
+* :class:`WidePanel` -- the same as arrays (the one wide converter);
+* :class:`Frequency` -- daily, weekly, monthly: one value object, one inference rule;
+* :func:`load_panel` -- the one loader every command and the pipeline use;
+* :class:`AreaHierarchy`, the readers (UTF-8 / GBK), the Chinese calendar,
+  events -> areas (:mod:`~riskmodel.data.events`) and grid cells
+  (:mod:`~riskmodel.data.grid`), the sample city (:mod:`~riskmodel.data.sample_city`).
+"""
 
 from riskmodel.data.areas import AreaHierarchy
-from riskmodel.data.panel import IncidentPanel, load_panel_dir, period_range, period_start
+from riskmodel.data.frequency import DAILY, FREQUENCIES, MONTHLY, WEEKLY, Frequency
+from riskmodel.data.loading import DataSource, load_panel, load_panel_dir, load_source
+from riskmodel.data.panel import IncidentPanel, period_range, period_start
 from riskmodel.data.readers import read_table, write_table_atomic
 from riskmodel.data.schemas import validate_areas, validate_counts
+from riskmodel.data.wide import WidePanel
 
 __all__ = [
+    "DAILY",
+    "FREQUENCIES",
+    "MONTHLY",
+    "WEEKLY",
     "AreaHierarchy",
+    "DataSource",
+    "Frequency",
     "IncidentPanel",
+    "WidePanel",
+    "load_panel",
     "load_panel_dir",
+    "load_source",
     "period_range",
     "period_start",
     "read_table",

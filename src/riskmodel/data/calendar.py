@@ -32,6 +32,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.frequency import Frequency
 from riskmodel.errors import InputError, Problem
 
 _NAMES_ZH = {
@@ -178,15 +179,13 @@ def period_calendar(periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
     ``n_days``, ``n_holiday``, ``n_makeup_workday``, ``n_workday``,
     ``n_spring_festival``.
     """
-    from riskmodel.data.panel import period_start
-
     periods = pd.DatetimeIndex(periods)
     if len(periods) == 0:
         raise InputError(Problem("no periods given"))
     last = periods.max()
     end = {"D": last, "W": last + pd.Timedelta(days=6), "M": last + pd.offsets.MonthEnd(0)}[freq]
     t = holiday_table(periods.min(), end)
-    t["period"] = period_start(t["date"], freq).to_numpy()
+    t["period"] = Frequency.of(freq).start(t["date"]).to_numpy()
     g = t.groupby("period")
     out = pd.DataFrame(
         {

@@ -27,41 +27,32 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from riskmodel.data.areas import AreaHierarchy
+from riskmodel.data.events import events_to_counts, map_events
+from riskmodel.data.frequency import Frequency
 from riskmodel.data.readers import read_table
 from riskmodel.data.schemas import check_freq, validate_areas, validate_counts
 from riskmodel.errors import InputError, Problem
 
 TableLike = pd.DataFrame | str | os.PathLike[str]
 
-_PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
-
-
 def period_start(dates: pd.Series | pd.DatetimeIndex, freq: str) -> pd.Series:
     """Map timestamps to the start date of their period (day, ISO week, month)."""
-    d = pd.to_datetime(pd.Series(dates)).dt.normalize()
-    if freq == "D":
-        return d
-    if freq == "W":
-        return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
-    if freq == "M":
-        return d - pd.to_timedelta(d.dt.day - 1, unit="D")
-    raise InputError(Problem(f"unknown frequency {freq!r}; valid: D, W, M"))
+    return Frequency.of(freq).start(dates)
 
 
 def period_range(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
     """All period start dates from ``start`` to ``end`` inclusive."""
-    return pd.date_range(start, end, freq=_PANDAS_FREQ[freq])
+    return Frequency.of(freq).range(start, end)
 
 
-def _load(table: TableLike, what: str) -> tuple[pd.DataFrame, str]:
+def _load(table: TableLike, what: str, source: str | None = None) -> tuple[pd.DataFrame, str]:
     if isinstance(table, pd.DataFrame):
-        return table, what
+        return table, source or what
     df, src = read_table(table, what=what)
     return df, src.name
 
@@ -93,6 +84,7 @@ class IncidentPanel:
     population: pd.DataFrame | None = None
     neighbours: pd.DataFrame | None = None
     meta: dict[str, object] = field(default_factory=dict)
+    _derived: dict[tuple[str, str], object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -104,6 +96,7 @@ class IncidentPanel:
         areas: TableLike | None = None,
         population: TableLike | None = None,
         neighbours: TableLike | None = None,
+        source: str | None = None,
     ) -> IncidentPanel:
         """Validate a counts table (and optional areas tables) and build a panel.
 
@@ -120,6 +113,9 @@ class IncidentPanel:
             ``area_id, year, population``.
         neighbours : DataFrame or path, optional
             ``area_id, neighbour_id`` (made symmetric).
+        source : str, optional
+            The name of ``counts`` in messages when it is a DataFrame read
+            from a file (default ``counts``).
 
         Raises
         ------
@@ -132,7 +128,7 @@ class IncidentPanel:
             raw, name = _load(areas, "areas")
             area_df, pa_ = validate_areas(raw, source=name, raise_on_error=False)
             problems += pa_
-        raw_counts, cname = _load(counts, "counts")
+        raw_counts, cname = _load(counts, "counts", source)
         known = None if area_df is None or problems else area_df["area_id"]
         c, pc = validate_counts(raw_counts, source=cname, freq=freq, area_ids=known, raise_on_error=False)
         problems += pc
@@ -188,8 +184,6 @@ class IncidentPanel:
             events that fell in no area, with a ``reason`` column, and
             ``meta['n_unmatched']`` their number.
         """
-        from riskmodel.data.events import events_to_counts, map_events
-
         raw, name = _load(events, "events")
         freq = check_freq(freq)
         m = map_events(raw, source=name, **mapping)  # type: ignore[arg-type]
@@ -232,6 +226,11 @@ class IncidentPanel:
     def areas(self) -> pd.DataFrame:
         """The areas table (``area_id``, ``parent_id``, ``level``, names...)."""
         return self.hierarchy.table
+
+    @property
+    def frequency(self) -> Frequency:
+        """The panel's frequency as a value object (``freq`` is its code)."""
+        return Frequency.of(self.freq)
 
     @property
     def categories(self) -> list[str]:
@@ -313,9 +312,13 @@ class IncidentPanel:
         Weeks are ISO weeks starting Monday; a week that straddles two months
         belongs to both months through its days, so W -> M is refused (go
         from D). The first and last periods may be partial; ``meta`` records
-        it.
+        it. A panel is a value: the result is computed once and kept (a
+        study's claims and steps that ask for the same frequency share it).
         """
         freq = check_freq(freq)
+        key = ("resample", freq)
+        if key in self._derived:
+            return self._derived[key]  # type: ignore[return-value]
         order = {"D": 0, "W": 1, "M": 2}
         if freq == self.freq:
             return self
@@ -331,10 +334,9 @@ class IncidentPanel:
         res = self._replace(out, freq)
         first, last = self.counts["period"].min(), self.counts["period"].max()
         res.meta["partial_first"] = bool(period_start(pd.Series([first]), freq).iloc[0] != first)
-        end_of_last = period_range(out["period"].max(), out["period"].max(), freq)[0] + pd.tseries.frequencies.to_offset(
-            _PANDAS_FREQ[freq]
-        )
+        end_of_last = out["period"].max() + Frequency.of(freq).offset
         res.meta["partial_last"] = bool(last + pd.Timedelta(days=1) != end_of_last)
+        self._derived[key] = res
         return res
 
     def aggregate(self, level: str) -> IncidentPanel:
@@ -359,7 +361,12 @@ class IncidentPanel:
         return self._replace(out)
 
     def all_levels(self) -> pd.DataFrame:
-        """Counts at the panel's own areas and every ancestor level, long, with ``level``."""
+        """Counts at the panel's own areas and every ancestor level, long, with ``level``.
+
+        Computed once per panel (the returned table must not be modified in place).
+        """
+        if ("all_levels", "") in self._derived:
+            return self._derived[("all_levels", "")]  # type: ignore[return-value]
         h = self.hierarchy
         base = self.counts.assign(level=self.counts["area_id"].map(h.level))
         parts = [base]
@@ -372,7 +379,9 @@ class IncidentPanel:
             except InputError:
                 continue
             parts.append(agg)
-        return pd.concat(parts, ignore_index=True)
+        out = pd.concat(parts, ignore_index=True)
+        self._derived[("all_levels", "")] = out
+        return out
 
     def select(
         self,
@@ -522,20 +531,6 @@ def _read_neighbours(table: TableLike, hier: AreaHierarchy) -> pd.DataFrame:
     both = pd.concat([nb, nb.rename(columns={"area_id": "neighbour_id", "neighbour_id": "area_id"})])
     both = both[both["area_id"] != both["neighbour_id"]]
     return both.drop_duplicates().sort_values(["area_id", "neighbour_id"]).reset_index(drop=True)
-
-
-def load_panel_dir(folder: str | os.PathLike[str], counts: str = "counts_monthly.csv", freq: str | None = None) -> IncidentPanel:
-    """Load a panel from a folder laid out like ``data/sample/``.
-
-    Reads ``counts`` (name inside the folder) and, when present,
-    ``areas.csv``, ``population.csv`` and ``neighbours.csv``.
-    """
-    d = Path(folder)
-    opt = {
-        k: (d / f"{k}.csv") if (d / f"{k}.csv").exists() else None
-        for k in ("areas", "population", "neighbours")
-    }
-    return IncidentPanel.from_counts(d / counts, freq=freq, **opt)
 
 
 def stack_series(values: np.ndarray, series: Sequence[tuple[str, str]], periods: pd.DatetimeIndex) -> pd.DataFrame:

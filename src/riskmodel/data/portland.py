@@ -19,7 +19,8 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from riskmodel.data.events import AreaPolygons, GridCells
+from riskmodel.data.events import AreaPolygons
+from riskmodel.data.grid import GridCells
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
@@ -109,7 +110,7 @@ def load_portland_grid(
 
     The NIJ challenge asked for cells of 62,500 to 360,000 sq ft (sides of
     250 to 600 ft). A square that straddles two districts is split into one
-    cell per district (see :class:`~riskmodel.data.events.GridCells`), so the
+    cell per district (see :class:`~riskmodel.data.grid.GridCells`), so the
     cells add up exactly to :func:`load_portland`'s district counts.
     """
     polys, areas, events = _read_portland(folder, categories)

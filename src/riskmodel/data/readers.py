@@ -8,6 +8,7 @@ caller can warn. A file that is neither gets a clear :class:`InputError`.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from riskmodel.errors import InputError, Problem
+from riskmodel.io_safety import atomic_path
 
 
 @dataclass
@@ -139,16 +141,12 @@ def write_table_atomic(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs:
     renamed over the target (an atomic rename on POSIX), so a reader never sees
     half a file and a failure leaves any earlier file in place.
     """
-    from riskmodel.io_safety import atomic_path
-
     p = Path(path)
     with atomic_path(p) as tmp:
         suffix = _suffixes(p)
         if suffix.endswith(".parquet"):
             df.to_parquet(tmp, index=False)
         elif suffix.endswith(".gz"):
-            import gzip
-
             # gzip.compress with mtime=0 writes no file name or time into the
             # header, so the same table gives the same bytes (pandas' gzip
             # writer records the temporary file's name)

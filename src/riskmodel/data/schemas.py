@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from riskmodel.data.frequency import FREQUENCIES, Frequency
 from riskmodel.errors import InputError, Problem
 
-FREQS = ("D", "W", "M")
+FREQS = tuple(FREQUENCIES)
 COUNTS_COLUMNS = ("area_id", "category", "period", "count")
 AREAS_COLUMNS = ("area_id",)
 AREAS_OPTIONAL = ("name", "name_en", "parent_id", "level", "population")
@@ -115,34 +116,9 @@ def _failures_to_problems(err: pa.errors.SchemaErrors, source: str) -> list[Prob
     return problems
 
 
-def infer_freq(periods: pd.Series) -> str:
-    """Infer the frequency (D, W or M) of a set of period start dates."""
-    p = pd.DatetimeIndex(periods.dropna().unique()).sort_values()
-    if len(p) == 0:
-        return "D"
-    # gaps in whole days (asi8 would depend on the datetime unit: ns or us)
-    gaps = np.asarray((p[1:] - p[:-1]).days) if len(p) > 1 else np.array([], dtype=int)
-    if (p.day == 1).all() and (len(p) < 3 or np.median(gaps) > 20):
-        return "M"
-    if (p.day_of_week == 0).all() and (len(p) < 2 or (gaps % 7 == 0).all()):
-        return "W"
-    return "D"
-
-
 def check_freq(freq: str, *, option: str = "--freq") -> str:
-    f = str(freq).upper().strip()
-    if f not in FREQS:
-        raise InputError(Problem(f"unknown frequency {freq!r} for {option}; valid: D, W, M"))
-    return f
-
-
-def misaligned(periods: pd.Series, freq: str) -> pd.Series:
-    """True where a period date is not the start of a period of ``freq``."""
-    if freq == "M":
-        return periods.dt.day != 1
-    if freq == "W":
-        return periods.dt.day_of_week != 0
-    return pd.Series(False, index=periods.index)
+    """The code of a valid frequency (:meth:`Frequency.of`)."""
+    return Frequency.of(freq, option=option).code
 
 
 def validate_counts(
@@ -210,11 +186,9 @@ def validate_counts(
     for c in extra:
         typed[c] = work[c]
     ok = typed[good]
-    if freq is None:
-        freq = infer_freq(ok["period"])
-    else:
-        freq = check_freq(freq)
-    bad_align = misaligned(ok["period"], freq)
+    f = Frequency.infer(ok["period"]) if freq is None else Frequency.of(freq)
+    freq = f.code
+    bad_align = f.misaligned(ok["period"])
     if bad_align.any():
         what = {"M": "the first day of a month", "W": "a Monday (ISO week start)"}[freq]
         idx = ok.index[bad_align]

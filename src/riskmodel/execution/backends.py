@@ -31,49 +31,17 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
+from riskmodel import __version__
 from riskmodel.errors import InputError, Problem
+from riskmodel.execution.threads import THREAD_VARS, call_single_threaded, single_threaded_worker
 
 BACKENDS = ("local", "dask")
 """Values of ``--backend``."""
 
 DASK_EXTRA = "pip install 'riskmodel[dask]'"
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-                "NUMEXPR_NUM_THREADS")
-
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def _load_numeric_libraries() -> None:
-    """Import the libraries that bring their own thread pools (numpy's and
-    scipy's OpenBLAS, scikit-learn's OpenMP), so that threadpoolctl sees them."""
-    import numpy  # noqa: F401
-    import scipy.linalg  # noqa: F401
-    import sklearn.ensemble  # noqa: F401
-
-
-def single_threaded_worker() -> None:
-    """Set up a worker process for good: one thread for BLAS and OpenMP.
-
-    Sets the usual environment variables (for libraries loaded later) and
-    limits the pools already loaded; never undone (the process is a worker).
-    """
-    for var in _THREAD_VARS:
-        os.environ[var] = "1"
-    _load_numeric_libraries()
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1)
-
-
-def call_single_threaded(fn: Callable[[T], R], item: T) -> R:
-    """``fn(item)`` with BLAS and OpenMP limited to one thread (restored after)."""
-    _load_numeric_libraries()
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        return fn(item)
 
 
 class Backend(Protocol):
@@ -174,9 +142,8 @@ class LocalBackend:
 
 
 def _riskmodel_version() -> str:
-    import riskmodel
-
-    return str(getattr(riskmodel, "__version__", "unknown"))
+    """The riskmodel version of the process it runs in (a Dask worker's, when sent there)."""
+    return str(__version__)
 
 
 class DaskBackend:
@@ -253,7 +220,7 @@ class DaskBackend:
                 self.cluster = distributed.LocalCluster(
                     n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
                     dashboard_address=None, silence_logs=logging.ERROR,
-                    env={v: "1" for v in _THREAD_VARS},
+                    env={v: "1" for v in THREAD_VARS},
                 )
             self.client = distributed.Client(self.cluster, set_as_default=False)
         from riskmodel.execution.dask_plugin import SingleThreaded

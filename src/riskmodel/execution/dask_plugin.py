@@ -11,7 +11,7 @@ from typing import Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from riskmodel.execution.backends import single_threaded_worker
+from riskmodel.execution.threads import single_threaded_worker
 
 
 class SingleThreaded(WorkerPlugin):

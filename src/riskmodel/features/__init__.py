@@ -19,7 +19,7 @@ from riskmodel.features.builders import (
     default_transformers,
 )
 from riskmodel.features.calendar import daily_calendar, period_calendar
-from riskmodel.features.wide import WidePanel, fourier_terms, rolling_mean, shift
+from riskmodel.features.wide import fourier_terms, rolling_mean, shift
 
 __all__ = [
     "CategoryMix",
@@ -30,7 +30,6 @@ __all__ = [
     "RollingFeatures",
     "SpatialLag",
     "TrendFourier",
-    "WidePanel",
     "YearOnYear",
     "daily_calendar",
     "default_transformers",

@@ -19,17 +19,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from riskmodel.data.frequency import Frequency
 from riskmodel.data.panel import IncidentPanel
+from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.features.calendar import period_calendar
-from riskmodel.features.wide import (
-    PERIODS_PER_YEAR,
-    SEASON,
-    WidePanel,
-    fourier_terms,
-    rolling_mean,
-    shift,
-)
+from riskmodel.features.wide import fourier_terms, rolling_mean, shift
 
 KEYS = ["area_id", "category", "period"]
 
@@ -123,7 +118,7 @@ class YearOnYear(PanelTransformer):
     def transform(self, panel: IncidentPanel) -> pd.DataFrame:
         g = _check_gap(self.gap)
         wp = self._wide(panel)
-        m = self.season or int(round(PERIODS_PER_YEAR[wp.freq]))
+        m = self.season or int(round(Frequency.of(wp.freq).periods_per_year))
         recent = rolling_mean(wp.y, m, g)
         before = rolling_mean(wp.y, m, g + m)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -255,8 +250,8 @@ class CategoryMix(PanelTransformer):
 def default_transformers(panel: IncidentPanel, gap: int = 1) -> list[PanelTransformer]:
     """The standard feature set for a panel (rates and spatial lags only when
     the panel has population and neighbours)."""
-    m = SEASON[panel.freq] if panel.freq != "D" else 7
-    year = int(round(PERIODS_PER_YEAR[panel.freq]))
+    m = panel.frequency.cycle
+    year = int(round(panel.frequency.periods_per_year))
     lags = sorted({1, 2, 3, m})
     out: list[PanelTransformer] = [
         LagFeatures(lags=lags, gap=gap),

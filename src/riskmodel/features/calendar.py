@@ -5,13 +5,15 @@ Saturday or Sunday on which people work, a *holiday* is a statutory day off
 (Spring Festival, National Day, ...). Both change incident counts (traffic,
 hotline, disputes), so they are features and GLM regressors.
 
-Source: the ``chinesecalendar`` package (``import chinese_calendar``), called
-directly here. ``riskmodel.data.calendar`` (the foundation's calendar) refuses
-years outside the package's coverage (2004-2026), which is right for history
-but not for a forecaster that must describe future periods: here days outside
-that range are counted as ordinary (weekends off, no festivals) and the column
-``calendar_known`` says which share of each period's days the calendar
-covered (a model can then see that the holiday columns are not informative).
+Source: the one calendar, :func:`riskmodel.data.calendar.holiday_table`,
+with ``strict=False``: the calendar (``chinesecalendar``) covers the years
+the State Council has announced (2004-2026), which is right for history
+but not for a forecaster that must describe future periods, so days
+outside that range are counted as ordinary (weekends off, no festivals) and
+the column ``calendar_known`` says which share of each period's days the
+calendar covered (a model can then see that the holiday columns are not
+informative). Where the data themselves are concerned (the sample city,
+validation), the calendar is strict and refuses unknown years.
 
 Calendar features are known in advance for every period, so using them for
 the period being predicted is not leakage.
@@ -19,14 +21,11 @@ the period being predicted is not leakage.
 
 from __future__ import annotations
 
-import datetime as _dt
-from functools import lru_cache
-
-import chinese_calendar
 import numpy as np
 import pandas as pd
 
-_PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
+from riskmodel.data.calendar import holiday_table
+from riskmodel.data.frequency import Frequency
 
 CALENDAR_COLUMNS = (
     "days",
@@ -36,21 +35,6 @@ CALENDAR_COLUMNS = (
     "spring_festival",
     "calendar_known",
 )
-
-
-@lru_cache(maxsize=20_000)
-def _day(d: _dt.date) -> tuple[bool, bool, bool, bool, bool]:
-    """(known, workday, statutory holiday, make-up workday, spring festival) for one day."""
-    weekend = d.weekday() >= 5
-    try:
-        is_hol, name = chinese_calendar.get_holiday_detail(d)
-    except NotImplementedError:
-        return False, not weekend, False, False, False
-    work = not is_hol
-    statutory = bool(is_hol and name is not None)
-    makeup = bool(work and weekend)
-    spring = bool(name is not None and "Spring" in str(name) and is_hol)
-    return True, work, statutory, makeup, spring
 
 
 def daily_calendar(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -64,11 +48,13 @@ def daily_calendar(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         worked), ``spring_festival`` (day off of the Spring Festival holiday),
         ``known`` (1 when the calendar covers that year).
     """
-    days = pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D")
-    rows = np.array([_day(d.date()) for d in days], dtype=np.int8).reshape(len(days), 5)
+    t = holiday_table(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), strict=False)
+    spring = t["is_holiday"] & (t["holiday_name"] == "Spring Festival")
+    cols = [t["is_workday"], t["is_holiday"], t["is_makeup_workday"], spring, t["calendar_known"]]
+    rows = np.column_stack([c.to_numpy(dtype=bool) for c in cols]).astype(np.int8)
     return pd.DataFrame(
-        rows[:, [1, 2, 3, 4, 0]],
-        index=pd.DatetimeIndex(days, name="day"),
+        rows,
+        index=pd.DatetimeIndex(t["date"], name="day"),
         columns=["workday", "holiday", "makeup_workday", "spring_festival", "known"],
     )
 
@@ -92,7 +78,7 @@ def period_calendar(periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
     periods = pd.DatetimeIndex(periods)
     if len(periods) == 0:
         return pd.DataFrame(columns=list(CALENDAR_COLUMNS), index=periods)
-    off = pd.tseries.frequencies.to_offset(_PANDAS_FREQ[freq])
+    off = Frequency.of(freq).offset
     end = periods.max() + off - pd.Timedelta(days=1)
     daily = daily_calendar(periods.min(), end)
     starts = periods.sort_values().unique()

@@ -1,50 +1,42 @@
 """Per-area count forecasting: models, backtests, metrics, hierarchical reconciliation.
 
-Every model has ``fit(panel)`` / ``predict(h, levels)`` and returns a
-:class:`Forecast` (mean and quantiles per series and period, never below zero).
+Every model is a :class:`CountForecaster` (``fit(panel)`` / ``predict(h, levels)``,
+returning a :class:`Forecast`: means and quantiles per series and period,
+never below zero), registered by name in :data:`MODELS`
+(:mod:`riskmodel.forecast.models`). :func:`forecast_panel` and
+:func:`backtest_panel` run a model on every series of a panel, in chunks,
+with reconciliation over the area hierarchy.
 """
 
-# Exports are loaded on first use (PEP 562), so that `riskmodel --help` and
-# commands that never forecast do not pay for importing scikit-learn.
-_EXPORTS = {
-    "Auto": "riskmodel.forecast.auto",
-    "HistoricalMean": "riskmodel.forecast.baselines",
-    "Naive": "riskmodel.forecast.baselines",
-    "SeasonalNaive": "riskmodel.forecast.baselines",
-    "ETS": "riskmodel.forecast.ets",
-    "GlobalGBM": "riskmodel.forecast.gbm",
-    "NegBinGLM": "riskmodel.forecast.glm",
-    "irls_poisson": "riskmodel.forecast.glm",
-    "MODELS": "riskmodel.forecast.registry",
-    "make_model": "riskmodel.forecast.registry",
-    "PROBS": "riskmodel.forecast.result",
-    "Forecast": "riskmodel.forecast.result",
-    "probs_for": "riskmodel.forecast.result",
-}
-
-
-def __getattr__(name: str):  # noqa: ANN202
-    if name in _EXPORTS:
-        import importlib
-
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'riskmodel.forecast' has no attribute {name!r}")
-
+from riskmodel.forecast import models as _models  # noqa: F401 - registers every model in MODELS
+from riskmodel.forecast.api import backtest_panel, forecast_panel, with_all_levels
+from riskmodel.forecast.auto import Auto
+from riskmodel.forecast.base import CountForecaster
+from riskmodel.forecast.baselines import HistoricalMean, Naive, SeasonalNaive
+from riskmodel.forecast.ets import ETS
+from riskmodel.forecast.gbm import GlobalGBM
+from riskmodel.forecast.glm import NegBinGLM, irls_poisson
+from riskmodel.forecast.pooled import PooledLevel
+from riskmodel.forecast.registry import MODELS, make_model
+from riskmodel.forecast.result import PROBS, Forecast, probs_for
 
 __all__ = [
     "ETS",
     "MODELS",
     "PROBS",
     "Auto",
+    "CountForecaster",
     "Forecast",
     "GlobalGBM",
     "HistoricalMean",
     "Naive",
     "NegBinGLM",
+    "PooledLevel",
     "SeasonalNaive",
+    "backtest_panel",
+    "forecast_panel",
     "irls_poisson",
     "make_model",
     "probs_for",
+    "with_all_levels",
 ]

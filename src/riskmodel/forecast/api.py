@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.data.panel import IncidentPanel
+from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.execution.backends import Backend
 from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE, check_chunk_size
-from riskmodel.features.wide import WidePanel
 from riskmodel.forecast.backtest import WindowForecast, cutoffs, forecasts_frame, metrics_frame
 from riskmodel.forecast.chunked import ChunkedForecaster, backtest_chunks
 from riskmodel.forecast.reconcile import METHODS, reconcile

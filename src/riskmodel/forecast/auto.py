@@ -39,11 +39,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from riskmodel.errors import InputError
-from riskmodel.features.wide import WidePanel
+from riskmodel.data.wide import WidePanel
+from riskmodel.errors import InputError, Problem
 from riskmodel.forecast.backtest import cutoffs, run_windows, window_scores
 from riskmodel.forecast.base import CountForecaster
 from riskmodel.forecast.metrics import PINBALL_PROBS, pinball, scales
+from riskmodel.forecast.registry import MODELS, make_model
 from riskmodel.forecast.result import combine
 
 
@@ -137,17 +138,11 @@ class Auto(CountForecaster):
         self.params = params
 
     def _make(self, name: str) -> CountForecaster:
-        from riskmodel.forecast.registry import make_model
-
         return make_model(name, seed=self.random_state, **(self.params or {}).get(name, {}))
 
     def _fit(self, wp: WidePanel) -> None:
-        from riskmodel.forecast.registry import MODELS
-
         bad = [c for c in self.candidates if c not in MODELS or c == "auto"]
         if bad:
-            from riskmodel.errors import Problem
-
             raise InputError(Problem(f"unknown auto candidate(s) {bad}; valid: {', '.join(m for m in MODELS if m != 'auto')}"))
         self.fitted_models_: dict[str, CountForecaster] = {}
 

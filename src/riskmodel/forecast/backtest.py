@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
-from riskmodel.features.wide import WidePanel
 from riskmodel.forecast.metrics import series_metrics
 from riskmodel.forecast.result import Forecast, probs_for
 

@@ -30,8 +30,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from riskmodel.data.panel import IncidentPanel
+from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
-from riskmodel.features.wide import WidePanel
+from riskmodel.forecast.registry import make_model
 from riskmodel.forecast.result import Forecast, probs_for
 
 
@@ -119,9 +120,8 @@ class CountForecaster(BaseEstimator):
 
 
 def make_fallback(name: str) -> CountForecaster:
-    from riskmodel.forecast.baselines import HistoricalMean, Naive
-
-    return {"naive": Naive, "hmean": HistoricalMean}[name]()
+    """The fallback model by name (``naive`` or ``hmean``), from the model registry."""
+    return make_model(name)
 
 
 def period_index(periods: pd.DatetimeIndex) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from riskmodel.features.wide import WidePanel
+from riskmodel.data.wide import WidePanel
 from riskmodel.forecast.base import CountForecaster
 from riskmodel.forecast.distributions import empirical_quantiles
 

@@ -22,10 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from riskmodel.data.wide import WidePanel
 from riskmodel.execution.backends import Backend, LocalBackend
 from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE, check_chunk_size, plan_chunks
-from riskmodel.features.wide import WidePanel
+from riskmodel.forecast.backtest import run_windows
 from riskmodel.forecast.base import CountForecaster, as_wide
+from riskmodel.forecast.registry import make_model
 from riskmodel.forecast.result import Forecast, probs_for
 
 
@@ -80,8 +82,6 @@ class FitTask:
 
 def fit_chunk(task: FitTask) -> tuple[CountForecaster, Forecast | None]:
     """Worker side: fit one chunk's model; forecast ``task.h`` periods if asked."""
-    from riskmodel.forecast.registry import make_model
-
     m = make_model(task.model, seed=task.seed, **task.params)
     m.fit(task.wide)
     fc = None if task.h is None else m.predict(task.h, levels=task.levels, probs=task.probs)
@@ -116,9 +116,6 @@ class ChunkWindow:
 def backtest_chunk(task: BacktestTask) -> list[ChunkWindow]:
     """Worker side: :func:`riskmodel.forecast.backtest.run_windows` on one chunk,
     keeping each model's in-sample fits when the driver reconciles."""
-    from riskmodel.forecast.backtest import run_windows
-    from riskmodel.forecast.registry import make_model
-
     fits: list[np.ndarray | None] = []
 
     def keep(fc: Forecast, model: object, train: WidePanel) -> Forecast:  # noqa: ARG001

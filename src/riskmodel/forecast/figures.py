@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from riskmodel.plotting import use_cjk_font
 
 
 def fan_chart(
@@ -32,12 +34,7 @@ def fan_chart(
     last : int
         Periods of history to show.
     """
-    try:
-        from riskmodel.report.fonts import use_cjk_font
-
-        use_cjk_font(required=False)
-    except ImportError:  # pragma: no cover - the report package is optional here
-        pass
+    use_cjk_font(required=False)
     hist = history[history["area_id"] == area_id]
     fc = forecast[forecast["area_id"] == area_id]
     cats = sorted(fc["category"].unique())

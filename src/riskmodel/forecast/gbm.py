@@ -28,9 +28,11 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
+from riskmodel.data.wide import WidePanel
 from riskmodel.features.calendar import period_calendar
-from riskmodel.features.wide import WidePanel, fourier_terms
+from riskmodel.features.wide import fourier_terms
 from riskmodel.forecast.base import CountForecaster
+from riskmodel.forecast.distributions import nb_quantiles
 
 
 class _Design:
@@ -202,7 +204,6 @@ class GlobalGBM(CountForecaster):
         mean = self._recursive(self.model_, self.design_, self.wide_.y, self.scale_, h)
         cal = self._calibration(h) if self.calibrate else None
         if cal is None:
-            from riskmodel.forecast.distributions import nb_quantiles
 
             return mean, nb_quantiles(mean, mean, probs)
         r, a = cal

@@ -37,9 +37,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.features.calendar import period_calendar
-from riskmodel.features.wide import WidePanel, fourier_terms
+from riskmodel.features.wide import fourier_terms
 from riskmodel.forecast.base import CountForecaster
 from riskmodel.forecast.distributions import nb_quantiles
 

@@ -65,7 +65,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskmodel.features.wide import WidePanel
+from riskmodel.data.wide import WidePanel
 from riskmodel.forecast.base import CountForecaster
 from riskmodel.forecast.distributions import nb_quantiles
 

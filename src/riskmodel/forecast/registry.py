@@ -1,44 +1,32 @@
-"""Model names (the values of ``--model``) and how to build them."""
+"""The forecast models: the registry behind ``--model``, ``[steps.forecast] model`` and ``auto``'s candidates.
+
+The models themselves are declared in :mod:`riskmodel.forecast.models`, one
+``MODELS.register(...)`` call each; this module holds the (initially empty)
+registry and :func:`make_model`, so that a model that builds other models
+(``auto``) can use it without importing the catalogue.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from riskmodel.errors import InputError, Problem
-from riskmodel.forecast.auto import Auto
-from riskmodel.forecast.base import CountForecaster
-from riskmodel.forecast.baselines import HistoricalMean, Naive, SeasonalNaive
-from riskmodel.forecast.ets import ETS
-from riskmodel.forecast.gbm import GlobalGBM
-from riskmodel.forecast.glm import NegBinGLM
-from riskmodel.forecast.pooled import PooledLevel
+from riskmodel.registry import Registry
 
-MODELS: dict[str, type[CountForecaster]] = {
-    "auto": Auto,
-    "naive": Naive,
-    "snaive": SeasonalNaive,
-    "hmean": HistoricalMean,
-    "ets": ETS,
-    "nbglm": NegBinGLM,
-    "qpglm": NegBinGLM,
-    "gbm": GlobalGBM,
-    "pooled": PooledLevel,
-}
-"""``qpglm`` is the GLM with quasi-Poisson intervals."""
-
-_SEEDED = {"auto", "gbm"}
+MODELS: Registry[Any] = Registry("forecast model", "--model")
+"""Every forecast model by name; a spec's ``extra["defaults"]`` are constructor arguments its name implies."""
 
 
-def make_model(name: str, seed: int = 0, **params: Any) -> CountForecaster:
+def make_model(name: str, seed: int = 0, **params: Any) -> Any:  # noqa: ANN401 - a CountForecaster
     """A fresh, unfitted model by name; ``seed`` goes to the models that draw random numbers."""
-    if name not in MODELS:
-        raise InputError(Problem(f"unknown model {name!r}; valid: {', '.join(MODELS)}"))
-    kw = dict(params)
-    if name == "qpglm":
-        kw.setdefault("family", "quasipoisson")
-    if name in _SEEDED:
+    spec = MODELS.get(name)
+    kw = {**spec.extra.get("defaults", {}), **params}
+    if spec.needs.seed:
         kw.setdefault("random_state", seed)
     try:
-        return MODELS[name](**kw)
+        return spec.target(**kw)
     except TypeError as exc:
         raise InputError(Problem(f"bad parameters for model {name!r}: {exc}")) from None
+
+
+__all__ = ["MODELS", "make_model"]

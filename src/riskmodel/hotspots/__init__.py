@@ -10,7 +10,7 @@
 * :mod:`~riskmodel.hotspots.commands`: ``riskmodel hotspots``.
 
 The grid itself (square cells nested in street polygons) is
-:class:`riskmodel.data.events.GridCells`.
+:class:`riskmodel.data.grid.GridCells`.
 """
 
 from riskmodel.hotspots.evaluate import HotspotEvaluation, evaluate_hotspots

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from riskmodel.data.events import GridCells
+from riskmodel.data.grid import GridCells
 from riskmodel.data.panel import IncidentPanel, period_range
 from riskmodel.errors import InputError, Problem
 from riskmodel.hotspots.metrics import COVERAGE_BY, TIES, hotspot_score

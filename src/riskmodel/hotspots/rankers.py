@@ -8,7 +8,7 @@ is proportional to it). The evaluation sums them to the unit it ranks (grid
 squares or cells) and ranks by expected events per unit of area, so that a
 small square clipped at the city's edge competes with whole squares on
 events per unit of area, which is what an area coverage rewards. Cells are
-in the order of :attr:`riskmodel.data.events.GridCells.table`.
+in the order of :attr:`riskmodel.data.grid.GridCells.table`.
 
 * :class:`ForecastRanker`: riskmodel's per-cell forecast
   (:func:`riskmodel.forecast.api.forecast_panel`), summed over the window;
@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskmodel.data.events import GridCells
+from riskmodel.data.grid import GridCells
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
+from riskmodel.forecast.api import forecast_panel
 from riskmodel.hotspots.kde import KDEHotspots
 
 KDE_BANDWIDTH_CELLS = 0.5
@@ -188,8 +189,6 @@ class ForecastRanker(Ranker):
         self.name = name or f"forecast_{model}" + ("" if reconcile == "none" else f"_{reconcile}")
 
     def fit(self, ctx: RankContext) -> ForecastRanker:
-        from riskmodel.forecast.api import forecast_panel
-
         super().fit(ctx)
         frame, _ = forecast_panel(ctx.history, ctx.horizon, model=self.model, reconcile_method=self.reconcile,
                                   seed=ctx.seed, params=self.params)

@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-if TYPE_CHECKING:
-    from riskmodel.impact.evaluate import Evaluation
+from riskmodel.impact.verdict import CATEGORY_NAMES, METHOD_NAMES
+from riskmodel.plotting import use_cjk_font
 
 
-def observed_vs_counterfactual(ev: Evaluation, lang: str = "en") -> plt.Figure:
+def observed_vs_counterfactual(ev: Any, lang: str = "en") -> plt.Figure:  # noqa: ANN401 - an Evaluation
     """Observed counts per period, the primary method's counterfactual (with its
     95% band where the method has one), the intervention date and the
     comparison period shaded.
 
     Parameters
     ----------
-    ev : Evaluation
+    ev : riskmodel.impact.evaluate.Evaluation
     lang : {'en', 'zh'}
         Labels' language (Chinese needs a CJK font; falls back to English).
     """
-    from riskmodel.impact.verdict import CATEGORY_NAMES, METHOD_NAMES
-
-    if lang == "zh":
-        try:
-            from riskmodel.report.fonts import use_cjk_font
-
-            if use_cjk_font(required=False) is None:
-                lang = "en"
-        except ImportError:
-            lang = "en"
+    if lang == "zh" and use_cjk_font(required=False) is None:
+        lang = "en"
     fig, ax = plt.subplots(figsize=(9, 4.2))
     ss = ev.series
     cut = ss.counts.loc[: ev.comparison[1]]

@@ -29,6 +29,7 @@ import pandas as pd
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
+from riskmodel.impact.series import study_series
 
 MEASURES = ("relative_change", "daily_mean")
 REQUIRED = (
@@ -188,8 +189,6 @@ def observed_change(panel: IncidentPanel, claim: Claim) -> ObservedChange:
     InputError
         Unknown area or category, or a period with no data.
     """
-    from riskmodel.impact.series import study_series
-
     ss = study_series(panel, claim.area_id, claim.category, freq=panel.freq, controls=False)
     y = ss.counts
     first, last = y.index.min(), y.index.max()

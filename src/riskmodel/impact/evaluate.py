@@ -30,6 +30,7 @@ import pandas as pd
 
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
+from riskmodel.impact.chart import observed_vs_counterfactual
 from riskmodel.impact.checks import placebo_in_time, regression_to_mean
 from riskmodel.impact.claims import Claim, ObservedChange, observed_change
 from riskmodel.impact.comparison import difference_in_differences, ratio_of_ratios
@@ -181,8 +182,6 @@ class Evaluation:
 
     def chart(self, lang: str = "en"):  # noqa: ANN201 - matplotlib figure
         """Observed against counterfactual (primary method), intervention and comparison period marked."""
-        from riskmodel.impact.chart import observed_vs_counterfactual
-
         return observed_vs_counterfactual(self, lang=lang)
 
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.frequency import Frequency
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
-
-SEASON = {"D": 365.25, "W": 52.18, "M": 12}
 
 
 @dataclass
@@ -54,7 +53,8 @@ class StudySeries:
 
     @property
     def season(self) -> float:
-        return SEASON[self.freq]
+        """Periods per year (:attr:`Frequency.periods_per_year`): the seasonal cycle of the harmonics."""
+        return Frequency.of(self.freq).periods_per_year
 
     @property
     def periods(self) -> pd.DatetimeIndex:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
 from riskmodel.index import weights as wmod
 from riskmodel.index.aggregate import aggregate_level
@@ -45,8 +46,6 @@ from riskmodel.index.treat import treat_column
 # --------------------------------------------------------------------------- loading
 def load_inputs(cfg: IndexConfig) -> tuple[IndexSpec, IndexData]:
     """Read the spec and the data named in ``cfg.data`` (after ``indicators.drop``)."""
-    from riskmodel.data import read_table
-
     d = cfg.data
     groups = list(d.groups)
     ic = cfg.steps.impute_cfg()
@@ -204,8 +203,6 @@ def read_ahp_file(path: str) -> list[AHPMatrixCfg]:
     Give the upper triangle (the rest follows by reciprocity) or the full
     matrix; an optional ``expert_weight`` column weights the experts.
     """
-    from riskmodel.data import read_table
-
     df, _ = read_table(path, what="AHP judgements")
     need = ["expert", "parent", "row", "col", "value"]
     miss = [c for c in need if c not in df.columns]

@@ -29,6 +29,7 @@ import pandas as pd
 
 from riskmodel.errors import InputError, Problem
 from riskmodel.index.build import IndexResult
+from riskmodel.index.figures import _cjk, plt
 
 
 @dataclass
@@ -150,8 +151,6 @@ def bump_chart(ranks: pd.DataFrame, *, title: str = "", period: str = "", source
     ranks : DataFrame
         ``area_id, scheme, rank`` and optionally ``name``, as in :attr:`SchemeComparison.ranks`.
     """
-    from riskmodel.index.figures import _cjk, plt  # figures selects the Agg backend first
-
     cjk = _cjk()
     schemes = list(dict.fromkeys(ranks["scheme"]))
     R = ranks.pivot(index="area_id", columns="scheme", values="rank").astype(float)[schemes]

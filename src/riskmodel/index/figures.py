@@ -1,22 +1,19 @@
 """The rank-interval chart: nominal rank, median and 5-95% interval per area.
 
 Chinese names are drawn with the CJK font found by
-``riskmodel.report.fonts.use_cjk_font`` (the lead's report package); when no
-such font is installed the chart falls back to the area codes, so it never
-shows boxes.
+:func:`riskmodel.plotting.use_cjk_font`; when no such font is installed the
+chart falls back to the area codes, so it never shows boxes.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from riskmodel.plotting import use_cjk_font
 
 
 def _cjk() -> bool:
-    try:
-        from riskmodel.report.fonts import use_cjk_font
-    except ImportError:  # the report package is optional for this chart
-        return False
     return use_cjk_font(required=False) is not None
 
 

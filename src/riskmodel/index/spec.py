@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
 
 # column aliases: COINr iMeta name -> riskmodel name
@@ -197,8 +198,6 @@ class IndexSpec:
     @classmethod
     def read(cls, path: str) -> IndexSpec:
         """Read a spec (CSV/Parquet, iMeta or riskmodel format)."""
-        from riskmodel.data import read_table
-
         df, _ = read_table(path, what="index spec")
         return cls.from_table(df, source=str(path))
 

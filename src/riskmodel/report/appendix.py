@@ -24,8 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.loading import DataSource, load_source
 from riskmodel.errors import InputError, Problem
 from riskmodel.io_safety import atomic_dir
+from riskmodel.tracking import Tracker
 
 TEXT = {
     "zh": {
@@ -115,8 +117,6 @@ def load_study(run_id: str, dest: str | os.PathLike[str], tracking_uri: str | No
     ``run_id`` may be the parent run (``study:NAME``) or any of its step runs.
     """
     from mlflow.exceptions import MlflowException
-
-    from riskmodel.tracking import Tracker
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     client = Tracker(uri=tracking_uri).client
@@ -211,9 +211,8 @@ def _study_panel(arts: StudyArtifacts, root: Path):  # noqa: ANN202 - IncidentPa
     data = arts.config.get("data", {})
     if not data.get("counts") or _resolve(data.get("counts"), root) is None:
         return None
-    from riskmodel.pipeline import DataSection, load_data_panel
-
-    return load_data_panel(DataSection(**data), lambda p: _resolve(p, root) or Path(p))
+    keys = ("counts", "format", "freq", "areas", "population", "neighbours")
+    return load_source(DataSource(**{k: data[k] for k in keys if k in data}), lambda p: _resolve(p, root) or Path(p))
 
 
 def _forecast_section(arts: StudyArtifacts, L: Labels, T: dict, suppress: int | None, panel) -> list[dict]:  # noqa: ANN001

@@ -43,7 +43,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel import __version__
 from riskmodel.errors import InputError, Problem
+from riskmodel.results import FIGURE_PNG, Artifact, Result
 
 DEFAULT_EXPERIMENT = "riskmodel"
 _MAX_PARAM_LEN = 6000
@@ -86,8 +88,6 @@ def fingerprint(obj: pd.DataFrame | str | os.PathLike[str] | bytes) -> str:
 
 def code_version() -> dict[str, str]:
     """The package version and, when available, the git commit of the source."""
-    from riskmodel import __version__
-
     out = {"riskmodel_version": __version__}
     src = Path(__file__).resolve().parents[3]
     try:
@@ -133,6 +133,8 @@ class RunHandle:
         self.metrics: dict[str, float] = {}
         self.tags: dict[str, str] = {}
         self.tables: dict[str, pd.DataFrame] = {}
+        self.figures: dict[str, Any] = {}
+        self.texts: dict[str, str] = {}
         self.artifacts: list[str] = []
 
     @property
@@ -272,16 +274,24 @@ class RunHandle:
         return {k: v for k, v in metrics.items() if math.isfinite(v)}
 
     def log_figure(self, fig: Any, name: str, artifact_path: str | None = "figures") -> None:
-        """Log a matplotlib figure as a PNG (150 dpi)."""
+        """Log a matplotlib figure as a PNG (:data:`FIGURE_PNG`: 150 dpi, tight box).
+
+        The figure is kept in :attr:`figures` (by artifact path), tracking on
+        or off, so that later steps of a study (the appendix) render what was
+        published without reading it back from the store.
+        """
+        self.figures[f"{artifact_path + '/' if artifact_path else ''}{name}"] = fig
         if not self.enabled:
             self.artifacts.append(f"{artifact_path}/{name}")
             return
         with tempfile.TemporaryDirectory() as d:
             p = Path(d) / name
-            fig.savefig(p, dpi=150, bbox_inches="tight")
+            fig.savefig(p, **FIGURE_PNG)
             self._upload(p, artifact_path)
 
     def log_text(self, text: str, name: str, artifact_path: str | None = None) -> None:
+        """Log a text file (kept in :attr:`texts` as well)."""
+        self.texts[f"{artifact_path + '/' if artifact_path else ''}{name}"] = text
         if not self.enabled:
             self.artifacts.append(name)
             return
@@ -289,6 +299,25 @@ class RunHandle:
             p = Path(d) / name
             p.write_text(text, encoding="utf-8")
             self._upload(p, artifact_path)
+
+    def log_result(self, result: Result) -> None:
+        """Log what a result publishes (:meth:`riskmodel.results.Result.artifacts`)."""
+        self.log_artifacts(result.artifacts())
+
+    def log_artifacts(self, artifacts: list[Artifact]) -> None:
+        """Log artifacts: tables under ``tables/``, figures under ``figures/``, texts at the top.
+
+        Each goes under its ``log_name``; those with ``log_as=""`` are not logged.
+        """
+        for a in artifacts:
+            if not a.logged:
+                continue
+            if a.kind == "table":
+                self.log_table(a.content, a.log_name)  # type: ignore[arg-type]
+            elif a.kind == "figure":
+                self.log_figure(a.content, a.log_name)
+            else:
+                self.log_text(a.content, a.log_name)  # type: ignore[arg-type]
 
     def log_artifact(self, path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
         p = Path(path)
@@ -407,8 +436,6 @@ class Tracker:
         in the tags ``error.type`` and ``error.message``, and the exception
         propagates.
         """
-        from riskmodel import __version__
-
         base_tags = {"riskmodel.command": name, **code_version()}
         if self.enabled:
             all_tags = {**base_tags, **(tags or {})}

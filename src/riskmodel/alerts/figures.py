@@ -1,0 +1,57 @@
+"""Figures of warnings: one series' counts against its expected level and alarm threshold."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from riskmodel.plotting import use_cjk_font
+
+SEVERITY_RANK = {"red": 2, "orange": 1, "yellow": 0}
+
+
+def flagged_series(eps: pd.DataFrame, n_max: int) -> list[tuple[str, str]]:
+    """(area_id, category) of the series with episodes, the most severe first, at most ``n_max``."""
+    if eps.empty or n_max <= 0:
+        return []
+    order = eps.assign(_r=eps["severity"].map(SEVERITY_RANK)).sort_values(["_r", "max_score"], ascending=False)
+    return list(order[["area_id", "category"]].drop_duplicates().head(n_max).itertuples(index=False, name=None))
+
+
+def alarm_figure(table: pd.DataFrame, area_id: str, category: str, *, areas: pd.DataFrame,
+                 window_start: pd.Timestamp, method: str) -> plt.Figure:
+    """One series: counts, expected, the alarm threshold and the alarms, with the recent periods shaded.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A detection table (:data:`riskmodel.alerts.detect.COLUMNS`).
+    areas : DataFrame
+        The areas table (``name``, ``name_en`` label the area when present).
+    window_start : Timestamp
+        First of the recent periods (shaded); the year before it is shown too.
+    method : str
+        The detector, for the title.
+    """
+    use_cjk_font(required=False)
+    names = areas.set_index("area_id")
+    show_from = pd.Timestamp(window_start) - pd.Timedelta(days=7 * 52)
+    a, c = area_id, category
+    s = table[(table["area_id"] == a) & (table["category"] == c) & (table["period"] >= show_from)]
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.step(s["period"], s["count"].astype(float), where="mid", color="0.2", lw=1, label="count 计数")
+    ax.plot(s["period"], s["expected"], color="tab:blue", lw=1, label="expected 期望")
+    ax.step(s["period"], s["upperbound"], where="mid", color="tab:orange", lw=1, label="alarm threshold 预警阈值")
+    al = s[s["alarm"]]
+    ax.scatter(al["period"], al["count"].astype(float), color="tab:red", zorder=3, s=18, label="alarm 预警")
+    ax.axvspan(pd.Timestamp(window_start), s["period"].max(), color="0.9", zorder=0)
+    nm = f"{names.at[a, 'name']} {names.at[a, 'name_en']}" if "name" in names.columns and a in names.index else a
+    ax.set_title(f"{nm} ({a}) - {c}: incidents per period, {method}", fontsize=9)
+    ax.set_ylabel("incidents per period")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.text(0.01, 0.01, "Source: study counts; shaded: recent periods. Threshold: the method's upper bound.", fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["SEVERITY_RANK", "alarm_figure", "flagged_series"]

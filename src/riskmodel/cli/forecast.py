@@ -1,0 +1,147 @@
+"""``riskmodel forecast`` and ``riskmodel backtest``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from riskmodel.cli.common import NoTrackOpt, OutOpt, make_tracker
+from riskmodel.cli.execution import (
+    BackendOpt,
+    ChunkSizeOpt,
+    SchedulerOpt,
+    WorkersOpt,
+    check_execution,
+    describe,
+    open_backend,
+)
+from riskmodel.data.loading import load_panel
+from riskmodel.data.readers import write_table_atomic
+from riskmodel.errors import InputError, Problem
+from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
+from riskmodel.forecast.api import _check, backtest_panel, forecast_panel
+from riskmodel.io_safety import atomic_dir
+
+CountsOpt = Annotated[Path, typer.Option("--counts", help="Counts file: area_id, category, period, count (CSV, CSV.gz, Parquet).")]
+FreqOpt = Annotated[str | None, typer.Option("--freq", help="D, W or M; finer counts are summed to it (inferred if omitted).")]
+AreasOpt = Annotated[Path | None, typer.Option("--areas", help="Areas file (hierarchy; needed by --reconcile).")]
+LevelOpt = Annotated[list[float] | None, typer.Option("--level", help="Central interval level in percent (repeatable; default 80 and 95).")]
+ReconcileOpt = Annotated[str, typer.Option("--reconcile", help="none, bottom_up or mint_shrink.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (gbm, auto).")]
+GapsOpt = Annotated[str, typer.Option("--gaps", help="Missing periods inside the data: zero (no incident) or error.")]
+
+
+def _summary_line(df: pd.DataFrame, what: str) -> str:
+    models = df["model"].value_counts()
+    shown = ", ".join(f"{m} x{n}" for m, n in models.head(4).items())
+    return f"{what}: {df[['area_id', 'category']].drop_duplicates().shape[0]} series; models: {shown}"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("forecast")
+    def forecast(
+        counts: CountsOpt,
+        out: OutOpt,
+        h: Annotated[int, typer.Option("--h", help="Periods ahead.")] = 3,
+        freq: FreqOpt = None,
+        model: Annotated[str, typer.Option("--model", help="auto, naive, snaive, hmean, ets, nbglm, qpglm or gbm.")] = "auto",
+        level: LevelOpt = None,
+        reconcile: ReconcileOpt = "none",
+        areas: AreasOpt = None,
+        seed: SeedOpt = 0,
+        gaps: GapsOpt = "zero",
+        backend: BackendOpt = "local",
+        workers: WorkersOpt = None,
+        scheduler: SchedulerOpt = None,
+        chunk_size: ChunkSizeOpt = DEFAULT_CHUNK_SIZE,
+        no_track: NoTrackOpt = False,
+    ) -> None:
+        """Forecast every series h periods ahead with intervals.
+
+        Writes area_id, category, period, model, mean, lo_80, hi_80, lo_95, hi_95
+        (one lo/hi pair per --level). With --reconcile, the districts and the
+        city (every ancestor in --areas) are forecast too and made coherent.
+        Series are fitted in chunks of --chunk-size on --backend (docs/dask.md).
+        """
+        _check(model, reconcile)
+        check_execution(backend, workers, scheduler, chunk_size)
+        if reconcile != "none" and areas is None:
+            raise InputError(Problem("--reconcile needs --areas (the area hierarchy)"))
+        levels = level or [80.0, 95.0]
+        panel = load_panel(counts, freq=freq, areas=areas)
+        tracker = make_tracker(no_track)
+        params = {"counts": str(counts), "freq": panel.freq, "h": h, "model": model, "levels": levels,
+                  "reconcile": reconcile, "seed": seed, "gaps": gaps}
+        with open_backend(backend, workers, scheduler) as ex, \
+                tracker.run("forecast", params={**params, **describe(ex, chunk_size)},
+                            tags={"riskmodel.backend": ex.name}) as run:
+            t0 = time.perf_counter()
+            df, info = forecast_panel(panel, h, model, levels, reconcile, seed=seed, gaps=gaps,
+                                      chunk_size=chunk_size, backend=ex)
+            secs = time.perf_counter() - t0
+            write_table_atomic(df, out)
+            run.log_fingerprint("counts", counts)
+            run.log_table(df, "forecast.csv")
+            fb = int((~df["model"].str.startswith(model)).sum() // max(h, 1))
+            run.log_metrics({"series": df[["area_id", "category"]].drop_duplicates().shape[0],
+                             "seconds": secs, "fallback_series": fb, "chunks": info["chunks"]})
+        typer.echo(_summary_line(df, f"forecast of {h} period(s) at {panel.freq} written to {out}") + f" ({secs:.1f} s)")
+
+    @app.command("backtest")
+    def backtest(
+        counts: CountsOpt,
+        out: OutOpt,
+        h: Annotated[int, typer.Option("--h", help="Periods ahead in each window.")] = 12,
+        windows: Annotated[int, typer.Option("--windows", help="Rolling origins (expanding window).")] = 1,
+        step: Annotated[int | None, typer.Option("--step", help="Periods between origins (default: h).")] = None,
+        freq: FreqOpt = None,
+        model: Annotated[list[str] | None, typer.Option("--model", help="Model(s) to test (repeatable; default auto). Seasonal naive is always added.")] = None,
+        level: LevelOpt = None,
+        reconcile: ReconcileOpt = "none",
+        areas: AreasOpt = None,
+        seed: SeedOpt = 0,
+        gaps: GapsOpt = "zero",
+        backend: BackendOpt = "local",
+        workers: WorkersOpt = None,
+        scheduler: SchedulerOpt = None,
+        chunk_size: ChunkSizeOpt = DEFAULT_CHUNK_SIZE,
+        no_track: NoTrackOpt = False,
+    ) -> None:
+        """Rolling-origin backtest: DIR/forecasts.csv and DIR/metrics.csv.
+
+        metrics.csv has one row per series and model plus summary rows per
+        level and overall (area_id = category = ALL): mase, rmsse, pinball,
+        crps, coverage_80, coverage_95, bias, rel_mase (vs seasonal naive),
+        seconds.
+        """
+        models = model or ["auto"]
+        for m in models:
+            _check(m, reconcile)
+        check_execution(backend, workers, scheduler, chunk_size)
+        if reconcile != "none" and areas is None:
+            raise InputError(Problem("--reconcile needs --areas (the area hierarchy)"))
+        levels = level or [80.0, 95.0]
+        panel = load_panel(counts, freq=freq, areas=areas)
+        tracker = make_tracker(no_track)
+        params = {"counts": str(counts), "freq": panel.freq, "h": h, "windows": windows, "step": step,
+                  "models": models, "levels": levels, "reconcile": reconcile, "seed": seed}
+        with open_backend(backend, workers, scheduler) as ex, \
+                tracker.run("backtest", params={**params, **describe(ex, chunk_size)},
+                            tags={"riskmodel.backend": ex.name}) as run:
+            fr, mt = backtest_panel(panel, h, windows, models, step, levels, reconcile, seed=seed, gaps=gaps,
+                                    chunk_size=chunk_size, backend=ex)
+            with atomic_dir(out) as tmp:
+                fr.to_csv(tmp / "forecasts.csv", index=False, lineterminator="\n")
+                mt.to_csv(tmp / "metrics.csv", index=False, lineterminator="\n")
+            run.log_fingerprint("counts", counts)
+            run.log_table(mt, "metrics.csv")
+            overall = mt[mt["level"] == "overall"]
+            run.log_metrics({f"{r.model}.{k}": getattr(r, k) for r in overall.itertuples()
+                             for k in ("mase", "rmsse", "pinball", "crps", "coverage_80", "coverage_95", "seconds")})
+        overall = mt[mt["level"] == "overall"].set_index("model")
+        typer.echo(f"backtest ({windows} window(s), h={h}, {panel.freq}) written to {out}")
+        typer.echo(overall[["mase", "rmsse", "pinball", "crps", "coverage_80", "coverage_95", "seconds"]].round(3).to_string())

@@ -1,0 +1,28 @@
+"""``riskmodel appendix``: the forecast appendix of a tracked study run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from riskmodel.report.appendix import write_appendix
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("appendix")
+    def appendix(
+        run: Annotated[str, typer.Option("--run", help="MLflow run id of a study (riskmodel run), or of one of its steps.")],
+        out: Annotated[Path, typer.Option("--out", help="Output folder (written whole or not at all).")],
+        fmt: Annotated[str, typer.Option("--format", help="Comma-separated: html, pdf.")] = "html,pdf",
+        lang: Annotated[str, typer.Option("--lang", help="zh (default) or en.")] = "zh",
+        suppress_below: Annotated[
+            int | None, typer.Option("--suppress-below", help="Show counts below N as '<N' (for publication).")
+        ] = None,
+    ) -> None:
+        """Render the forecast appendix (HTML and PDF, Chinese or English) from a tracked study run."""
+        formats = tuple(f.strip().lower() for f in fmt.split(",") if f.strip())
+        files = write_appendix(run, out, formats=formats, lang=lang, suppress_below=suppress_below)
+        for f in files:
+            typer.echo(f"wrote {f} ({f.stat().st_size / 1024:.0f} KiB)")

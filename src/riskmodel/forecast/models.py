@@ -1,0 +1,54 @@
+"""The catalogue of forecast models: one ``MODELS.register`` call per model.
+
+Each model is a :class:`~riskmodel.forecast.base.CountForecaster` (the
+scikit-learn estimator shape: constructor parameters, ``fit(panel)``,
+``predict(h, levels)`` returning a :class:`~riskmodel.forecast.result.Forecast`).
+Its options are its constructor parameters (``get_params()``). A model
+registered here is offered by ``riskmodel forecast --model``, accepted by
+``[steps.forecast]``, usable as an ``auto`` candidate, named in the appendix,
+and run by the contract test (tests/forecast/test_registry_contract.py).
+"""
+
+from __future__ import annotations
+
+from riskmodel.forecast.auto import Auto
+from riskmodel.forecast.base import CountForecaster
+from riskmodel.forecast.baselines import HistoricalMean, Naive, SeasonalNaive
+from riskmodel.forecast.ets import ETS
+from riskmodel.forecast.gbm import GlobalGBM
+from riskmodel.forecast.glm import NegBinGLM
+from riskmodel.forecast.pooled import PooledLevel
+from riskmodel.forecast.registry import MODELS
+from riskmodel.registry import Needs, Option
+
+
+def _options(model: type[CountForecaster]) -> tuple[Option, ...]:
+    """A model's options: its constructor parameters with their defaults."""
+    defaults = model().get_params()
+    return tuple(Option(k, type(v) if v is not None else str, v) for k, v in defaults.items())
+
+
+MODELS.register("auto", Auto, labels={"zh": "自动选择与组合", "en": "automatic selection and stacking"},
+                summary="backtest-scored choice and combination of models per category",
+                options=_options(Auto), needs=Needs(seed=True))
+MODELS.register("naive", Naive, labels={"zh": "朴素法", "en": "naive"},
+                summary="the last value carried forward", options=_options(Naive))
+MODELS.register("snaive", SeasonalNaive, labels={"zh": "季节性朴素法", "en": "seasonal naive"},
+                summary="the value one season earlier", options=_options(SeasonalNaive))
+MODELS.register("hmean", HistoricalMean, labels={"zh": "历史均值", "en": "historical mean"},
+                summary="the mean of the history (or of a window)", options=_options(HistoricalMean))
+MODELS.register("ets", ETS, labels={"zh": "指数平滑", "en": "exponential smoothing (ETS)"},
+                summary="exponential smoothing state-space model, series by series", options=_options(ETS))
+MODELS.register("nbglm", NegBinGLM, labels={"zh": "负二项广义线性模型", "en": "negative-binomial GLM"},
+                summary="negative-binomial GLM with trend, Fourier seasonality and holidays",
+                options=_options(NegBinGLM))
+MODELS.register("qpglm", NegBinGLM, labels={"zh": "准泊松广义线性模型", "en": "quasi-Poisson GLM"},
+                summary="the GLM with quasi-Poisson intervals", options=_options(NegBinGLM),
+                defaults={"family": "quasipoisson"})
+MODELS.register("gbm", GlobalGBM, labels={"zh": "全局梯度提升树", "en": "global gradient boosting"},
+                summary="one gradient-boosted tree model over all series", options=_options(GlobalGBM),
+                needs=Needs(seed=True))
+MODELS.register("pooled", PooledLevel, labels={"zh": "汇总分解模型", "en": "pooled top-down model"},
+                summary="each category's total forecast and split by the series' shares", options=_options(PooledLevel))
+
+__all__ = ["MODELS"]

@@ -1,0 +1,81 @@
+"""What a step sees: :class:`StudyContext` (the config, the data, the output folder, earlier results)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from riskmodel.data.loading import load_source
+from riskmodel.data.panel import IncidentPanel
+from riskmodel.execution.backends import Backend, make_backend
+from riskmodel.pipeline.sections import DataSection, ExecutionSection, StudySection
+from riskmodel.tracking import Tracker
+
+
+@dataclass
+class StudyContext:
+    """What a step sees: the config, the data, the output folder, earlier results."""
+
+    config_path: Path
+    study: StudySection
+    data: DataSection
+    root: Path
+    out_tmp: Path
+    tracker: Tracker
+    results: dict[str, Any] = field(default_factory=dict)
+    _panels: dict[str, IncidentPanel] = field(default_factory=dict)
+    execution: ExecutionSection = field(default_factory=ExecutionSection)
+    _backend: Any = None
+
+    @property
+    def backend(self) -> Backend:
+        """The study's execution backend, started on first use (closed by
+        :meth:`close`, which :func:`run_experiment` calls at the end)."""
+        if self._backend is None:
+            ex = self.execution
+            self._backend = make_backend(ex.backend, ex.workers, ex.scheduler)
+        return self._backend
+
+    @property
+    def chunk_size(self) -> int:
+        return self.execution.chunk_size
+
+    def close(self) -> None:
+        """Close the execution backend if a step started one."""
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    def path(self, p: str | os.PathLike[str]) -> Path:
+        """Resolve a path from the config (see the module notes)."""
+        p = Path(p)
+        if p.is_absolute() or p.exists():
+            return p
+        return self.root / p
+
+    @property
+    def seed(self) -> int:
+        return self.study.seed
+
+    @property
+    def panel(self) -> IncidentPanel:
+        """The study's panel at the data's own frequency (validated once)."""
+        if "base" not in self._panels:
+            self._panels["base"] = load_source(self.data.source(), self.path)
+        return self._panels["base"]
+
+    def panel_at(self, freq: str) -> IncidentPanel:
+        """The panel resampled to ``freq`` (cached)."""
+        if freq not in self._panels:
+            self._panels[freq] = self.panel.resample(freq) if freq != self.panel.freq else self.panel
+        return self._panels[freq]
+
+    def step_dir(self, name: str) -> Path:
+        d = self.out_tmp / name
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+
+__all__ = ["StudyContext"]

@@ -1,0 +1,73 @@
+"""The tables of an experiment config every study has: ``[study]``, ``[data]``, ``[execution]``."""
+
+from __future__ import annotations
+
+from pydantic import field_validator, model_validator
+
+from riskmodel.config import StrictModel
+from riskmodel.data.loading import DataSource
+from riskmodel.execution.backends import BACKENDS
+from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
+
+
+class StudySection(StrictModel):
+    name: str
+    description: str = ""
+    out: str | None = None
+    seed: int = 0
+    experiment: str = "riskmodel"
+
+
+class DataSection(StrictModel):
+    counts: str
+    format: str = "counts"
+    freq: str | None = None
+    areas: str | None = None
+    population: str | None = None
+    neighbours: str | None = None
+    indicators: str | None = None
+    claims: str | None = None
+    events: str | None = None
+    truth: str | None = None
+
+    def source(self) -> DataSource:
+        """Where the counts come from (for :func:`riskmodel.data.load_source`)."""
+        return DataSource(counts=self.counts, format=self.format, freq=self.freq, areas=self.areas,
+                          population=self.population, neighbours=self.neighbours)
+
+class ExecutionSection(StrictModel):
+    """``[execution]``: see :mod:`riskmodel.execution` and ``docs/dask.md``."""
+
+    backend: str = "local"
+    workers: int | None = None
+    scheduler: str | None = None
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, v: str) -> str:
+        if v not in BACKENDS:
+            raise ValueError(f"unknown value {v!r}; valid: {', '.join(BACKENDS)}")
+        return v
+
+    @field_validator("workers", "chunk_size")
+    @classmethod
+    def _positive(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
+            raise ValueError(f"must be >= 1, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _combination(self) -> ExecutionSection:
+        if self.scheduler and self.backend != "dask":
+            raise ValueError("scheduler needs backend = \"dask\"")
+        if self.scheduler and self.workers is not None:
+            raise ValueError("give either workers (start a local Dask cluster) or scheduler (join a running one), not both")
+        return self
+
+    def params(self) -> dict[str, str]:
+        """For a run's params: ``execution.<key>`` of every key set."""
+        return {f"execution.{k}": str(v) for k, v in self.model_dump().items() if v is not None}
+
+
+__all__ = ["DataSection", "ExecutionSection", "StudySection"]
