@@ -80,7 +80,7 @@ def test_forecast_step_in_the_main_job(counts_file, tmp_path, monkeypatch):
     cfg.write_text(
         f'[study]\nname = "t"\nout = "{tmp_path / "out"}"\nseed = 3\n\n[data]\ncounts = "{f}"\nfreq = "M"\n'
         f'areas = "{areas}"\n\n[steps.features]\n\n[steps.forecast]\nmodel = "nbglm"\nbacktest_models = ["nbglm"]\n'
-        "backtest_windows = 2\n"
+        'backtest_windows = 2\nreconcile = "mint_shrink"\n'
     )
     assert main(["run", str(cfg)]) == 0
     out = tmp_path / "out" / "forecast"

@@ -1,10 +1,17 @@
-"""``riskmodel forecast`` and ``riskmodel backtest``."""
+"""``riskmodel forecast`` and ``riskmodel backtest``.
+
+The choices and help of ``--model`` and ``--reconcile`` come from the
+registries (:data:`riskmodel.forecast.MODELS`,
+:data:`riskmodel.forecast.RECONCILERS`), and so does the validation (a name
+registered later, e.g. by a test, is accepted with no edit here); both
+commands run :class:`riskmodel.forecast.Forecaster`.
+"""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -23,15 +30,36 @@ from riskmodel.data.loading import load_panel
 from riskmodel.data.readers import write_table_atomic
 from riskmodel.errors import InputError, Problem
 from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
-from riskmodel.forecast.api import _check, backtest_panel, forecast_panel
-from riskmodel.io_safety import atomic_dir
+from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS, Forecaster
+from riskmodel.forecast.registry import needs_hierarchy
+from riskmodel.registry import Registry
+from riskmodel.results import write_artifacts
+
+
+def registry_help(registry: Registry[Any], lead: str) -> str:
+    """``lead`` then every registered name with its one-line summary (the option's help)."""
+    names = "; ".join(f"{s.name}: {s.summary}" if s.summary else s.name for s in registry.specs())
+    return f"{lead} One of {registry.choices_help()}. {names}."
+
+
+def _check(models: list[str], reconcile: str, areas: Path | None) -> None:
+    for m in models:
+        MODELS.check(m)
+    RECONCILERS.check(reconcile)
+    if needs_hierarchy(reconcile) and areas is None:
+        raise InputError(Problem("--reconcile needs --areas (the area hierarchy)"))
 
 CountsOpt = Annotated[Path, typer.Option("--counts", help="Counts file: area_id, category, period, count (CSV, CSV.gz, Parquet).")]
 FreqOpt = Annotated[str | None, typer.Option("--freq", help="D, W or M; finer counts are summed to it (inferred if omitted).")]
 AreasOpt = Annotated[Path | None, typer.Option("--areas", help="Areas file (hierarchy; needed by --reconcile).")]
 LevelOpt = Annotated[list[float] | None, typer.Option("--level", help="Central interval level in percent (repeatable; default 80 and 95).")]
-ReconcileOpt = Annotated[str, typer.Option("--reconcile", help="none, bottom_up or mint_shrink.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (gbm, auto).")]
+ReconcileOpt = Annotated[str, typer.Option("--reconcile", help=registry_help(
+    RECONCILERS, "Hierarchical reconciliation over the areas in --areas."))]
+ModelOpt = Annotated[str, typer.Option("--model", help=registry_help(MODELS, "Forecast model."))]
+ModelsOpt = Annotated[list[str] | None, typer.Option("--model", help=registry_help(
+    MODELS, "Model(s) to test (repeatable; default auto). Seasonal naive is always added."))]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (of the models that draw random numbers: "
+                                     + ", ".join(s.name for s in MODELS.specs() if s.needs.seed) + ").")]
 GapsOpt = Annotated[str, typer.Option("--gaps", help="Missing periods inside the data: zero (no incident) or error.")]
 
 
@@ -48,9 +76,9 @@ def register(app: typer.Typer) -> None:
         out: OutOpt,
         h: Annotated[int, typer.Option("--h", help="Periods ahead.")] = 3,
         freq: FreqOpt = None,
-        model: Annotated[str, typer.Option("--model", help="auto, naive, snaive, hmean, ets, nbglm, qpglm or gbm.")] = "auto",
+        model: ModelOpt = "auto",
         level: LevelOpt = None,
-        reconcile: ReconcileOpt = "none",
+        reconcile: ReconcileOpt = DEFAULT_RECONCILE,
         areas: AreasOpt = None,
         seed: SeedOpt = 0,
         gaps: GapsOpt = "zero",
@@ -67,10 +95,8 @@ def register(app: typer.Typer) -> None:
         city (every ancestor in --areas) are forecast too and made coherent.
         Series are fitted in chunks of --chunk-size on --backend (docs/dask.md).
         """
-        _check(model, reconcile)
+        _check([model], reconcile, areas)
         check_execution(backend, workers, scheduler, chunk_size)
-        if reconcile != "none" and areas is None:
-            raise InputError(Problem("--reconcile needs --areas (the area hierarchy)"))
         levels = level or [80.0, 95.0]
         panel = load_panel(counts, freq=freq, areas=areas)
         tracker = make_tracker(no_track)
@@ -80,15 +106,17 @@ def register(app: typer.Typer) -> None:
                 tracker.run("forecast", params={**params, **describe(ex, chunk_size)},
                             tags={"riskmodel.backend": ex.name}) as run:
             t0 = time.perf_counter()
-            df, info = forecast_panel(panel, h, model, levels, reconcile, seed=seed, gaps=gaps,
-                                      chunk_size=chunk_size, backend=ex)
+            res = Forecaster([model], seed=seed, reconcile=reconcile, chunk_size=chunk_size, backend=ex,
+                             gaps=gaps).forecast(panel, h, level=levels)
             secs = time.perf_counter() - t0
+            arts = res.artifacts()  # forecast.csv
+            df = arts[0].content
             write_table_atomic(df, out)
             run.log_fingerprint("counts", counts)
-            run.log_table(df, "forecast.csv")
+            run.log_artifacts(arts)
             fb = int((~df["model"].str.startswith(model)).sum() // max(h, 1))
             run.log_metrics({"series": df[["area_id", "category"]].drop_duplicates().shape[0],
-                             "seconds": secs, "fallback_series": fb, "chunks": info["chunks"]})
+                             "seconds": secs, "fallback_series": fb, "chunks": res.chunks})
         typer.echo(_summary_line(df, f"forecast of {h} period(s) at {panel.freq} written to {out}") + f" ({secs:.1f} s)")
 
     @app.command("backtest")
@@ -99,9 +127,9 @@ def register(app: typer.Typer) -> None:
         windows: Annotated[int, typer.Option("--windows", help="Rolling origins (expanding window).")] = 1,
         step: Annotated[int | None, typer.Option("--step", help="Periods between origins (default: h).")] = None,
         freq: FreqOpt = None,
-        model: Annotated[list[str] | None, typer.Option("--model", help="Model(s) to test (repeatable; default auto). Seasonal naive is always added.")] = None,
+        model: ModelsOpt = None,
         level: LevelOpt = None,
-        reconcile: ReconcileOpt = "none",
+        reconcile: ReconcileOpt = DEFAULT_RECONCILE,
         areas: AreasOpt = None,
         seed: SeedOpt = 0,
         gaps: GapsOpt = "zero",
@@ -119,11 +147,8 @@ def register(app: typer.Typer) -> None:
         seconds.
         """
         models = model or ["auto"]
-        for m in models:
-            _check(m, reconcile)
+        _check(models, reconcile, areas)
         check_execution(backend, workers, scheduler, chunk_size)
-        if reconcile != "none" and areas is None:
-            raise InputError(Problem("--reconcile needs --areas (the area hierarchy)"))
         levels = level or [80.0, 95.0]
         panel = load_panel(counts, freq=freq, areas=areas)
         tracker = make_tracker(no_track)
@@ -132,13 +157,13 @@ def register(app: typer.Typer) -> None:
         with open_backend(backend, workers, scheduler) as ex, \
                 tracker.run("backtest", params={**params, **describe(ex, chunk_size)},
                             tags={"riskmodel.backend": ex.name}) as run:
-            fr, mt = backtest_panel(panel, h, windows, models, step, levels, reconcile, seed=seed, gaps=gaps,
-                                    chunk_size=chunk_size, backend=ex)
-            with atomic_dir(out) as tmp:
-                fr.to_csv(tmp / "forecasts.csv", index=False, lineterminator="\n")
-                mt.to_csv(tmp / "metrics.csv", index=False, lineterminator="\n")
+            res = Forecaster(models, seed=seed, reconcile=reconcile, chunk_size=chunk_size, backend=ex,
+                             gaps=gaps).cross_validation(panel, h, windows, step, level=levels)
+            mt = res.metrics
+            arts = res.artifacts()  # forecasts.csv and metrics.csv
+            write_artifacts(arts, out)
             run.log_fingerprint("counts", counts)
-            run.log_table(mt, "metrics.csv")
+            run.log_artifacts(arts)  # metrics.csv (the forecasts are not logged)
             overall = mt[mt["level"] == "overall"]
             run.log_metrics({f"{r.model}.{k}": getattr(r, k) for r in overall.itertuples()
                              for k in ("mase", "rmsse", "pinball", "crps", "coverage_80", "coverage_95", "seconds")})

@@ -1,36 +1,49 @@
 """Per-area count forecasting: models, backtests, metrics, hierarchical reconciliation.
 
+The public entry point is :class:`Forecaster` (shaped like statsforecast's)::
+
+    from riskmodel.forecast import Forecaster
+    res = Forecaster(models=["auto"], seed=0, reconcile="none").forecast(panel, h=3, level=[80, 95])
+    res.summary(); res.to_frame(); res.conf_int(95); res.artifacts()
+    cv = Forecaster(models=["nbglm"]).cross_validation(panel, h=3, n_windows=2)
+
 Every model is a :class:`CountForecaster` (``fit(panel)`` / ``predict(h, levels)``,
 returning a :class:`Forecast`: means and quantiles per series and period,
-never below zero), registered by name in :data:`MODELS`
-(:mod:`riskmodel.forecast.models`). :func:`forecast_panel` and
-:func:`backtest_panel` run a model on every series of a panel, in chunks,
-with reconciliation over the area hierarchy.
+never below zero), registered by name in :data:`MODELS`; reconciliation
+methods are registered in :data:`RECONCILERS` (both declared in
+:mod:`riskmodel.forecast.models`). :func:`forecast_panel` and
+:func:`backtest_panel` are the older DataFrame-returning wrappers.
 """
 
 from riskmodel.forecast import models as _models  # noqa: F401 - registers every model in MODELS
-from riskmodel.forecast.api import backtest_panel, forecast_panel, with_all_levels
+from riskmodel.forecast.api import backtest_panel, forecast_panel
 from riskmodel.forecast.auto import Auto
 from riskmodel.forecast.base import CountForecaster
 from riskmodel.forecast.baselines import HistoricalMean, Naive, SeasonalNaive
 from riskmodel.forecast.ets import ETS
+from riskmodel.forecast.forecaster import Forecaster, PanelBacktest, PanelForecast, with_all_levels
 from riskmodel.forecast.gbm import GlobalGBM
 from riskmodel.forecast.glm import NegBinGLM, irls_poisson
 from riskmodel.forecast.pooled import PooledLevel
-from riskmodel.forecast.registry import MODELS, make_model
+from riskmodel.forecast.registry import DEFAULT_RECONCILE, MODELS, RECONCILERS, make_model
 from riskmodel.forecast.result import PROBS, Forecast, probs_for
 
 __all__ = [
+    "DEFAULT_RECONCILE",
     "ETS",
     "MODELS",
     "PROBS",
+    "RECONCILERS",
     "Auto",
     "CountForecaster",
     "Forecast",
+    "Forecaster",
     "GlobalGBM",
     "HistoricalMean",
     "Naive",
     "NegBinGLM",
+    "PanelBacktest",
+    "PanelForecast",
     "PooledLevel",
     "SeasonalNaive",
     "backtest_panel",

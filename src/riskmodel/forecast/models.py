@@ -1,4 +1,4 @@
-"""The catalogue of forecast models: one ``MODELS.register`` call per model.
+"""The catalogue of forecast models and reconciliation methods: one ``register`` call each.
 
 Each model is a :class:`~riskmodel.forecast.base.CountForecaster` (the
 scikit-learn estimator shape: constructor parameters, ``fit(panel)``,
@@ -7,6 +7,11 @@ Its options are its constructor parameters (``get_params()``). A model
 registered here is offered by ``riskmodel forecast --model``, accepted by
 ``[steps.forecast]``, usable as an ``auto`` candidate, named in the appendix,
 and run by the contract test (tests/forecast/test_registry_contract.py).
+
+A reconciliation method registered in :data:`RECONCILERS` is offered by
+``--reconcile`` and accepted by ``[steps.forecast] reconcile``; its target is
+``fn(forecast, hierarchy, y, fitted) -> Forecast``
+(:mod:`riskmodel.forecast.reconcile`).
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from riskmodel.forecast.ets import ETS
 from riskmodel.forecast.gbm import GlobalGBM
 from riskmodel.forecast.glm import NegBinGLM
 from riskmodel.forecast.pooled import PooledLevel
-from riskmodel.forecast.registry import MODELS
+from riskmodel.forecast.reconcile import bottom_up, mint_shrink, no_reconciliation
+from riskmodel.forecast.registry import MODELS, RECONCILERS
 from riskmodel.registry import Needs, Option
 
 
-def _options(model: type[CountForecaster]) -> tuple[Option, ...]:
-    """A model's options: its constructor parameters with their defaults."""
-    defaults = model().get_params()
+def _options(model: type[CountForecaster], **implied: object) -> tuple[Option, ...]:
+    """A model's options: its constructor parameters with their defaults (``implied``: those its name sets)."""
+    defaults = {**model().get_params(), **implied}
     return tuple(Option(k, type(v) if v is not None else str, v) for k, v in defaults.items())
 
 
@@ -43,7 +49,7 @@ MODELS.register("nbglm", NegBinGLM, labels={"zh": "负二项广义线性模型",
                 summary="negative-binomial GLM with trend, Fourier seasonality and holidays",
                 options=_options(NegBinGLM))
 MODELS.register("qpglm", NegBinGLM, labels={"zh": "准泊松广义线性模型", "en": "quasi-Poisson GLM"},
-                summary="the GLM with quasi-Poisson intervals", options=_options(NegBinGLM),
+                summary="the GLM with quasi-Poisson intervals", options=_options(NegBinGLM, family="quasipoisson"),
                 defaults={"family": "quasipoisson"})
 MODELS.register("gbm", GlobalGBM, labels={"zh": "全局梯度提升树", "en": "global gradient boosting"},
                 summary="one gradient-boosted tree model over all series", options=_options(GlobalGBM),
@@ -51,4 +57,15 @@ MODELS.register("gbm", GlobalGBM, labels={"zh": "全局梯度提升树", "en": "
 MODELS.register("pooled", PooledLevel, labels={"zh": "汇总分解模型", "en": "pooled top-down model"},
                 summary="each category's total forecast and split by the series' shares", options=_options(PooledLevel))
 
-__all__ = ["MODELS"]
+
+RECONCILERS.register("none", no_reconciliation, labels={"zh": "不协调", "en": "none"},
+                     summary="no reconciliation: the series given, forecast as they are", hierarchy=False)
+RECONCILERS.register("bottom_up", bottom_up, labels={"zh": "自下而上", "en": "bottom-up"},
+                     summary="the bottom areas' forecasts summed up to every ancestor (needs --areas)",
+                     hierarchy=True)
+RECONCILERS.register("mint_shrink", mint_shrink, labels={"zh": "最小迹协调（收缩协方差）",
+                                                          "en": "MinT with shrinkage"},
+                     summary="every level forecast, then made coherent by MinT with the shrunk residual "
+                             "covariance (needs --areas)", hierarchy=True, residuals=True)
+
+__all__ = ["MODELS", "RECONCILERS"]

@@ -47,9 +47,8 @@ import numpy as np
 from riskmodel.data.areas import AreaHierarchy
 from riskmodel.errors import InputError, Problem
 from riskmodel.forecast.distributions import nb_quantiles
+from riskmodel.forecast.registry import RECONCILERS
 from riskmodel.forecast.result import Forecast
-
-METHODS = ("none", "bottom_up", "mint_shrink")
 
 
 def shrink_covariance(resid: np.ndarray) -> tuple[np.ndarray, float]:
@@ -107,9 +106,12 @@ def reconcile(
     ----------
     fc : Forecast
         Base forecasts; its series must include every ancestor of the bottom
-        areas (for each category).
+        areas (for each category) when the method needs the hierarchy.
     hierarchy : AreaHierarchy
-    method : {'none', 'bottom_up', 'mint_shrink'}
+    method : str
+        A name of :data:`riskmodel.forecast.registry.RECONCILERS` (``none``,
+        ``bottom_up``, ``mint_shrink``); an unknown name is an InputError
+        listing the valid ones.
     y, fitted : ndarray (T, n), optional
         Training data and in-sample one-step fitted values of the same series
         (for the residual covariance; needed by ``mint_shrink``, used for the
@@ -117,12 +119,37 @@ def reconcile(
 
     Returns
     -------
-    Forecast with the same series; ``model`` gets ``+<method>``.
+    Forecast with the same series; ``model`` gets ``+<method>`` (unchanged for ``none``).
     """
-    if method not in METHODS:
-        raise InputError(Problem(f"unknown value {method!r} for --reconcile; valid: {', '.join(METHODS)}"))
-    if method == "none":
-        return fc
+    return RECONCILERS.get(method).target(fc, hierarchy, y, fitted)
+
+
+def no_reconciliation(fc: Forecast, hierarchy: AreaHierarchy, y: np.ndarray | None = None,  # noqa: ARG001
+                      fitted: np.ndarray | None = None) -> Forecast:  # noqa: ARG001
+    """``none``: the base forecasts as they are."""
+    return fc
+
+
+def bottom_up(fc: Forecast, hierarchy: AreaHierarchy, y: np.ndarray | None = None,
+              fitted: np.ndarray | None = None) -> Forecast:
+    """``bottom_up``: the bottom areas' forecasts summed up every level (see the module notes)."""
+    return project(fc, hierarchy, "bottom_up", y, fitted)
+
+
+def mint_shrink(fc: Forecast, hierarchy: AreaHierarchy, y: np.ndarray | None = None,
+                fitted: np.ndarray | None = None) -> Forecast:
+    """``mint_shrink``: MinT with the shrunk residual covariance (needs ``y`` and ``fitted``)."""
+    return project(fc, hierarchy, "mint_shrink", y, fitted)
+
+
+def project(
+    fc: Forecast,
+    hierarchy: AreaHierarchy,
+    method: str,
+    y: np.ndarray | None = None,
+    fitted: np.ndarray | None = None,
+) -> Forecast:
+    """The projection ``S G`` of ``bottom_up`` or ``mint_shrink`` (``method``), one category at a time."""
     col = {s: j for j, s in enumerate(fc.series)}
     mean = fc.mean.copy()
     h, n = mean.shape

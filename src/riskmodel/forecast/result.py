@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from riskmodel.errors import InputError, Problem
+from riskmodel.results import level_fraction
+
 PROBS = np.round(np.arange(1, 40) * 0.025, 3)
 """Default quantile grid: 0.025, 0.05, ..., 0.975 (39 levels). Contains the ends
 of the 80% and 95% central intervals and the median; CRPS is computed from it."""
@@ -96,6 +99,51 @@ class Forecast:
             out[f"lo_{tag}"] = lo.T.ravel()
             out[f"hi_{tag}"] = hi.T.ravel()
         return out
+
+    def conf_int(self, level: float = 95) -> pd.DataFrame:
+        """The central predictive interval at ``level`` (percent, or a fraction below 1), long.
+
+        Columns ``area_id, category, period, level, lo, hi``: one row per
+        series and period (series, then period, as :meth:`to_frame`), the
+        bounds in counts per period and ``level`` in percent. The interval's
+        ends must be on the quantile grid (``probs``); otherwise an
+        InputError lists the levels that are.
+        """
+        lv = round(level_fraction(level) * 100.0, 6)
+        try:
+            lo, hi = self.interval(lv)
+        except KeyError:
+            have = sorted({round(200 * (0.5 - p), 6) for p in self.probs if p < 0.5 and np.isclose(self.probs, 1 - p).any()})
+            raise InputError(Problem(
+                f"no {lv:g}% interval: its ends are not on the quantile grid; levels: {', '.join(f'{x:g}' for x in have)}"
+            )) from None
+        h, n = self.mean.shape
+        return pd.DataFrame(
+            {
+                "area_id": np.repeat([s[0] for s in self.series], h),
+                "category": np.repeat([s[1] for s in self.series], h),
+                "period": np.tile(self.periods.to_numpy(), n),
+                "level": lv,
+                "lo": lo.T.ravel(),
+                "hi": hi.T.ravel(),
+            }
+        )
+
+    def summary(self) -> str:
+        """A text summary: series, horizon, quantile grid, the models used per series."""
+        h, n = self.mean.shape
+        first, last = self.periods[0].date().isoformat(), self.periods[-1].date().isoformat()
+        vc = pd.Series(self.model, dtype=object).value_counts(sort=False).sort_index(kind="stable")
+        vc = vc.sort_values(ascending=False, kind="stable")
+        lines = [f"Forecast of {n} series x {h} period(s) ({first} to {last})",
+                 f"quantiles: {len(self.probs)} ({', '.join(f'{p:g}' for p in self.probs[:7])}"
+                 f"{', ...' if len(self.probs) > 7 else ''})",
+                 f"mean per series and period: {float(self.mean.mean()) if self.mean.size else 0.0:.3g}",
+                 "models used per series:"]
+        lines += [f"  {m}  {int(k)}" for m, k in vc.head(10).items()]
+        if len(vc) > 10:
+            lines.append(f"  ... {len(vc) - 10} more ({int(vc.iloc[10:].sum())} series)")
+        return "\n".join(lines) + "\n"
 
     def subset(self, cols: np.ndarray | Sequence[int]) -> Forecast:
         cols = np.asarray(cols)

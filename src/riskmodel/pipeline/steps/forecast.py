@@ -7,9 +7,12 @@ key                    default         meaning
 =====================  ==============  =========================================
 freq                   "M"             frequency of the forecasts (D, W, M)
 h                      3               periods ahead
-model                  "auto"          see ``riskmodel forecast --model``
+model                  "auto"          a name of ``riskmodel.forecast.MODELS``
 levels                 [80, 95]        central interval levels (percent)
-reconcile              "mint_shrink"   none, bottom_up, mint_shrink
+reconcile              "none"          a name of ``riskmodel.forecast.RECONCILERS``
+                                       (none, bottom_up, mint_shrink); the default
+                                       is ``DEFAULT_RECONCILE``, shared with
+                                       ``riskmodel forecast --reconcile``
 backtest_windows       3               rolling origins of the backtest (0: none)
 backtest_step          1               periods between origins
 backtest_models        ["auto"]        models backtested (seasonal naive added)
@@ -18,7 +21,10 @@ categories             []              restrict to these categories (all when em
 =====================  ==============  =========================================
 
 The series are fitted through the study's ``[execution]`` backend, in
-chunks of its ``chunk_size`` (see :mod:`riskmodel.pipeline`).
+chunks of its ``chunk_size`` (see :mod:`riskmodel.pipeline`), by
+:class:`riskmodel.forecast.Forecaster`. The panel with the ancestors' sums
+(district, city) is built once and shared by the forecast, the backtest and
+the fan charts.
 
 Writes ``forecast.csv`` (every area, street to city, and category),
 ``backtest_metrics.csv``, ``backtest_forecasts.csv`` and
@@ -32,13 +38,17 @@ import time
 from typing import Any
 
 import matplotlib.pyplot as plt
+from pydantic import field_validator
 
-from riskmodel.config import StrictModel
-from riskmodel.data.readers import write_table_atomic
-from riskmodel.forecast.api import backtest_panel, forecast_panel, with_all_levels
+from riskmodel.config import StrictModel, registry_choice
+from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS, Forecaster, with_all_levels
 from riskmodel.forecast.figures import fan_chart
+from riskmodel.forecast.registry import needs_hierarchy
 from riskmodel.pipeline.steps.base import register_step
+from riskmodel.results import Artifact, write_artifacts
 from riskmodel.tracking.pyfunc import log_forecaster
+
+_model_name = registry_choice(MODELS)
 
 
 class ForecastStepConfig(StrictModel):
@@ -46,13 +56,21 @@ class ForecastStepConfig(StrictModel):
     h: int = 3
     model: str = "auto"
     levels: list[float] = [80.0, 95.0]
-    reconcile: str = "mint_shrink"
+    reconcile: str = DEFAULT_RECONCILE
     backtest_windows: int = 3
     backtest_step: int = 1
     backtest_models: list[str] = ["auto"]
     fan_charts: bool = True
     categories: list[str] = []
     register_model: bool = True
+
+    _model = field_validator("model")(_model_name)
+    _reconcile = field_validator("reconcile")(registry_choice(RECONCILERS))
+
+    @field_validator("backtest_models")
+    @classmethod
+    def _backtest_models(cls, v: list[str]) -> list[str]:
+        return [_model_name(m) for m in v]
 
 
 @register_step("forecast", config=ForecastStepConfig)
@@ -66,47 +84,50 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
         panel = panel.select(end=panel.periods[-2])
     out = ctx.step_dir("forecast")
     t0 = time.perf_counter()
-    ex = {"chunk_size": ctx.chunk_size, "backend": ctx.backend}  # the study's [execution] table
     run.set_tags({"riskmodel.backend": ctx.execution.backend})
-    fc, fitted = forecast_panel(panel, cfg.h, cfg.model, cfg.levels, cfg.reconcile, seed=ctx.seed, **ex)
+    # the panel with the districts' and the city's sums: built once, for the forecast, backtest and fan charts
+    full = with_all_levels(panel) if needs_hierarchy(cfg.reconcile) or cfg.fan_charts else None
+    ex = {"seed": ctx.seed, "reconcile": cfg.reconcile, "chunk_size": ctx.chunk_size,
+          "backend": ctx.backend}  # the study's [execution] table
+    res = Forecaster([cfg.model], **ex).forecast(panel, cfg.h, level=cfg.levels, all_levels=full)
     secs = time.perf_counter() - t0
     if cfg.register_model and getattr(run, "enabled", False):
         # the fitted model as a registered MLflow pyfunc model (its own, unreconciled forecasts)
-        log_forecaster(fitted["model"], run.run_id, ctx.tracker.uri,
+        log_forecaster(res.model, run.run_id, ctx.tracker.uri,
                        registered_name=f"riskmodel-{ctx.study.name}-forecaster")
-    level = panel.hierarchy.level
-    fc.insert(1, "level", fc["area_id"].map(level).fillna("area"))
-    write_table_atomic(fc, out / "forecast.csv")
-    run.log_table(fc, "forecast.csv")
+    arts = res.artifacts(area_level=True)  # forecast.csv, with each area's level
+    fc = arts[0].content
     metrics: dict[str, float] = {"forecast_seconds": secs, "series": float(fc[["area_id", "category"]].drop_duplicates().shape[0])}
     overall = None
     if cfg.backtest_windows > 0:
-        fr, mt = backtest_panel(panel, cfg.h, cfg.backtest_windows, cfg.backtest_models, cfg.backtest_step,
-                                cfg.levels, cfg.reconcile, seed=ctx.seed, **ex)
-        write_table_atomic(mt, out / "backtest_metrics.csv")
-        write_table_atomic(fr, out / "backtest_forecasts.csv")
-        run.log_table(mt, "backtest_metrics.csv")
-        overall = mt[mt["area_id"] == "ALL"]
+        bt = Forecaster(cfg.backtest_models, **ex).cross_validation(
+            panel, cfg.h, cfg.backtest_windows, cfg.backtest_step, level=cfg.levels, all_levels=full)
+        arts += bt.artifacts(prefix="backtest_")  # backtest_forecasts.csv (not logged), backtest_metrics.csv
+        overall = bt.overall
         for r in overall.itertuples():
             for k in ("mase", "rmsse", "pinball", "crps", "coverage_80", "coverage_95", "bias"):
                 metrics[f"{r.model}.{r.level}.{k}"] = float(getattr(r, k))
-    run.log_metrics(metrics)
     figs = []
-    if cfg.fan_charts:
-        hist = with_all_levels(panel).counts
+    if cfg.fan_charts and full is not None:
+        hist = full.counts
         names = panel.areas.set_index("area_id")
-        (out / "figures").mkdir(exist_ok=True)
+        unit = dict(D="day", W="week", M="month")[panel.freq]
         for d in panel.hierarchy.areas_at("district") or []:
             if d not in set(fc["area_id"]):
                 continue
             zh = str(names.loc[d, "name"]) if "name" in names.columns else d
             en = str(names.loc[d, "name_en"]) if "name_en" in names.columns else ""
-            title = f"{zh} {en} ({d}): forecast of incidents per {dict(D='day', W='week', M='month')[panel.freq]}, {cfg.h} periods, model {cfg.model}, reconcile {cfg.reconcile}"
+            title = f"{zh} {en} ({d}): forecast of incidents per {unit}, {cfg.h} periods, model {cfg.model}, reconcile {cfg.reconcile}"
             fig = fan_chart(hist, fc, d, title, panel.freq, source=f"Data: {ctx.data.counts} (counts per {cfg.freq} period); forecast: riskmodel {cfg.model}; shaded: 80% and 95% predictive intervals")
-            path = out / "figures" / f"fan_{d}.png"
-            fig.savefig(path, dpi=110)
-            run.log_figure(fig, f"fan_{d}.png")
-            plt.close(fig)
-            figs.append(str(path))
+            arts.append(Artifact(f"figures/fan_{d}.png", fig, savefig={"dpi": 110}))
+            figs.append(str(out / "figures" / f"fan_{d}.png"))
+    try:
+        write_artifacts(arts, out)
+        run.log_artifacts(arts)
+    finally:
+        for a in arts:
+            if a.kind == "figure":
+                plt.close(a.content)
+    run.log_metrics(metrics)
     return {"forecast": str(out / "forecast.csv"), "figures": figs,
             "overall": None if overall is None else overall.to_dict("records")}
