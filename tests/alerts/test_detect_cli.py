@@ -52,7 +52,7 @@ def test_detect_flags_the_spike_and_names_late_series(tmp_path: Path) -> None:
     late = t[t["area_id"] == "A3"]
     assert not late["alarm"].any()
     assert late["reason"].str.contains("series starts 2018").all()
-    s = d.summary()
+    s = d.per_series()
     assert set(s.columns) >= {"monitored", "evaluated", "alarms", "last_alarm", "main_reason"}
     for m in ("glrnb", "farrington-glr", "forecast", "farrington-original", "farrington-window"):
         dm = detect(p, m, start="2020-06-01")

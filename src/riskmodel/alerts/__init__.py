@@ -1,20 +1,30 @@
 """Early warning (预警): spike detectors for count series, outbreak simulation, evaluation.
 
-* :func:`detect` -- every method on an :class:`~riskmodel.data.IncidentPanel`
-  (long table out);
+* :func:`detect` -- any registered detector on an :class:`~riskmodel.data.IncidentPanel`
+  (a :class:`Detection` out: ``summary()``, ``to_frame()``, ``artifacts()``);
+* :data:`DETECTORS` -- the registry of detectors (declared in
+  :mod:`riskmodel.alerts.detectors`; the contract in :mod:`riskmodel.alerts.base`);
 * :func:`farrington_flexible` -- R's ``surveillance::farringtonFlexible``
   (Noufaily 2013 and original Farrington settings), vectorised across series;
 * :func:`ears_c` -- EARS C1/C2/C3 as R's ``earsC``;
 * :func:`glr_nb` -- negative-binomial GLR / CUSUM charts (R's ``glrnb``);
 * :func:`simulate` -- Noufaily-style outbreak simulation;
 * :func:`outbreak_metrics`, :func:`tune_threshold` -- FPR, POD, sensitivity, timeliness;
+* :func:`evaluate_spikes` -- a detection table scored against known spikes (POD, delay, FPR);
 * :func:`episodes` -- consecutive alarms merged into episodes with a severity.
 """
 
-from riskmodel.alerts.detect import METHODS, Detection, check_method, detect
+from riskmodel.alerts.base import Detector, DetectorOutput, DetectTask
+from riskmodel.alerts.detect import Detection, check_method, detect
+from riskmodel.alerts.detectors import DETECTORS
 from riskmodel.alerts.ears import ears_c
 from riskmodel.alerts.episodes import episodes, severity
-from riskmodel.alerts.evaluate import metrics_table, outbreak_metrics, tune_threshold
+from riskmodel.alerts.evaluate import (
+    evaluate_spikes,
+    metrics_table,
+    outbreak_metrics,
+    tune_threshold,
+)
 from riskmodel.alerts.farrington import (
     NOUFAILY,
     ORIGINAL,
@@ -25,16 +35,21 @@ from riskmodel.alerts.farrington import (
     farrington_flexible,
 )
 from riskmodel.alerts.glrnb import glr_nb
+from riskmodel.alerts.registry import DEFAULT_METHOD
 from riskmodel.alerts.simulate import SCENARIOS, Scenario, SimulatedSet, simulate
 
 __all__ = [
-    "METHODS",
+    "DEFAULT_METHOD",
+    "DETECTORS",
     "NOUFAILY",
     "ORIGINAL",
     "PRESETS",
     "R_DEFAULT",
     "SCENARIOS",
+    "DetectTask",
     "Detection",
+    "Detector",
+    "DetectorOutput",
     "FarringtonControl",
     "Scenario",
     "SimulatedSet",
@@ -43,6 +58,7 @@ __all__ = [
     "detect",
     "ears_c",
     "episodes",
+    "evaluate_spikes",
     "farrington_flexible",
     "glr_nb",
     "metrics_table",

@@ -9,8 +9,9 @@ For each monitored day ``k`` and every series at once:
   the two previous days.
 
 The methods are meant for daily data (the command line refuses them on weekly
-or monthly panels); the array functions here do not look at the frequency, as
-R's do not.
+or monthly panels); the array function :func:`ears_c` does not look at the
+frequency, as R's does not. :func:`detect_ears_c1` (``c2``, ``c3``) are the
+registered detectors (:mod:`riskmodel.alerts.base`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import stats
 
+from riskmodel.alerts.base import DetectorOutput, DetectTask, mark_late, monitor_rows
 from riskmodel.errors import InputError, Problem
 
 EARS_METHODS = ("C1", "C2", "C3")
+DEFAULT_BASELINE = 7
+"""Baseline days (R's earsC default)."""
 
 
 def default_alpha(method: str) -> float:
@@ -132,3 +136,33 @@ def ears_c(
         "score": np.where(bad, np.nan, score),
         "reason": reason,
     }
+
+
+# ---------------------------------------------------------------- the registered detectors
+def _ears_detector(task: DetectTask, method: str) -> DetectorOutput:
+    """EARS ``method`` on a chunk: from the first day with a full baseline (or ``start``)."""
+    opts = task.options
+    bl = int(opts.get("baseline", DEFAULT_BASELINE))
+    max_lag = {"C1": bl, "C2": bl + 2, "C3": bl + 4}[method]
+    mon = monitor_rows(task.periods, task.start, task.end, max_lag)
+    min_sigma = float(opts.get("min_sigma", 0.0))
+    res = ears_c(task.y, mon, method, baseline=bl, min_sigma=min_sigma, alpha=opts.get("alpha"))
+    used = {"method": method, "baseline": bl, "min_sigma": min_sigma,
+            "alpha": opts.get("alpha") or default_alpha(method)}
+    mark_late(res, mon, task.first, max_lag, f"EARS {method} needs {max_lag} earlier days")
+    return DetectorOutput.from_arrays(res, used, mon)
+
+
+def detect_ears_c1(task: DetectTask) -> DetectorOutput:
+    """EARS C1 on a chunk of daily series (:class:`~riskmodel.alerts.base.Detector`)."""
+    return _ears_detector(task, "C1")
+
+
+def detect_ears_c2(task: DetectTask) -> DetectorOutput:
+    """EARS C2 on a chunk of daily series (:class:`~riskmodel.alerts.base.Detector`)."""
+    return _ears_detector(task, "C2")
+
+
+def detect_ears_c3(task: DetectTask) -> DetectorOutput:
+    """EARS C3 on a chunk of daily series (:class:`~riskmodel.alerts.base.Detector`)."""
+    return _ears_detector(task, "C3")

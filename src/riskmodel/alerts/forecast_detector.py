@@ -11,43 +11,84 @@ predictive distribution; an alarm when the count exceeds it.
 With ``model='own'``, a model of our own is used instead: a log-linear Poisson GLM with harmonics (and
 weekdays for daily data) fitted to all series at once, with a
 negative-binomial dispersion by moments, and the NB quantile as the bound.
+
+:func:`forecast_detect` works on arrays; :func:`detect_forecast` is the
+registered detector (:mod:`riskmodel.alerts.base`).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from riskmodel.alerts.base import (
+    DAYS_PER_PERIOD,
+    DAYS_PER_YEAR,
+    HARMONIC_PERIOD,
+    DetectorOutput,
+    DetectTask,
+    mark_late,
+    monitor_rows,
+)
 from riskmodel.alerts.glrnb import fit_poisson_design, harmonic_design, moment_alpha
-from riskmodel.data.panel import IncidentPanel
+from riskmodel.data.frequency import Frequency
 from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.forecast.registry import make_model
 
 DEFAULT_REFIT = {"D": 28, "W": 4, "M": 1}
 DEFAULT_GAP = {"D": 7, "W": 2, "M": 0}
+DEFAULT_MODEL = "nbglm"
+DEFAULT_ALPHA = 0.01
 
 
 def forecast_detect(
-    panel: IncidentPanel,
+    freq: str,
     y: np.ndarray,
     periods: pd.DatetimeIndex,
     series: list[tuple[str, str]],
     mon: np.ndarray,
     *,
-    model: str = "nbglm",
-    alpha: float = 0.01,
+    model: str = DEFAULT_MODEL,
+    alpha: float = DEFAULT_ALPHA,
     refit: int | None = None,
     gap: int | None = None,
     **params: Any,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Run the forecast-based detector; arrays (K, S) as the other detectors return."""
+    """Run the forecast-based detector on arrays.
+
+    Parameters
+    ----------
+    freq : {'D', 'W', 'M'}
+    y : ndarray (T, S)
+        Counts, NaN before a series starts.
+    periods : DatetimeIndex (T,)
+    series : list of (area_id, category)
+    mon : array of int (K,)
+        Rows monitored.
+    model : str
+        A :mod:`riskmodel.forecast` model name, or ``'own'``.
+    alpha : float
+        The bound is the ``1 - alpha`` quantile (0 < alpha < 0.5).
+    refit, gap : int, optional
+        Refit every ``refit`` periods, training on the history ``gap``
+        periods before the block (defaults :data:`DEFAULT_REFIT`, :data:`DEFAULT_GAP`).
+    **params
+        Constructor parameters of the forecast model.
+
+    Returns
+    -------
+    res : dict of ndarray (K, S)
+        ``expected, upperbound, alarm, score, pvalue, reason``.
+    used : dict
+        The options used.
+    """
     if not 0 < float(alpha) < 0.5:
         raise InputError(Problem(f"forecast alpha must be in (0, 0.5) (got {alpha})", column="--alpha"))
-    freq = panel.freq
     refit = int(refit or DEFAULT_REFIT[freq])
     gap = int(DEFAULT_GAP[freq] if gap is None else gap)
     if refit < 1 or gap < 0:
@@ -94,9 +135,9 @@ def forecast_detect(
 def _own_forecast(y: np.ndarray, periods: pd.DatetimeIndex, origin: int, h: int, freq: str,
                   p_hi: float) -> tuple[np.ndarray, np.ndarray]:
     """Fallback: harmonic Poisson GLM on all series at once, NB (moments) quantile."""
-    season = {"D": 365.25, "W": 52.0, "M": 12.0}[freq]
-    step = {"D": 1.0, "W": 7.0, "M": 30.4375}[freq]
-    t = np.arange(origin + h, dtype=float) * step / (365.25 / season)
+    season = HARMONIC_PERIOD[freq]
+    step = DAYS_PER_PERIOD[freq]
+    t = np.arange(origin + h, dtype=float) * step / (DAYS_PER_YEAR / season)
     X = harmonic_design(t, season, harmonics=2, trend=True)
     if freq == "D":
         dow = (periods[0].dayofweek + np.arange(origin + h)) % 7
@@ -112,3 +153,37 @@ def _own_forecast(y: np.ndarray, periods: pd.DatetimeIndex, origin: int, h: int,
         stats.poisson.ppf(p_hi, mu),
     )
     return mu, q
+
+
+# ---------------------------------------------------------------- the registered detector
+def parse_params(text: str) -> dict[str, Any]:
+    """Command-line text of a JSON object (``'{"harmonics": 2}'``) -> dict; InputError otherwise."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        value = exc
+    if not isinstance(value, dict):
+        raise InputError(Problem(f"--model-params {text!r} must be a JSON object, e.g. '{{\"harmonics\": 2}}'",
+                                 column="--model-params"))
+    return value
+
+
+def detect_forecast(task: DetectTask) -> DetectorOutput:
+    """The forecast-based detector on a chunk (:class:`~riskmodel.alerts.base.Detector`).
+
+    Options: ``model`` (``nbglm``), ``alpha`` (0.01), ``refit``, ``gap``
+    (per frequency: :data:`DEFAULT_REFIT`, :data:`DEFAULT_GAP`) and
+    ``params`` (a dict of the forecast model's constructor parameters). By
+    default monitoring starts after two years.
+    """
+    year = Frequency.of(task.freq).year_lag
+    mon = monitor_rows(task.periods, task.start, task.end, year * 2)
+    opts = {k: v for k, v in task.options.items() if k != "params"}
+    params = dict(task.options.get("params") or {})
+    clash = sorted(set(params) & {"model", "alpha", "refit", "gap"})
+    if clash:
+        raise InputError(Problem(f"forecast params may not set {', '.join(clash)}: give them as options",
+                                 column="--model-params"))
+    res, used = forecast_detect(task.freq, task.y, task.periods, task.series, mon, **opts, **params)
+    mark_late(res, mon, task.first, year, "the forecast model needs one year of history")
+    return DetectorOutput.from_arrays(res, used, mon)

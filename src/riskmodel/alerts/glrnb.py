@@ -21,13 +21,32 @@ with alpha by the method of moments (R: the ``glm.nb`` maximum likelihood).
 
 Everything is vectorised across series; the GLR maximisation over ``kappa``
 is Newton's method on all (series, change point) pairs at once.
+:func:`glr_nb` is the chart on arrays; :func:`detect_glrnb` the registered
+detector (baseline model + chart, :mod:`riskmodel.alerts.base`).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from riskmodel.alerts.base import (
+    DAYS_PER_YEAR,
+    HARMONIC_PERIOD,
+    DetectorOutput,
+    DetectTask,
+    mark_late,
+    monitor_rows,
+)
+from riskmodel.data.frequency import Frequency
 from riskmodel.errors import InputError, Problem
+
+DEFAULT_WINDOW = {"D": 28, "W": 13, "M": 6}
+"""Default ``M`` of :func:`detect_glrnb`: change points at most 4 weeks / one quarter / half a year back."""
+DEFAULT_C_ARL = 5.0
 
 
 def harmonic_design(t: np.ndarray, period: float, harmonics: int = 1, trend: bool = False) -> np.ndarray:
@@ -254,3 +273,90 @@ def _cases_needed(
         hi = np.where((hi - lo > 1) & reach, mid, hi)
         lo = np.where((hi - lo > 1) & ~reach, mid, lo)
     return hi
+
+
+# ---------------------------------------------------------------- the registered detector
+def baseline_means(y: np.ndarray, periods: pd.DatetimeIndex, freq: str, train: np.ndarray,
+                   harmonics: int, trend: bool) -> tuple[np.ndarray, np.ndarray]:
+    """In-control means from a log-linear Poisson GLM on the training rows; NB alpha by moments.
+
+    Parameters
+    ----------
+    y : ndarray (T, S)
+        Counts (NaN: no data, left out of the fit).
+    periods : DatetimeIndex (T,)
+    freq : {'D', 'W', 'M'}
+        Sets the harmonic period (:data:`~riskmodel.alerts.base.HARMONIC_PERIOD`)
+        and, for daily data, adds weekday effects.
+    train : array of int
+        Rows the GLM is fitted on.
+    harmonics : int
+        Pairs of yearly harmonics.
+    trend : bool
+        Add a linear trend (centred on the whole range).
+
+    Returns
+    -------
+    mu : ndarray (T, S)
+        Expected counts at every row.
+    alpha : ndarray (S,)
+        NB2 dispersion by moments on the training rows (0: Poisson).
+    """
+    period = HARMONIC_PERIOD[freq]
+    days = (periods - periods[0]).days.to_numpy(dtype=float)
+    tt = days / (DAYS_PER_YEAR / period)  # time in periods of ``period`` per year
+    X = harmonic_design(tt, period, harmonics, trend)
+    if freq == "D":
+        dow = periods.dayofweek.to_numpy()
+        X = np.column_stack([X] + [(dow == d).astype(float) for d in range(1, 7)])
+    Xtr = X[train]
+    Ytr = y[train].T
+    prior = (~np.isnan(Ytr)).astype(float)
+    beta, _ = fit_poisson_design(np.nan_to_num(Ytr), Xtr, prior)
+    mu = np.exp(np.clip(X @ beta.T, -30, 30))  # (T, S)
+    alpha = moment_alpha(np.nan_to_num(Ytr), mu[train].T, prior)
+    return mu, alpha
+
+
+def detect_glrnb(task: DetectTask) -> DetectorOutput:
+    """NB GLR (or, with ``theta``, CUSUM) on a harmonic baseline fitted before the monitored range.
+
+    Options: ``c_arl`` (5), ``M`` (28 days, 13 weeks, 6 months), ``theta``
+    (None: GLR), ``alpha_nb`` (None: by moments), ``harmonics`` (1),
+    ``trend`` (False). The baseline is fitted on every period before the
+    first monitored one (at least a year); by default monitoring starts
+    after two years.
+    """
+    y, periods, freq, options = task.y, task.periods, task.freq, task.options
+    year = Frequency.of(freq).year_lag
+    mon = monitor_rows(periods, task.start, task.end, year * 2)
+    if mon[0] < year:
+        raise InputError(Problem(
+            f"glrnb needs at least one year ({year} periods) of history before --start; "
+            f"the data start {periods[0].date()}", column="--start"))
+    c_arl = float(options.get("c_arl", DEFAULT_C_ARL))
+    M = int(options.get("M", DEFAULT_WINDOW[freq]))
+    harmonics = int(options.get("harmonics", 1))
+    trend = bool(options.get("trend", False))
+    train = np.arange(0, mon[0])
+    mu, alpha = baseline_means(y, periods, freq, train, harmonics, trend)
+    if options.get("alpha_nb") is not None:
+        alpha = np.full(y.shape[1], float(options["alpha_nb"]))
+    theta = options.get("theta")
+    r = glr_nb(np.nan_to_num(y), mu, alpha, mon, c_arl=c_arl, M=M, theta=theta)
+    K, S = r["alarm"].shape
+    yk = y[mon]
+    mk = mu[mon]
+    a = alpha[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pv = np.where(a > 0, stats.nbinom.sf(yk - 1, 1 / np.where(a > 0, a, 1), 1 / (1 + a * mk)), stats.poisson.sf(yk - 1, mk))
+    res = {
+        "expected": mk, "upperbound": r["upperbound"], "alarm": r["alarm"], "score": r["score"],
+        "pvalue": pv, "reason": np.full((K, S), "", dtype=object),
+    }
+    used: dict[str, Any] = {
+        "c_arl": c_arl, "M": M, "theta": theta, "harmonics": harmonics, "trend": trend,
+        "alpha_nb": "moments" if options.get("alpha_nb") is None else float(options["alpha_nb"]),
+    }
+    mark_late(res, mon, task.first, year, "the baseline model needs one year of history")
+    return DetectorOutput.from_arrays(res, used, mon)

@@ -7,7 +7,10 @@ the same flag (``--alpha``) share it. :func:`with_method_options` adds those
 flags to a Typer command and hands the command the values given, as
 ``method_options`` (flag name -> value, unset flags left out);
 :func:`route` turns them into the chosen method's keyword arguments,
-refusing a flag the method does not take and naming the methods that do.
+refusing a flag the method does not take and naming the methods that do;
+:func:`route_each` does it for a command that runs several chosen methods
+at once (``riskmodel hotspots --ranker kde --ranker history``), giving a
+flag to every chosen method that takes it.
 Adding a method with a new option to the registry adds the flag; nothing
 here or in the command changes.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 import typer
@@ -32,17 +35,34 @@ def _param_name(flag: str) -> str:
     return "opt_" + flag.split("/")[0].lstrip("-").replace("-", "_")
 
 
+def _shown(value: Any) -> str:  # noqa: ANN401 - any option default
+    """A default as the command line takes it (``(5, 4)`` -> ``5,4``)."""
+    if isinstance(value, tuple | list):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def _defaults(uses: list[tuple[str, Option]]) -> str:
+    """`` (default X)`` when the methods agree, per method when they differ, nothing when none is declared."""
+    given = [(m, _shown(o.default)) for m, o in uses if o.default is not None]
+    if not given:
+        return ""
+    values = list(dict.fromkeys(v for _, v in given))
+    if len(values) == 1 and len(given) == len(uses):
+        return f" (default {values[0]})"
+    per = "; ".join(f"{', '.join(m for m, v in given if v == value)}: {value}" for value in values)
+    return f" (default {per})"
+
+
 def _help(uses: list[tuple[str, Option]]) -> str:
     texts = list(dict.fromkeys(o.help for _, o in uses))
     if len(texts) == 1:
         methods = ", ".join(m for m, _ in uses)
-        default = {repr(o.default) for _, o in uses if o.default is not None}
-        tail = f" (default {default.pop()})" if len(default) == 1 else ""
-        return f"{texts[0]}{tail} [{methods}]"
+        return f"{texts[0]}{_defaults(uses)} [{methods}]"
     parts = []
     for text in texts:
-        methods = [m for m, o in uses if o.help == text]
-        parts.append(f"{', '.join(methods)}: {text}")
+        group = [(m, o) for m, o in uses if o.help == text]
+        parts.append(f"{', '.join(m for m, _ in group)}: {text}{_defaults(group)}")
     return "; ".join(parts)
 
 
@@ -121,4 +141,43 @@ def route(registry: Registry[Any], method: str, given: Mapping[str, Any]) -> dic
     return out
 
 
-__all__ = ["PARAM", "option_parameters", "route", "with_method_options"]
+def route_each(registry: Registry[Any], methods: Sequence[str], given: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each chosen method's keyword arguments, for a command that runs several methods at once.
+
+    A flag goes to every chosen method that declares it (``--lookback`` to
+    both ``kde`` and ``history``); each method's share is checked by
+    :func:`route`.
+
+    Returns
+    -------
+    dict
+        Method -> its keyword arguments, for every method of ``methods``
+        (repeated names once, in the order given).
+
+    Raises
+    ------
+    InputError
+        An unknown method, a flag none of the chosen methods takes (naming
+        the methods that do), text its parser refuses, or a value not among
+        an option's choices.
+    """
+    chosen = list(dict.fromkeys(methods))
+    for m in chosen:
+        registry.get(m)
+    by_flag = registry.options()
+    wrong = []
+    for flag in given:
+        takers = [m for m, _ in by_flag.get(flag, [])]
+        if not set(takers) & set(chosen):
+            wrong.append((flag, takers))
+    if wrong:
+        raise InputError([
+            Problem(f"option {flag} applies to {', '.join(takers) or 'no ' + registry.family}, "
+                    f"not to {', '.join(chosen)}", column=flag)
+            for flag, takers in wrong
+        ])
+    return {m: route(registry, m, {f: v for f, v in given.items() if m in {t for t, _ in by_flag[f]}})
+            for m in chosen}
+
+
+__all__ = ["PARAM", "option_parameters", "route", "route_each", "with_method_options"]

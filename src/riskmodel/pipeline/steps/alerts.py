@@ -2,7 +2,8 @@
 
 Config keys (``[steps.alerts]``):
 
-* ``method`` (``"forecast"``): any of :data:`riskmodel.alerts.METHODS` (the forecast-based
+* ``method`` (:data:`riskmodel.alerts.DEFAULT_METHOD`, ``"forecast"``, shared with
+  ``riskmodel detect``): a name of :data:`riskmodel.alerts.DETECTORS` (the forecast-based
   detector found all 17 injected spikes of the sample city at a 0.8% weekly false-alarm
   rate, benchmarks/alerts/sample_city.md; ``"farrington-noufaily"`` is the R-comparable one);
 * ``freq`` (``"W"``): the frequency to monitor at (daily study data are summed;
@@ -10,7 +11,8 @@ Config keys (``[steps.alerts]``):
 * ``level`` (``"area"``): the hierarchy level of the monitored series (streets);
 * ``lookback`` (13): periods shown in the figures and searched for episodes
   that are still open;
-* ``options`` (``{}``): the method's options (see :func:`riskmodel.alerts.detect`);
+* ``options`` (``{}``): the method's options, as its registration declares them
+  (``riskmodel detect --help``; an undeclared one is refused when the config is read);
 * ``max_figures`` (40): figures of flagged series (the most severe first);
 * ``evaluate`` (true): score the detector on the study's injected spikes
   (``truth/spikes.csv`` under ``data.truth``) when there are any.
@@ -33,18 +35,19 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from pydantic import ValidationInfo, field_validator
 
-from riskmodel.alerts.detect import METHODS, check_method, detect
+from riskmodel.alerts import DEFAULT_METHOD, DETECTORS, check_method, detect
 from riskmodel.alerts.episodes import SEVERITY_ZH, episodes, severity
 from riskmodel.alerts.evaluate import evaluate_spikes
 from riskmodel.alerts.figures import alarm_figure, flagged_series
-from riskmodel.config import StrictModel
-from riskmodel.errors import ConfigError, Problem
+from riskmodel.config import StrictModel, registry_choice
 from riskmodel.pipeline.steps.base import register_step
+from riskmodel.results import Artifact, figure_png, write_artifacts
 
 
 class AlertsStepConfig(StrictModel):
-    method: str = "forecast"
+    method: str = DEFAULT_METHOD
     freq: str = "W"
     level: str = "area"
     lookback: int = 13
@@ -52,10 +55,19 @@ class AlertsStepConfig(StrictModel):
     max_figures: int = 40
     evaluate: bool = True
 
+    _method = field_validator("method")(registry_choice(DETECTORS))
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """The method's declared options only (names and choices, checked by the registry)."""
+        method = info.data.get("method")
+        if method is None:  # the method itself is wrong: reported on its own
+            return v
+        return DETECTORS.check_options(method, v)
+
 
 def _panel(ctx: Any, cfg: AlertsStepConfig):  # noqa: ANN202
-    if cfg.method not in METHODS:
-        raise ConfigError(Problem(f"key 'steps.alerts.method': unknown value {cfg.method!r}; valid: {', '.join(METHODS)}"))
     p = ctx.panel_at(cfg.freq) if cfg.freq != ctx.panel.freq else ctx.panel
     check_method(cfg.method, p.freq)
     levels = p.hierarchy.levels if hasattr(p.hierarchy, "levels") else []
@@ -75,13 +87,11 @@ def step(ctx: Any, cfg: AlertsStepConfig, run: Any) -> dict[str, Any]:
     det = detect(panel, cfg.method, chunk_size=ctx.chunk_size, backend=ctx.backend, **cfg.options)
     table = det.table
     out = ctx.step_dir("alerts")
-    table.to_csv(out / "detections.csv", index=False)
     last = table["period"].max()
     periods = np.sort(table["period"].unique())
     window_start = periods[max(0, len(periods) - cfg.lookback)]
     recent = table[table["period"] >= window_start]
     eps = episodes(recent, det.freq)
-    eps.to_csv(out / "episodes.csv", index=False)
     warn = table[(table["period"] == last) & table["alarm"]].copy()
     warn["severity"] = severity(warn["score"], warn["alarm"])
     open_eps = eps[eps["end"] == last].set_index(["area_id", "category"])
@@ -97,7 +107,11 @@ def step(ctx: Any, cfg: AlertsStepConfig, run: Any) -> dict[str, Any]:
             warn[col] = warn["area_id"].map(names[col])
     warn = warn.drop(columns=["episode_severity", "reason"]).sort_values(
         ["severity", "score"], key=lambda s: s.map(rank) if s.name == "severity" else s, ascending=False)
-    warn.to_csv(out / "warnings.csv", index=False)
+    arts = [
+        Artifact("detections.csv", table, log_as=""),
+        Artifact("episodes.csv", eps, log_as="alerts_episodes.csv"),
+        Artifact("warnings.csv", warn, log_as="alerts_warnings.csv"),
+    ]
 
     metrics: dict[str, float] = {
         "series": float(table[["area_id", "category"]].drop_duplicates().shape[0]),
@@ -110,18 +124,18 @@ def step(ctx: Any, cfg: AlertsStepConfig, run: Any) -> dict[str, Any]:
     if cfg.evaluate:
         evaluation = _evaluate(ctx, table, det.freq)
         if evaluation is not None:
-            evaluation.to_csv(out / "evaluation.csv", index=False)
+            arts.append(Artifact("evaluation.csv", evaluation, log_as="alerts_evaluation.csv"))
             allrow = evaluation[evaluation["category"] == "all"].iloc[0]
             metrics.update({f"truth.{k}": float(allrow[k]) for k in ("pod", "fpr", "delay", "spikes")
                             if pd.notna(allrow[k])})
-            run.log_table(evaluation, "alerts_evaluation.csv")
     run.log_params({"alerts.method": cfg.method, "alerts.freq": det.freq, "alerts.last_period": str(pd.Timestamp(last).date()),
                     **{f"alerts.opt.{k}": v for k, v in det.options.items()}})
     run.log_metrics(metrics)
-    run.log_table(warn, "alerts_warnings.csv")
-    run.log_table(eps, "alerts_episodes.csv")
-    figs = _figures(panel, table, eps, out / "figures", cfg.max_figures, window_start, det.method, run)
-    return {"warnings": warn, "episodes": eps, "detections": out / "detections.csv", "figures": figs,
+    figs = _figures(panel, table, eps, cfg.max_figures, window_start, det.method, run)
+    write_artifacts([*arts, *figs], out)
+    run.log_artifacts(arts)
+    return {"warnings": warn, "episodes": eps, "detections": out / "detections.csv",
+            "figures": [Path(a.name).name for a in figs],
             "evaluation": evaluation, "last_period": last, "method": cfg.method}
 
 
@@ -144,16 +158,18 @@ def _evaluate(ctx: Any, table: pd.DataFrame, freq: str) -> pd.DataFrame | None:
     return evaluate_spikes(table, spikes, freq)
 
 
-def _figures(panel: Any, table: pd.DataFrame, eps: pd.DataFrame, folder: Path, n_max: int,
-             window_start: Any, method: str, run: Any) -> list[str]:
-    """One figure per flagged series (most severe episodes first)."""
+def _figures(panel: Any, table: pd.DataFrame, eps: pd.DataFrame, n_max: int,
+             window_start: Any, method: str, run: Any) -> list[Artifact]:
+    """One figure per flagged series (most severe episodes first): ``figures/NAME.png`` at 110 dpi.
+
+    Each is logged as it is drawn (``figures/alerts/NAME.png`` in the run) and
+    kept as PNG bytes, so that no more than one figure is open at a time.
+    """
     made = []
     for a, c in flagged_series(eps, n_max):
-        folder.mkdir(parents=True, exist_ok=True)
         fig = alarm_figure(table, a, c, areas=panel.areas, window_start=window_start, method=method)
         name = f"{a}_{c}.png".replace("/", "_")
-        fig.savefig(folder / name, dpi=110)
+        made.append(Artifact(f"figures/{name}", figure_png(fig, dpi=110), log_as=""))
         run.log_figure(fig, name, artifact_path="figures/alerts")
         plt.close(fig)
-        made.append(name)
     return made
