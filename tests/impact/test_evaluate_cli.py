@@ -1,3 +1,4 @@
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
@@ -167,3 +168,21 @@ def test_same_inputs_and_seed_give_byte_identical_outputs(city_files, tmp_path):
         outs.append(out)
     for name in ("effects.csv", "verdict.txt", "series.csv"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+
+
+def test_evaluation_follows_the_result_protocol(evaluation):
+    ev, _ = evaluation
+    text = ev.summary()
+    assert isinstance(text, str) and ev.verdict.en in text and ev.verdict.zh in text
+    assert "structural" in text and "10 of" not in text  # structural_full is off: 9 methods
+    assert ev.to_frame().equals(ev.effects())
+    ci = ev.conf_int(95)
+    assert list(ci["method"]) == list(ev.effects()["method"]) and (ci["level"] == 95).all()
+    with pytest.raises(InputError, match="95% interval only"):
+        ev.conf_int(90)
+    row = ev.summary_row()
+    assert row.shape == (1, 14) and row.loc[0, "method"] == "structural"
+    arts = ev.artifacts()
+    assert [a.name for a in arts] == ["effects.csv", "verdict.txt", "series.csv", "chart.png"]
+    assert [a.log_name for a in arts if a.logged] == ["effects.csv", "verdict.txt", "observed_vs_counterfactual.png"]
+    plt.close(arts[-1].content)

@@ -43,7 +43,7 @@ def test_quasi_poisson_widens_with_overdispersion_and_uses_exposure():
     # doubling the comparison exposure halves the rate ratio
     res2 = rate_ratio(before, after, np.full(24, 2.0), np.full(24, 4.0))
     assert res2.estimate + 1 == pytest.approx((res.estimate + 1) / 2)
-    assert res.summary().shape == (1, 8)
+    assert res.to_frame().shape == (1, 8)
 
 
 def test_single_totals_give_the_exact_interval():

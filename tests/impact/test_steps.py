@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskmodel.errors import ConfigError
 from riskmodel.impact import EvaluationOptions, evaluate, read_claims
-from riskmodel.pipeline import run_experiment
+from riskmodel.pipeline import Experiment, run_experiment
 from riskmodel.tracking import Tracker
 
 from .conftest import SAMPLE
@@ -87,3 +88,11 @@ def test_sample_city_true_programme_effects_fall_in_the_intervals():
                   methods=["observed", "did", "synthetic"], options=opt)
     assert all(not r.ok and "no comparison areas" in r.note for r in ev.results[1:])
     assert np.isfinite(ev.observed.observed_change)
+
+
+def test_claims_step_refuses_an_unregistered_method_when_the_config_is_read(tmp_path):
+    cfg = tmp_path / "exp.toml"
+    cfg.write_text('[study]\nname = "t"\n\n[data]\ncounts = "c.csv"\n\n[steps.claims]\nmethods = ["did", "magic"]\n',
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"key 'steps.claims.methods': unknown magic; valid: all, observed"):
+        Experiment.load(cfg)

@@ -15,8 +15,9 @@ from riskmodel.data.loading import load_panel
 from riskmodel.data.panel import period_start
 from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
-from riskmodel.impact.evaluate import METHOD_CHOICES, EvaluationOptions, evaluate
-from riskmodel.io_safety import atomic_dir
+from riskmodel.impact import EvaluationOptions, evaluate, expand_choices
+from riskmodel.impact.registry import choices_help
+from riskmodel.results import write_artifacts
 
 
 def parse_period(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -67,6 +68,10 @@ def read_exog(path: Path, freq: str) -> pd.DataFrame:
     return long.pivot_table(index="period", columns="name", values="value", aggfunc="mean").sort_index()
 
 
+METHOD_HELP = "Methods to run: " + choices_help()
+"""``--method`` help, from the impact registry's groups (a choice is checked against the registry when run)."""
+
+
 def register(app: typer.Typer) -> None:
     @app.command("claim")
     def claim(
@@ -77,7 +82,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Output folder: effects.csv, verdict.txt, series.csv, chart.png.")],
         reported: Annotated[float | None, typer.Option("--reported", help="Reported relative change, e.g. -0.354.")] = None,
         period: Annotated[str | None, typer.Option("--period", help="Comparison period: 2020, 2020-03 or START:END (baseline: one year earlier).")] = None,
-        method: Annotated[str, typer.Option("--method", help="all, rate-ratio, its, structural, synthetic or did (comma-separated allowed).")] = "all",
+        method: Annotated[str, typer.Option("--method", help=METHOD_HELP)] = "all",
         full_sample: Annotated[bool, typer.Option("--full-sample", help="Also fit the full-sample structural model with an intervention term.")] = False,
         log: Annotated[bool, typer.Option("--log", help="Structural models on log counts.")] = False,
         seasonal: Annotated[str, typer.Option("--seasonal", help="Structural seasonal: auto (none when comparison areas are a regressor, else trig), trig, dummy or none.")] = "auto",
@@ -91,10 +96,7 @@ def register(app: typer.Typer) -> None:
         """Evaluate a reported change: observed change, programme effect by several methods, verdict."""
         choice(seasonal, ["auto", "trig", "dummy", "none"], "--seasonal")
         choice(freq, ["M", "W"], "--freq")
-        wanted: list[str] = []
-        for m in [x.strip() for x in method.split(",") if x.strip()]:
-            choice(m, list(METHOD_CHOICES), "--method")
-            wanted += [x for x in METHOD_CHOICES[m] if x not in wanted]
+        wanted = expand_choices(method, "--method")
         try:
             t_int = pd.Timestamp(intervention)
         except (ValueError, TypeError):
@@ -112,21 +114,17 @@ def register(app: typer.Typer) -> None:
         with tracker.run("claim", params=params) as run:
             ev = evaluate(panel, area, category, intervention=t_int, comparison=comparison, reported=reported,
                           methods=wanted, options=opt, exog=ex)
-            eff = ev.effects()
-            with atomic_dir(out) as tmp:
-                eff.to_csv(tmp / "effects.csv", index=False)
-                (tmp / "verdict.txt").write_text(ev.verdict.text(), encoding="utf-8")
-                r = ev.result(ev.primary) if ev.primary else None
-                if r is not None and "series" in r.tables:
-                    r.tables["series"].to_csv(tmp / "series.csv", index=False)
-                fig = ev.chart("en")
-                fig.savefig(tmp / "chart.png", dpi=120)
-            run.log_table(eff, "effects.csv")
-            run.log_text(ev.verdict.text(), "verdict.txt")
-            run.log_figure(fig, "observed_vs_counterfactual.png")
+            eff = ev.to_frame()
+            arts = ev.artifacts("en")  # effects.csv, verdict.txt, series.csv, chart.png
+            try:
+                write_artifacts(arts, out)
+                run.log_artifacts(arts)
+            finally:
+                for a in arts:
+                    if a.kind == "figure":
+                        plt.close(a.content)
             run.log_metrics({f"{m}.{k}": v for m, k, v in _metric_items(eff)}
                             | {"observed_change": ev.observed.observed_change})
-        plt.close(fig)
         ok = eff[eff["estimate"].notna()]
         typer.echo(f"claim: {area} {category}, intervention {t_int.date()}; {len(ok)} of {len(eff)} methods ran")
         for row in eff.itertuples(index=False):

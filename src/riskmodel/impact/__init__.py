@@ -1,6 +1,6 @@
 """Evaluate reported declines: is "incidents fell 35.4%" real, and how much is the programme?
 
-Methods (each returns an :class:`EffectResult` with ``summary()`` and intervals):
+Methods (each returns an :class:`EffectResult` with ``summary()``, ``to_frame()`` and intervals):
 
 * :func:`rate_ratio` -- two periods, exact Poisson / quasi-Poisson / NB intervals, exposure;
 * :class:`InterruptedTimeSeries` -- segmented quasi-Poisson / NB regression;
@@ -10,16 +10,21 @@ Methods (each returns an :class:`EffectResult` with ``summary()`` and intervals)
   -- comparison with untreated areas;
 * :func:`placebo_in_time`, :func:`regression_to_mean` -- checks.
 
-:func:`evaluate` runs them all for one claim and writes the verdict;
+:func:`evaluate` runs the registered methods (:data:`METHODS`, declared in
+:mod:`riskmodel.impact.methods`; each an adapter ``method(design, options)``
+on the :class:`StudyDesign`) for one claim and writes the verdict;
 :func:`read_claims` / :func:`observed_change` handle the claims table.
 """
 
+from riskmodel.impact import methods as _catalogue  # noqa: F401 - registers the methods
 from riskmodel.impact.checks import placebo_in_time, regression_to_mean
 from riskmodel.impact.claims import Claim, ObservedChange, observed_change, read_claims
 from riskmodel.impact.comparison import difference_in_differences, ratio_of_ratios
-from riskmodel.impact.evaluate import METHODS, Evaluation, EvaluationOptions, evaluate
+from riskmodel.impact.design import EvaluationOptions, StudyDesign, build_design
+from riskmodel.impact.evaluate import Evaluation, evaluate
 from riskmodel.impact.its import InterruptedTimeSeries
 from riskmodel.impact.rate_ratio import exact_poisson_ratio, rate_ratio
+from riskmodel.impact.registry import METHODS, expand_choices, method_groups
 from riskmodel.impact.results import EffectResult, effects_table
 from riskmodel.impact.series import StudySeries, study_series
 from riskmodel.impact.structural import StructuralCounterfactual, StructuralIntervention
@@ -35,12 +40,16 @@ __all__ = [
     "ObservedChange",
     "StructuralCounterfactual",
     "StructuralIntervention",
+    "StudyDesign",
     "StudySeries",
     "SyntheticControl",
+    "build_design",
     "difference_in_differences",
     "effects_table",
     "evaluate",
     "exact_poisson_ratio",
+    "expand_choices",
+    "method_groups",
     "observed_change",
     "placebo_in_time",
     "rate_ratio",

@@ -6,7 +6,8 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from riskmodel.impact.verdict import CATEGORY_NAMES, METHOD_NAMES
+from riskmodel.impact.registry import METHODS
+from riskmodel.impact.verdict import CATEGORY_NAMES
 from riskmodel.plotting import use_cjk_font
 
 
@@ -31,7 +32,7 @@ def observed_vs_counterfactual(ev: Any, lang: str = "en") -> plt.Figure:  # noqa
     if r is not None and "series" in r.tables:
         t = r.tables["series"]
         cf = "synthetic" if "synthetic" in t.columns else "counterfactual"
-        name = METHOD_NAMES.get(r.method, (r.method, r.method))[0 if lang == "zh" else 1]
+        name = METHODS.label(r.method, "zh" if lang == "zh" else "en")
         ax.plot(t["period"], t[cf], color="tab:blue", lw=1.2, ls="--",
                 label=(f"counterfactual ({name})" if lang == "en" else f"反事实（{name}）"))
         if "counterfactual_lo" in t.columns:

@@ -56,8 +56,8 @@ class InterruptedTimeSeries:
         Count likelihood. Quasi-Poisson scales the standard errors by the
         Pearson dispersion; NB2 estimates the dispersion by maximum likelihood.
     season : float
-        Season length in periods (12 for months, 52.18 for weeks, 365.25 for
-        days); ``harmonics`` Fourier pairs of it are included.
+        Season length in periods (12 for months, 365.25 / 7 = 52.1786 for weeks,
+        365.25 for days); ``harmonics`` Fourier pairs of it are included.
     harmonics : int
         Number of harmonic pairs (0 for none).
     trend : bool

@@ -6,6 +6,10 @@ An :class:`EffectResult` holds one estimate of a programme's effect as a
 and the model's own coefficient, standard error and p-value where the method
 has them. Method-specific detail (pointwise effects, donor weights, tests)
 lives in ``tables`` and ``diagnostics``.
+
+It follows the result protocol (:mod:`riskmodel.results`): ``summary()``
+(text), ``to_frame()`` (the one-row table, index ``method``), ``conf_int(level)``
+and ``artifacts()``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from riskmodel.errors import InputError, Problem
+from riskmodel.results import Artifact, level_fraction
 
 #: Columns of ``effects.csv`` (one row per method), in order.
 EFFECT_COLUMNS = ("method", "estimate", "lo95", "hi95", "coef", "se", "p_value", "note")
@@ -69,9 +76,29 @@ class EffectResult:
         """True when the method produced an estimate."""
         return bool(np.isfinite(self.estimate))
 
-    def conf_int(self) -> tuple[float, float]:
-        """The interval of the relative effect at level ``level``."""
-        return (self.lo, self.hi)
+    def conf_int(self, level: float | None = None) -> pd.DataFrame:
+        """The interval of the relative effect: one row ``method, level, estimate, lo, hi``.
+
+        Parameters
+        ----------
+        level : float, optional
+            Percent (95) or a fraction (0.95); it must be the level the
+            method was run at (:attr:`level`): the intervals of these methods
+            (placebo areas, simulated paths, exact tails) are not a normal
+            approximation that could be rescaled. Default: :attr:`level`.
+
+        Raises
+        ------
+        InputError
+            Another level than the result's (run the method with that level).
+        """
+        frac = self.level if level is None else level_fraction(level)
+        if not np.isclose(frac, self.level):
+            raise InputError(Problem(
+                f"{self.method} holds its {self.level:.0%} interval only, not {frac:.0%}; "
+                f"run it with level={frac:g}"))
+        return pd.DataFrame([{"method": self.method, "level": round(self.level * 100.0, 6),
+                              "estimate": self.estimate, "lo": self.lo, "hi": self.hi}])
 
     def covers(self, value: float) -> bool:
         """Whether ``value`` (a relative effect) lies in the interval."""
@@ -90,8 +117,8 @@ class EffectResult:
             "note": self.note,
         }
 
-    def summary(self) -> pd.DataFrame:
-        """A one-row table: the relative effect in percent with its interval, and the model terms."""
+    def to_frame(self) -> pd.DataFrame:
+        """A one-row table (index: method): the relative effect in percent with its interval, and the model terms."""
         pct = 100.0
         return pd.DataFrame(
             [
@@ -108,6 +135,38 @@ class EffectResult:
                 }
             ]
         ).set_index("method")
+
+    def summary(self) -> str:
+        """A text summary: the effect with its interval, the model's coefficient, the note and diagnostics."""
+        lv = f"{self.level:.0%}"
+        if not self.ok:
+            lines = [f"{self.method}: not estimated", f"  {self.note}" if self.note else ""]
+            return "\n".join(x for x in lines if x) + "\n"
+        lines = [f"{self.method}: effect {self.estimate:+.1%} [{self.lo:+.1%}, {self.hi:+.1%}] ({lv} interval)"]
+        terms = []
+        if np.isfinite(self.coef):
+            terms.append(f"coef {self.coef:.4g}" + (f" ({self.scale})" if self.scale else ""))
+        if np.isfinite(self.se):
+            terms.append(f"se {self.se:.4g}")
+        if np.isfinite(self.p_value):
+            terms.append(f"p = {self.p_value:.3g}")
+        if terms:
+            lines.append("  " + ", ".join(terms))
+        if self.note:
+            lines.append(f"  note: {self.note}")
+        scalars = {k: v for k, v in self.diagnostics.items() if isinstance(v, (int, float, str, bool, np.number))}
+        if scalars:
+            lines.append("  diagnostics: " + ", ".join(
+                f"{k} {v:.4g}" if isinstance(v, (float, np.floating)) else f"{k} {v}" for k, v in scalars.items()))
+        if self.tables:
+            lines.append("  tables: " + ", ".join(self.tables))
+        return "\n".join(lines) + "\n"
+
+    def artifacts(self) -> list[Artifact]:
+        """``<method>.csv`` (:meth:`to_frame`, one row) and ``<method>_<table>.csv`` per detail table."""
+        arts = [Artifact(f"{self.method}.csv", self.to_frame().reset_index())]
+        arts += [Artifact(f"{self.method}_{k}.csv", t) for k, t in self.tables.items() if isinstance(t, pd.DataFrame)]
+        return arts
 
     def __repr__(self) -> str:
         if not self.ok:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from riskmodel.impact.registry import METHODS
+
 #: Chinese and English names of the sample city's categories (others print as given).
 CATEGORY_NAMES = {
     "alerts": ("违法犯罪警情", "illegal and criminal alerts"),
@@ -22,16 +24,6 @@ CATEGORY_NAMES = {
     "disputes": ("矛盾纠纷", "disputes"),
     "production_safety": ("安全生产事故", "production-safety accidents"),
     "gun_cases": ("涉枪案件", "gun-related cases"),
-}
-
-METHOD_NAMES = {
-    "structural": ("结构时间序列反事实预测", "a structural time-series counterfactual"),
-    "structural_full": ("含干预变量的结构时间序列", "a structural time-series model with an intervention term"),
-    "synthetic": ("合成控制", "synthetic control"),
-    "did": ("双重差分", "difference in differences"),
-    "ratio_of_ratios": ("比率之比", "ratio of ratios"),
-    "its": ("间断时间序列", "interrupted time series"),
-    "rate_ratio": ("率比", "rate ratio"),
 }
 
 
@@ -103,7 +95,8 @@ def make_verdict(
     effect : (estimate, lo, hi), optional
         The programme effect of the primary method.
     method : str, optional
-        The primary method's name.
+        The primary method's name; the verdict names it by its registered
+        labels (:data:`riskmodel.impact.registry.METHODS`).
     with_controls : bool
         Whether the effect is net of city-wide change (comparison areas used).
     checks, checks_zh : list of str
@@ -128,7 +121,7 @@ def make_verdict(
     consistent = None
     if effect is not None and np.isfinite(effect[0]):
         y, lo, hi = effect
-        m_zh, m_en = METHOD_NAMES.get(method or "", (method or "", method or ""))
+        m_zh, m_en = METHODS.label(method or "", "zh"), METHODS.label(method or "", "en")
         if with_controls:
             en.append(f"After city-wide change and trend, the programme's effect is {_en_change(y, lo, hi)} ({m_en}).")
             zh.append(f"扣除全市共同变化和趋势后，项目本身的效果为{_zh_change(y, lo, hi)}（{m_zh}）。")

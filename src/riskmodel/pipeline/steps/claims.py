@@ -6,7 +6,7 @@ Config (``[steps.claims]``)::
     claims = "data/sample/claims.csv"        # default: [data] claims
     interventions = { ZH-XZ-XW = "2019-07-01" }   # programme start per claim_id or area_id;
                                                # default: the claim's comparison_start
-    methods = ["all"]                          # or names of riskmodel.impact.METHODS
+    methods = ["all"]                          # or names registered in riskmodel.impact.METHODS
     freq = "M"
     log = true
     seasonal = "auto"                          # none with comparison areas, else trig
@@ -31,11 +31,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from pydantic import field_validator
 
 from riskmodel.config import StrictModel
 from riskmodel.errors import ConfigError, Problem
-from riskmodel.impact.claims import read_claims
-from riskmodel.impact.evaluate import METHODS, EvaluationOptions, evaluate
+from riskmodel.impact import METHODS, EvaluationOptions, evaluate, read_claims
 from riskmodel.pipeline.context import StudyContext
 from riskmodel.pipeline.steps.base import register_step
 from riskmodel.tracking import RunHandle
@@ -55,6 +55,29 @@ class ClaimsStepConfig(StrictModel):
     n_sims: int = 1000
     charts: bool = True
 
+    @field_validator("methods")
+    @classmethod
+    def _registered(cls, v: list[str]) -> list[str]:
+        """``["all"]`` or names registered in :data:`riskmodel.impact.METHODS` (kept as given)."""
+        methods_of(v)
+        return v
+
+
+def methods_of(names: list[str]) -> list[str]:
+    """The method names a ``methods`` key asks for (``["all"]``: every registered one).
+
+    Raises
+    ------
+    ValueError
+        An unknown name, listing the valid ones (the config loader names the key).
+    """
+    if names == ["all"]:
+        return list(METHODS)
+    bad = [m for m in names if m not in METHODS]
+    if bad:
+        raise ValueError(f"unknown {', '.join(bad)}; valid: all, {', '.join(METHODS)}")
+    return list(names)
+
 
 @register_step("claims", config=ClaimsStepConfig)
 def claims_step(ctx: StudyContext, cfg: ClaimsStepConfig, run: RunHandle) -> dict:
@@ -62,10 +85,7 @@ def claims_step(ctx: StudyContext, cfg: ClaimsStepConfig, run: RunHandle) -> dic
     src = cfg.claims or ctx.data.claims
     if not src:
         raise ConfigError(Problem("key 'steps.claims.claims' (or 'data.claims'): no claims file given"))
-    methods = list(METHODS) if cfg.methods == ["all"] else cfg.methods
-    bad = [m for m in methods if m not in METHODS]
-    if bad:
-        raise ConfigError(Problem(f"key 'steps.claims.methods': unknown {', '.join(bad)}; valid: all, {', '.join(METHODS)}"))
+    methods = methods_of(cfg.methods)
     claims = read_claims(ctx.path(src))
     out = ctx.step_dir("claims")
     opt = EvaluationOptions(freq=cfg.freq, log=cfg.log, seasonal=cfg.seasonal, trend=cfg.trend,
@@ -78,7 +98,7 @@ def claims_step(ctx: StudyContext, cfg: ClaimsStepConfig, run: RunHandle) -> dic
                       comparison=(c.comparison_start, c.comparison_end),
                       baseline=(c.baseline_start, c.baseline_end), claim=c, methods=methods, options=opt)
         eff = ev.effects().assign(claim_id=c.claim_id)
-        sm = ev.summary()
+        sm = ev.summary_row()
         if truth is not None and c.claim_id in truth.index:
             te = float(truth.loc[c.claim_id, "true_programme_effect"])
             eff["true_programme_effect"] = te

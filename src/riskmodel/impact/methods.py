@@ -1,0 +1,103 @@
+"""The catalogue of claim-evaluation methods: one ``register`` call each.
+
+Each method is an adapter ``method(design, options) -> EffectResult``
+(:mod:`riskmodel.impact.adapters`). A method registered here is run by
+:func:`riskmodel.impact.evaluate` when asked for (rows of ``effects.csv`` in
+registration order), offered by ``riskmodel claim --method`` (through its
+``group``) and accepted by ``[steps.claims] methods``, named in verdicts and
+charts by its labels, and run by the contract test
+(tests/impact/test_registry_contract.py). :mod:`riskmodel.impact.registry`
+says what each keyword declares; docs/contributing/impact.md how to add one.
+"""
+
+from __future__ import annotations
+
+from riskmodel.impact import adapters
+from riskmodel.impact.registry import EVERY_GROUP, METHODS
+from riskmodel.registry import Needs, Option
+
+# The EvaluationOptions fields the methods read (several methods share them).
+LEVEL = Option("level", float, 0.95, "interval level (a fraction)")
+SEED = Option("seed", int, 0, "seed of the simulations")
+HARMONICS = Option("harmonics", int, 2, "harmonic pairs of the seasonal")
+LOG = Option("log", bool, True, "structural models on log counts")
+TREND = Option("trend", str, "auto", "structural trend (auto: level with comparison areas, else trend)",
+               choices=("auto", "level", "trend", "smooth"))
+SEASONAL = Option("seasonal", str, "auto", "structural seasonal (auto: none with comparison areas, else trig)",
+                  choices=("auto", "trig", "dummy", "none"))
+N_SIMS = Option("n_sims", int, 1000, "simulated paths of the counterfactual")
+PARAM_DRAWS = Option("param_draws", int, 400, "proposals of the variance parameters (0: plug-in)")
+FAMILY = Option("family", str, "quasipoisson", "ITS likelihood", choices=("quasipoisson", "negbin", "poisson"))
+STRUCTURAL = (TREND, SEASONAL, HARMONICS, LOG, N_SIMS, PARAM_DRAWS, SEED, LEVEL)
+
+METHODS.register(
+    "observed", adapters.observed,
+    labels={"zh": "观测变化", "en": "observed change"},
+    summary="the change as the claim defines it (year on year by default), with a rate-ratio interval",
+    options=(LEVEL,), kind="change", group=EVERY_GROUP,
+)
+METHODS.register(
+    "rate_ratio", adapters.rate_ratio_effect,
+    labels={"zh": "率比", "en": "rate ratio"},
+    summary="comparison against baseline period per resident-day: exact, quasi-Poisson and NB intervals",
+    options=(LEVEL,), kind="change", group="rate-ratio",
+)
+METHODS.register(
+    "its", adapters.its,
+    labels={"zh": "间断时间序列", "en": "interrupted time series"},
+    summary="segmented quasi-Poisson / NB regression; placebo-area interval with 8 or more comparison areas",
+    options=(FAMILY, HARMONICS, Option("slope_change", bool, False, "ITS with a change of slope"),
+             Option("autocorr", str, "auto", "ITS autocorrelation handling", choices=("check", "hac", "auto")),
+             Option("its_inference", str, "auto", "ITS interval: regression or placebo areas",
+                    choices=("auto", "placebo", "model")), LEVEL),
+    kind="effect", group="its", primary=4,
+)
+METHODS.register(
+    "structural", adapters.structural,
+    labels={"zh": "结构时间序列反事实预测", "en": "a structural time-series counterfactual"},
+    summary="counterfactual forecast of a structural time-series model fitted before the intervention "
+            "(CausalImpact design), comparison areas as a regressor",
+    options=STRUCTURAL, needs=Needs(seed=True), kind="effect", group="structural", primary=1,
+)
+METHODS.register(
+    "structural_full", adapters.structural_full,
+    labels={"zh": "含干预变量的结构时间序列", "en": "a structural time-series model with an intervention term"},
+    summary="structural time-series model on the whole series with a level-shift term",
+    options=(TREND, SEASONAL, HARMONICS, LOG, PARAM_DRAWS, SEED, LEVEL), needs=Needs(seed=True),
+    kind="effect", group="structural", primary=5, requires="full_sample",
+)
+METHODS.register(
+    "ratio_of_ratios", adapters.ratio_of_ratios_effect,
+    labels={"zh": "比率之比", "en": "ratio of ratios"},
+    summary="the treated area's rate ratio over the comparison areas' one",
+    options=(LEVEL,), needs=Needs(comparison=True), kind="effect", group="did", primary=6,
+)
+METHODS.register(
+    "did", adapters.did,
+    labels={"zh": "双重差分", "en": "difference in differences"},
+    summary="Poisson difference in differences with area and period effects",
+    options=(LEVEL,), needs=Needs(comparison=True), kind="effect", group="did", primary=3,
+)
+METHODS.register(
+    "synthetic", adapters.synthetic,
+    labels={"zh": "合成控制", "en": "synthetic control"},
+    summary="synthetic control of indexed counts, placebo-area interval",
+    options=(Option("synthetic_v", str, "equal", "predictor weighting", choices=("equal", "optimize")), SEED, LEVEL),
+    needs=Needs(seed=True, comparison=True), kind="effect", group="synthetic", primary=2,
+)
+METHODS.register(
+    "placebo_in_time", adapters.placebo_in_time_check,
+    labels={"zh": "时间安慰剂检验", "en": "placebo-in-time check"},
+    summary="the structural model (or ITS) with a fake earlier start date: its interval should cover 0",
+    options=(*STRUCTURAL, FAMILY), needs=Needs(seed=True), kind="check",
+    caution=adapters.placebo_caution,
+)
+METHODS.register(
+    "regression_to_mean", adapters.regression_to_mean_check,
+    labels={"zh": "均值回归检验", "en": "regression-to-the-mean check"},
+    summary="the change regression to the mean alone predicts for the baseline's deviation",
+    options=(LEVEL,), needs=Needs(comparison=True), kind="check",
+    caution=adapters.regression_to_mean_caution,
+)
+
+__all__ = ["METHODS"]
