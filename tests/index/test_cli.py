@@ -6,6 +6,7 @@ import pandas as pd
 from tests.conftest import ROOT
 
 from riskmodel.cli import main
+from riskmodel.index.registry import AGGREGATORS, NORMALISERS, WEIGHTS
 
 ASEM = str(ROOT / "experiments" / "asem_coinr.toml")
 
@@ -41,3 +42,14 @@ def test_swap_command(reference_dir, tmp_path, capsys):
     assert sw.groupby("parent")["new"].sum().round(9).eq(1).all()
     code = main(["index", "swap", "--config", ASEM, "--a", "NLD", "--b", "XXX", "--out", str(tmp_path / "x"), "--no-track"])
     assert code == 2 and "unknown area(s) XXX" in capsys.readouterr().err
+
+
+def test_methods_command_lists_every_registered_method(capsys):
+    assert main(["index", "methods", "--lang", "zh"]) == 0
+    text = capsys.readouterr().out
+    for reg in (NORMALISERS, WEIGHTS, AGGREGATORS):
+        assert reg.option in text
+        assert all(f"  {name} " in text for name in reg.names())
+    assert "熵权法 [data-driven]" in text and "层次分析法" in text
+    assert main(["index", "methods", "--lang", "fr"]) == 2
+    assert "unknown value 'fr' for --lang" in capsys.readouterr().err

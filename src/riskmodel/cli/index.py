@@ -1,4 +1,9 @@
-"""``riskmodel index build | sensitivity | swap``."""
+"""``riskmodel index build | sensitivity | swap | methods``.
+
+Each command publishes a result's artifacts (:mod:`riskmodel.results`): the
+files are written with :func:`~riskmodel.results.write_artifacts` (whole or not
+at all) and the same list is logged to the tracking run.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +13,27 @@ from typing import Annotated
 import typer
 
 from riskmodel.cli.common import NoTrackOpt, make_tracker
-from riskmodel.data.readers import write_table_atomic
 from riskmodel.errors import InputError, Problem
 from riskmodel.index.build import build_index
 from riskmodel.index.config import IndexConfig, load_config
-from riskmodel.index.outputs import (
-    analyse_sensitivity,
-    latest_metrics,
-    scores_for_output,
-    write_build,
-)
+from riskmodel.index.outputs import analyse_sensitivity
+from riskmodel.index.registry import AGGREGATORS, NORMALISERS, WEIGHTS
 from riskmodel.index.sensitivity import local_sensitivity, swap_weights
-from riskmodel.io_safety import atomic_dir
+from riskmodel.registry import LANGS
+from riskmodel.results import Artifact, write_artifacts
 
 ConfigOpt = Annotated[Path, typer.Option("--config", help="Index config (TOML).")]
 DirOpt = Annotated[Path, typer.Option("--out", help="Output folder (written whole or not at all).")]
 
 
+def _methods_help() -> str:
+    """The registered methods, for the help text (generated from the registries)."""
+    return "  ".join(f"{r.option}: {r.choices_help()}." for r in (NORMALISERS, WEIGHTS, AGGREGATORS))
+
+
 def register(app: typer.Typer) -> None:
-    sub = typer.Typer(help="The Ping'an index: composite index build, rank uncertainty and weight sensitivity.",
+    sub = typer.Typer(help="The Ping'an index: composite index build, rank uncertainty and weight sensitivity.  "
+                           "Config keys " + _methods_help() + "  (riskmodel index methods lists them.)",
                       no_args_is_help=True)
 
     @sub.command("build")
@@ -35,14 +42,14 @@ def register(app: typer.Typer) -> None:
         cfg = load_config(config)
         res = build_index(cfg)
         tracker = make_tracker(no_track)
-        with tracker.run("index-build", params=_params(cfg, config)) as run, atomic_dir(out) as tmp:
-            write_build(res, tmp)
+        with tracker.run("index-build", params=_params(cfg, config)) as run:
+            arts = res.artifacts()
             idx = res.index
-            run.log_table(scores_for_output(res), "scores.csv")
-            run.log_table(res.weights, "weights.csv")
+            run.log_artifacts(arts)
             run.log_metrics({"units": idx["area_id"].nunique(), "indicators": len(res.spec.indicators),
                              **{k: v for k, v in res.log.items() if isinstance(v, int | float)},
-                             **latest_metrics(res)})
+                             **res.metrics()})
+            write_artifacts(arts, out)
         typer.echo(res.summary())
         typer.echo(f"wrote {out / 'scores.csv'}")
 
@@ -61,9 +68,11 @@ def register(app: typer.Typer) -> None:
             raise InputError(Problem(f"--n must be >= 1, got {n}"))
         tracker = make_tracker(no_track)
         with tracker.run("index-sensitivity", params={**_params(cfg, config), "n": n, "seed": seed}) as run:
-            rep = analyse_sensitivity(cfg, n=n, seed=seed, sobol_base=sobol_base)
-            rep.write(out)
-            rep.log(run)
+            rep = analyse_sensitivity(build_index(cfg), n=n, seed=seed, sobol_base=sobol_base)
+            arts = rep.artifacts()
+            write_artifacts(arts, out)
+            run.log_artifacts(arts)
+            run.log_metrics(rep.metrics())
             rep.close()
         typer.echo(rep.summary())
         typer.echo(f"wrote {out / 'rank_stats.csv'} and {out / 'sobol.csv'}")
@@ -83,13 +92,24 @@ def register(app: typer.Typer) -> None:
         sw = swap_weights(res, a, b, level)
         loc = local_sensitivity(res, level)
         tracker = make_tracker(no_track)
-        with tracker.run("index-swap", params={**_params(cfg, config), "a": a, "b": b, "level": level}) as run, \
-                atomic_dir(out) as tmp:
-            write_table_atomic(sw.weights, tmp / "swap.csv")
-            write_table_atomic(loc, tmp / "local_sensitivity.csv")
+        with tracker.run("index-swap", params={**_params(cfg, config), "a": a, "b": b, "level": level}) as run:
+            arts = [Artifact("swap.csv", sw.weights), Artifact("local_sensitivity.csv", loc, log_as="")]
             run.log_metrics({"feasible": float(sw.feasible), "l2_change": sw.l2, "max_abs_change": sw.max_abs})
-            run.log_table(sw.weights, "swap.csv")
+            run.log_artifacts(arts)
+            write_artifacts(arts, out)
         typer.echo(sw.summary())
+
+    @sub.command("methods")
+    def methods(lang: Annotated[str, typer.Option("--lang", help="Labels in zh or en.")] = "en") -> None:
+        """The normalisers, weighting methods and aggregators an index config may name, with their options."""
+        if lang not in LANGS:
+            raise InputError(Problem(f"unknown value {lang!r} for --lang; valid: {', '.join(LANGS)}", column="--lang"))
+        for reg in (NORMALISERS, WEIGHTS, AGGREGATORS):
+            typer.echo(f"{reg.option} ({reg.family}s):")
+            for spec in reg.specs():
+                opts = ", ".join(f"{o.name}={o.default!r}" if o.default is not None else o.name for o in spec.options)
+                kind = " [data-driven]" if spec.needs.data else ""
+                typer.echo(f"  {spec.name:<11s} {spec.label(lang)}{kind}: {spec.summary}" + (f" ({opts})" if opts else ""))
 
     app.add_typer(sub, name="index")
 

@@ -20,13 +20,17 @@ Methods
                 the weight of the children where a is higher exceeds that where b is
                 higher (ties count half); score = wins - losses. Not vectorised
                 across pairs beyond (n, n, m) arrays; fine up to a few thousand units.
+
+Each method is one function ``fn(C, w, M, **options)``, registered in
+:data:`riskmodel.index.registry.AGGREGATORS` by :mod:`riskmodel.index.catalogue`;
+:func:`aggregate_level` calls one by name.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-AGGREGATE_METHODS = ("arithmetic", "geometric", "harmonic", "power", "copeland")
+from riskmodel.index.registry import AGGREGATORS
 
 
 def _wb(C: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -43,42 +47,71 @@ def _mean_of_transformed(T: np.ndarray, valid: np.ndarray, w: np.ndarray, M: np.
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def aggregate_level(C: np.ndarray, w: np.ndarray, M: np.ndarray, method: str = "arithmetic", p: float = 1.0) -> np.ndarray:
-    """Aggregate one level; see the module notes for shapes and methods."""
-    C = np.asarray(C, float)
-    if method == "copeland":
-        return copeland(C, w, M)
-    if method == "power":
-        if p == 1:
-            method = "arithmetic"
-        elif p == 0:
-            method = "geometric"
-        elif p == -1:
-            method = "harmonic"
+def _signs(C: np.ndarray, w: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(valid, neg, zero, pos)``: children present; parents with a negative or a zero child
+    of positive weight; children present and positive."""
     valid = ~np.isnan(C)
-    if method == "arithmetic":
-        return _mean_of_transformed(C, valid, w, M)
     wpos = (np.asarray(w, float) > 0)[..., None, :]
     neg = ((np.where(valid, C, 0.0) < 0) & wpos) @ M > 0
     zero = ((C == 0) & wpos) @ M > 0
     pos = valid & (C > 0)
-    if method == "geometric":
-        m = _mean_of_transformed(np.log(np.where(pos, C, 1.0)), valid, w, M)
-        out = np.exp(m)
-        out = np.where(zero, 0.0, out)
-    elif method == "harmonic":
-        m = _mean_of_transformed(1.0 / np.where(pos, C, 1.0), valid, w, M)
-        with np.errstate(divide="ignore"):
-            out = np.where(zero, 0.0, 1.0 / m)
-    elif method == "power":
-        m = _mean_of_transformed(np.where(pos, C, 0.0) ** p, valid, w, M)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = m ** (1.0 / p)
-        if p < 0:
-            out = np.where(zero, 0.0, out)
-    else:
-        raise ValueError(f"unknown aggregation method {method!r}; valid: {', '.join(AGGREGATE_METHODS)}")
+    return valid, neg, zero, pos
+
+
+def arithmetic(C: np.ndarray, w: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Weighted arithmetic mean per parent (missing children dropped, weights renormalised)."""
+    C = np.asarray(C, float)
+    return _mean_of_transformed(C, ~np.isnan(C), w, M)
+
+
+def geometric(C: np.ndarray, w: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Weighted geometric mean ``exp(sum w log x / sum w)``; a zero child gives 0, a negative one NaN."""
+    C = np.asarray(C, float)
+    valid, neg, zero, pos = _signs(C, w, M)
+    m = _mean_of_transformed(np.log(np.where(pos, C, 1.0)), valid, w, M)
+    out = np.exp(m)
+    out = np.where(zero, 0.0, out)
     return np.where(neg, np.nan, out)
+
+
+def harmonic(C: np.ndarray, w: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Weighted harmonic mean ``sum w / sum (w / x)``; a zero child gives 0, a negative one NaN."""
+    C = np.asarray(C, float)
+    valid, neg, zero, pos = _signs(C, w, M)
+    m = _mean_of_transformed(1.0 / np.where(pos, C, 1.0), valid, w, M)
+    with np.errstate(divide="ignore"):
+        out = np.where(zero, 0.0, 1.0 / m)
+    return np.where(neg, np.nan, out)
+
+
+def power(C: np.ndarray, w: np.ndarray, M: np.ndarray, p: float = 1.0) -> np.ndarray:
+    """Weighted power mean ``(sum w x^p / sum w)^(1/p)``: p = 1, 0, -1 are the arithmetic,
+    geometric and harmonic means (computed as such); zeros and negatives as there."""
+    if p == 1:
+        return arithmetic(C, w, M)
+    if p == 0:
+        return geometric(C, w, M)
+    if p == -1:
+        return harmonic(C, w, M)
+    C = np.asarray(C, float)
+    valid, neg, zero, pos = _signs(C, w, M)
+    m = _mean_of_transformed(np.where(pos, C, 0.0) ** p, valid, w, M)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = m ** (1.0 / p)
+    if p < 0:
+        out = np.where(zero, 0.0, out)
+    return np.where(neg, np.nan, out)
+
+
+def aggregate_level(C: np.ndarray, w: np.ndarray, M: np.ndarray, method: str = "arithmetic", p: float = 1.0,
+                    **options: object) -> np.ndarray:
+    """Aggregate one level with the registered method ``method`` (see the module notes for shapes).
+
+    ``p`` and ``options`` are method options; each method gets the ones it declares.
+    """
+    spec = AGGREGATORS.get(method)
+    given = {"p": p, **options}
+    return spec.target(C, w, M, **{o.name: given.get(o.name, o.default) for o in spec.options})
 
 
 def copeland(C: np.ndarray, w: np.ndarray, M: np.ndarray) -> np.ndarray:
@@ -139,3 +172,6 @@ def aggregate_tree(
     for w, M, m in zip(weights, memberships, methods, strict=True):
         out.append(aggregate_level(out[-1], w, M, m, p))
     return out
+
+
+__all__ = ["aggregate_level", "aggregate_tree", "arithmetic", "copeland", "geometric", "harmonic", "power"]

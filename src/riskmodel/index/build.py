@@ -11,6 +11,13 @@ For panels (a ``period`` column), imputation, screening, treatment and
 normalisation work within each period unless the step says ``pooled = true``
 (pooled normalisation fixes the goalposts across periods so that a change
 since the last period reflects the data, not a moved minimum).
+
+Normalisers, weighting methods and aggregators are called through their
+registries (:mod:`riskmodel.index.registry`), so a registered method is
+built without any change here. The result keeps what the build computed on
+the way (:class:`BuildInputs`: the spec with its static weights, the data,
+the prepared and normalised values), so the sensitivity analysis of a built
+index reuses them instead of building it again.
 """
 
 from __future__ import annotations
@@ -24,23 +31,22 @@ import pandas as pd
 
 from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
-from riskmodel.index import weights as wmod
-from riskmodel.index.aggregate import aggregate_level
-from riskmodel.index.ahp import AHPResult, ahp
+from riskmodel.index.ahp import AHPResult
 from riskmodel.index.config import (
     AggregateCfg,
-    AHPMatrixCfg,
     IndexConfig,
     NormaliseCfg,
     TreatCfg,
     parse_config,
 )
 from riskmodel.index.inputs import IndexData, from_idata, from_long
-from riskmodel.index.normalise import normalise
 from riskmodel.index.prepare import denominate, impute, screen
 from riskmodel.index.ranks import change_since_last, grades, rank_desc
+from riskmodel.index.registry import AGGREGATORS, NORMALISERS, WEIGHTS, context_for, method_options
 from riskmodel.index.spec import IndexSpec, effective_weights
 from riskmodel.index.treat import treat_column
+from riskmodel.index.weights import with_values
+from riskmodel.results import Artifact
 
 
 # --------------------------------------------------------------------------- loading
@@ -170,19 +176,21 @@ def _treat(data: IndexData, tc: TreatCfg) -> tuple[IndexData, pd.DataFrame]:
 
 
 def normalised(prep: Prepared, ncfg: NormaliseCfg) -> np.ndarray:
-    """Normalise the prepared values (within periods unless pooled)."""
+    """Normalise the prepared values (within periods unless pooled) with the registered normaliser ``ncfg.method``."""
     spec = prep.spec
     X = prep.data.values[spec.indicators].to_numpy(float)
     t = spec.table.set_index("code").loc[spec.indicators]
     out = np.empty_like(X)
     blocks = [np.arange(len(X))] if ncfg.pooled else prep.data.blocks
     per = prep.data.units["period"]
+    method = NORMALISERS.get(ncfg.method)
+    options = ncfg.options()
+    directions = t["direction"].to_numpy(float)
+    targets = t["target"].to_numpy(float)
     for b in blocks:
         where = "" if per.isna().all() or ncfg.pooled else f"in period {pd.Timestamp(per.iloc[b[0]]):%Y-%m-%d}"
-        out[b] = normalise(
-            X[b], t["direction"].to_numpy(float), ncfg.method, range=tuple(ncfg.range), mean_sd=tuple(ncfg.mean_sd),
-            scale=ncfg.scale, targets=t["target"].to_numpy(float), cap=ncfg.cap, codes=spec.indicators, where=where,
-        )
+        out[b] = method.target(X[b], directions, **options,
+                               **context_for(method, codes=spec.indicators, where=where, targets=targets))
     return out
 
 
@@ -197,129 +205,50 @@ def memberships(spec: IndexSpec) -> list[np.ndarray]:
     return [spec.membership(L) for L in range(1, spec.n_levels)]
 
 
-def read_ahp_file(path: str) -> list[AHPMatrixCfg]:
-    """Pairwise judgements from a long table ``expert, parent, row, col, value``.
-
-    Give the upper triangle (the rest follows by reciprocity) or the full
-    matrix; an optional ``expert_weight`` column weights the experts.
-    """
-    df, _ = read_table(path, what="AHP judgements")
-    need = ["expert", "parent", "row", "col", "value"]
-    miss = [c for c in need if c not in df.columns]
-    if miss:
-        raise InputError(Problem(f"required columns are missing: {', '.join(miss)} (expected {', '.join(need)})",
-                                 source=str(path)))
-    val = pd.to_numeric(df["value"], errors="coerce")
-    if val.isna().any():
-        bad = val.isna()
-        raise InputError(Problem("not a number", source=str(path), column="value",
-                                 rows=(np.flatnonzero(bad) + 2).tolist(), values=df.loc[bad, "value"].tolist()))
-    df = df.assign(value=val)
-    out = []
-    for (expert, parent), g in df.groupby(["expert", "parent"], sort=False):
-        codes = list(dict.fromkeys([*g["row"].astype(str), *g["col"].astype(str)]))
-        k = len(codes)
-        A = np.full((k, k), np.nan)
-        np.fill_diagonal(A, 1.0)
-        for r in g.itertuples():
-            i, j = codes.index(str(r.row)), codes.index(str(r.col))
-            A[i, j] = r.value
-        miss_ij = np.isnan(A) & ~np.isnan(A.T)
-        with np.errstate(divide="ignore"):
-            A[miss_ij] = 1.0 / A.T[miss_ij]
-        if np.isnan(A).any():
-            i, j = np.argwhere(np.isnan(A))[0]
-            raise InputError(Problem(f"expert '{expert}', parent '{parent}': no judgement for ({codes[i]}, {codes[j]})",
-                                     source=str(path)))
-        ew = float(pd.to_numeric(g["expert_weight"], errors="coerce").iloc[0]) if "expert_weight" in g.columns else 1.0
-        out.append(AHPMatrixCfg(parent=str(parent), codes=codes, matrix=A.tolist(), expert=str(expert), weight=ew))
-    return out
-
-
-def _ahp_weights(cfg: IndexConfig, spec: IndexSpec) -> tuple[dict[str, float], list[AHPResult]]:
-    wc = cfg.weights
-    by_parent: dict[str, list] = {}
-    mats = list(wc.ahp) + (read_ahp_file(str(cfg.path(wc.ahp_file))) if wc.ahp_file else [])
-    for m in mats:
-        by_parent.setdefault(m.parent, []).append(m)
-    out: dict[str, float] = {}
-    results = []
-    codes_all = set(spec.table["code"])
-    for parent, ms in by_parent.items():
-        if parent not in codes_all:
-            raise InputError(Problem(f"key 'weights.ahp': parent '{parent}' is not in the spec"))
-        kids = spec.children(parent)
-        for m in ms:
-            if sorted(m.codes) != sorted(kids):
-                raise InputError(Problem(
-                    f"key 'weights.ahp' ({m.expert}, parent '{parent}'): codes {', '.join(m.codes)} must be exactly "
-                    f"the children of '{parent}': {', '.join(kids)}"))
-        order = ms[0].codes
-        mats = []
-        for m in ms:
-            A = np.asarray(m.matrix, float) if all(len(r) == len(m.codes) for r in m.matrix) else None
-            if A is None or A.shape != (len(m.codes), len(m.codes)):
-                raise InputError(Problem(f"key 'weights.ahp' ({m.expert}, parent '{parent}'): matrix must be "
-                                         f"{len(m.codes)} x {len(m.codes)}"))
-            pos = [m.codes.index(c) for c in order]
-            mats.append(A[np.ix_(pos, pos)])
-        res = ahp(mats, order, parent, wc.ahp_method, wc.ahp_group, [m.expert for m in ms], [m.weight for m in ms])
-        results.append(res)
-        out.update(dict(zip(order, res.weights, strict=True)))
-    return out, results
-
-
-def _data_weights(method: str, x: np.ndarray, directions: np.ndarray, codes: list[str], basis: str) -> np.ndarray:
-    if method == "entropy":
-        return wmod.entropy_weights(x, directions, basis=basis, codes=codes)
-    if method == "critic":
-        return wmod.critic_weights(x, directions, codes=codes)
-    if method == "pca":
-        return wmod.pca_weights(x, directions, codes=codes)
-    if method == "equal":
-        return wmod.equal_weights(len(codes))
-    raise ValueError(method)
-
-
 def resolve_static_weights(cfg: IndexConfig, spec: IndexSpec) -> tuple[IndexSpec, list[AHPResult]]:
-    """Weights that do not need the data: meta, equal, expert values, AHP; plus the sum check."""
+    """Weights that do not need the data (a static method of the WEIGHTS registry; ``weights.values``
+    for a data-driven one), then the ``sum_to`` check."""
     wc = cfg.weights
+    method = WEIGHTS.get(wc.method)
     ahp_res: list[AHPResult] = []
-    if wc.method == "equal":
-        spec = spec.with_weights({c: 1.0 for c in spec.node_codes()})
-    if wc.values:
-        spec = spec.with_weights(wc.values)
-    elif wc.method == "expert":
-        raise InputError(Problem("key 'weights.values': method 'expert' needs the weights, e.g. values = { code = 0.3, ... }"))
-    if wc.method == "ahp":
-        if not wc.ahp and not wc.ahp_file:
-            raise InputError(Problem("key 'weights.ahp': method 'ahp' needs pairwise matrices ([[weights.ahp]] tables "
-                                     "or ahp_file = \"judgements.csv\" with expert, parent, row, col, value)"))
-        w, ahp_res = _ahp_weights(cfg, spec)
-        spec = spec.with_weights(w)
+    if method.needs.data:
+        spec = with_values(cfg, spec)
+    else:
+        spec, ahp_res = method.target(cfg, spec)
     if wc.sum_to is not None:
         spec.check_weight_sums(wc.sum_to)
     return spec, ahp_res
 
 
+def aggregators(agg: AggregateCfg, n_steps: int) -> list[tuple[Any, dict[str, Any]]]:
+    """``(function, options)`` of the registered aggregator of each of ``n_steps`` aggregation steps."""
+    methods = agg.level_methods(n_steps)
+    if len(methods) != n_steps:
+        raise InputError(Problem(f"key 'steps.aggregate.by_level': {n_steps} aggregation steps need {n_steps} methods, "
+                                 f"got {len(methods)}"))
+    return [(AGGREGATORS.get(m).target, agg.level_options(m)) for m in methods]
+
+
 def aggregate_all(
     X: np.ndarray, spec: IndexSpec, agg: AggregateCfg, weights: list[np.ndarray] | None = None,
-    data_weights: tuple[str, list[int], str] | None = None, Xpre: np.ndarray | None = None,
+    data_weights: tuple[str, list[int], dict[str, Any]] | None = None, Xpre: np.ndarray | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Aggregate level by level; optionally compute data-driven weights on the way.
+
+    ``data_weights``: ``(method, levels, options)`` of a data-driven method
+    of the WEIGHTS registry, called per parent at those levels (on ``Xpre``,
+    the values before normalisation, at level 1; on the scores above).
 
     Returns (scores per level, weights per level used).
     """
     ws = [w.copy() for w in (weights if weights is not None else level_weights(spec))]
     Ms = memberships(spec)
-    methods = agg.by_level or [agg.method] * len(Ms)
-    if len(methods) != len(Ms):
-        raise InputError(Problem(f"key 'steps.aggregate.by_level': {len(Ms)} aggregation steps need {len(Ms)} methods, "
-                                 f"got {len(methods)}"))
+    steps = aggregators(agg, len(Ms))
     out = [X]
-    for L, (M, m) in enumerate(zip(Ms, methods, strict=True), start=1):
+    for L, (M, (fn, opts)) in enumerate(zip(Ms, steps, strict=True), start=1):
         if data_weights and L in data_weights[1]:
-            method, _, basis = data_weights
+            method, _, wopts = data_weights
+            weigh = WEIGHTS.get(method).target
             C = Xpre if (L == 1 and Xpre is not None) else out[-1]
             dirs = spec.directions if (L == 1 and Xpre is not None) else np.ones(C.shape[1])
             codes = spec.codes_at(L)
@@ -328,15 +257,37 @@ def aggregate_all(
                 if len(kids) == 1:
                     ws[L - 1][kids] = 1.0
                     continue
-                ws[L - 1][kids] = _data_weights(method, C[:, kids], dirs[kids], [codes[k] for k in kids], basis)
-        out.append(aggregate_level(out[-1], ws[L - 1], M, m, agg.p))
+                ws[L - 1][kids] = weigh(C[:, kids], dirs[kids], codes=[codes[k] for k in kids], **wopts)
+        out.append(fn(out[-1], ws[L - 1], M, **opts))
     return out, ws
 
 
 # --------------------------------------------------------------------------- result
 @dataclass
+class BuildInputs:
+    """What a build computed on the way, kept for its sensitivity analysis.
+
+    Attributes
+    ----------
+    spec : IndexSpec
+        The spec with its static weights (before screening): what the build prepared with.
+    data : IndexData
+        The data as read (after ``indicators.drop`` and ``data.period``).
+    prepared : Prepared
+        The nominal preparation (imputation, screening, treatment).
+    normalised : ndarray (n_units, n_indicators)
+        The nominal normalised values.
+    """
+
+    spec: IndexSpec
+    data: IndexData
+    prepared: Prepared
+    normalised: np.ndarray
+
+
+@dataclass
 class IndexResult:
-    """A built index.
+    """A built index (the result protocol of :mod:`riskmodel.results`).
 
     Attributes
     ----------
@@ -354,6 +305,8 @@ class IndexResult:
     treatment : DataFrame
         Per indicator (and period): skewness and kurtosis before and after, action.
     ahp : list of AHPResult
+    inputs : BuildInputs, optional
+        What the build computed on the way (the sensitivity analysis reuses it).
     """
 
     config: IndexConfig
@@ -366,6 +319,7 @@ class IndexResult:
     log: dict[str, Any]
     treatment: pd.DataFrame
     ahp: list[AHPResult] = field(default_factory=list)
+    inputs: BuildInputs | None = field(default=None, repr=False)
 
     @property
     def index(self) -> pd.DataFrame:
@@ -373,6 +327,7 @@ class IndexResult:
         return self.scores.loc[self.scores["code"] == self.spec.top].reset_index(drop=True)
 
     def summary(self) -> str:
+        """What was built, what each step did, AHP consistency, the top 5 and bottom 3 (text)."""
         idx = self.index
         last = idx if idx["period"].isna().all() else idx.loc[idx["period"] == idx["period"].max()]
         last = last.sort_values("rank")
@@ -387,17 +342,78 @@ class IndexResult:
         lines.append("bottom 3: " + ", ".join(f"{r.area_id} {r.score:.2f} ({int(r.rank)})" for r in last.tail(3).itertuples()))
         return "\n".join(lines)
 
+    def to_frame(self) -> pd.DataFrame:
+        """Scores and ranks of every node at every level, long (a copy of :attr:`scores`)."""
+        return self.scores.copy()
+
+    def scores_for_output(self) -> pd.DataFrame:
+        """The scores table in the CLI contract's column order: ``area_id, level, code, score, rank``,
+        then the extras (``period`` as ``YYYY-MM-DD`` for panels, grade, changes)."""
+        df = self.scores.copy()
+        first = ["area_id", "level", "code", "score", "rank"]
+        extra = [c for c in df.columns if c not in first]
+        if df["period"].isna().all():
+            extra.remove("period")
+        else:
+            df["period"] = pd.to_datetime(df["period"]).dt.strftime("%Y-%m-%d")
+        return df[first + extra]
+
+    def artifacts(self) -> list[Artifact]:
+        """The files of a build: ``scores.csv`` and ``weights.csv`` (also logged to a tracking run),
+        ``steps.csv`` (what each step did), ``treatment.csv`` (when indicators were treated) and
+        ``ahp.csv`` / ``ahp_experts.csv`` (with AHP weights); the last ones are not logged."""
+        arts = [
+            Artifact("scores.csv", self.scores_for_output()),
+            Artifact("weights.csv", self.weights),
+            Artifact("steps.csv", pd.DataFrame([{"key": k, "value": str(v)} for k, v in self.log.items()]), log_as=""),
+        ]
+        if len(self.treatment):
+            arts.append(Artifact("treatment.csv", self.treatment, log_as=""))
+        if self.ahp:
+            rows, experts = [], []
+            for a in self.ahp:
+                rv = a.revisit or {}
+                revisit = (f"{rv['expert']}: ({rv['row']}, {rv['col']}) = {rv['value']:g}, implied {rv['implied']:.3g}, "
+                           f"nearest Saaty value {rv['saaty']:g}") if rv else ""
+                for c, w in zip(a.codes, a.weights, strict=True):
+                    rows.append({"parent": a.parent, "code": c, "weight": w, "lambda_max": a.lambda_max, "ci": a.ci,
+                                 "cr": a.cr, "consistent": a.consistent, "revisit": revisit})
+                experts.append(a.experts.assign(parent=a.parent))
+            arts.append(Artifact("ahp.csv", pd.DataFrame(rows), log_as=""))
+            arts.append(Artifact("ahp_experts.csv", pd.concat(experts, ignore_index=True), log_as=""))
+        return arts
+
+    def metrics(self) -> dict[str, float]:
+        """Counts, AHP consistency ratios, and each area's latest top-level score and rank.
+
+        Logged per area (``score.AREA``, ``rank.AREA``) so that ``riskmodel compare RUN_A RUN_B``
+        of two builds (two weight schemes) shows every area's score and rank difference.
+        """
+        idx = self.index
+        latest = idx.loc[idx["period"] == idx["period"].max()] if idx["period"].notna().any() else idx
+        metrics: dict[str, float] = {"units": float(latest["area_id"].nunique()),
+                                     "periods": float(idx["period"].nunique()),
+                                     "indicators": float(len(self.spec.indicators))}
+        for a in self.ahp:
+            metrics[f"ahp.cr.{a.parent}"] = a.cr
+        for r in latest.itertuples():
+            metrics[f"score.{r.area_id}"] = r.score
+            metrics[f"rank.{r.area_id}"] = float(r.rank)
+        return metrics
+
 
 def build_index(cfg: IndexConfig, spec: IndexSpec | None = None, data: IndexData | None = None) -> IndexResult:
     """Build the index described by ``cfg`` (inputs read from ``cfg.data`` unless given)."""
     if spec is None or data is None:
         spec, data = load_inputs(cfg)
     spec, ahp_res = resolve_static_weights(cfg, spec)
+    static_spec = spec
     prep = prepare(cfg, spec, data)
     spec = prep.spec
     X = normalised(prep, cfg.steps.normalise)
     wc = cfg.weights
-    dw = (wc.method, wc.levels, wc.basis) if wc.method in ("entropy", "critic", "pca") else None
+    wmethod = WEIGHTS.get(wc.method)
+    dw = (wc.method, wc.levels, method_options(wmethod, wc)) if wmethod.needs.data else None
     Xpre = prep.data.values[spec.indicators].to_numpy(float)
     levels, ws = aggregate_all(X, spec, cfg.steps.aggregate, None, dw, Xpre)
     node_w = pd.Series(np.concatenate(ws), index=spec.node_codes())
@@ -414,7 +430,8 @@ def build_index(cfg: IndexConfig, spec: IndexSpec | None = None, data: IndexData
     stages = dict(prep.stages)
     stages["normalised"] = pd.concat([prep.data.units[["area_id", "period"]],
                                       pd.DataFrame(X, columns=spec.indicators)], axis=1)
-    return IndexResult(cfg, spec_used, prep.data.units, levels, scores, eff, stages, log, prep.treatment, ahp_res)
+    return IndexResult(cfg, spec_used, prep.data.units, levels, scores, eff, stages, log, prep.treatment, ahp_res,
+                       BuildInputs(static_spec, data, prep, X))
 
 
 def scores_table(data: IndexData, spec: IndexSpec, levels: list[np.ndarray], cfg: IndexConfig) -> pd.DataFrame:

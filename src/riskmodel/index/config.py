@@ -31,36 +31,27 @@ Shape (every key optional except the data)::
 
 Unknown keys and unknown method names are refused with the key's full name
 and the valid values (:func:`load_config`).
+
+Method names (normalisers, weighting methods, aggregators) are validated
+against the registries of :mod:`riskmodel.index.registry`; a table naming a
+method also takes the options that method declares.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import ConfigDict, PrivateAttr, field_validator, model_validator
 
-from riskmodel.errors import ConfigError, Problem, problems_from_validation
-from riskmodel.index.aggregate import AGGREGATE_METHODS
+from riskmodel.config import StrictModel, parse, read_toml, registry_choice
 from riskmodel.index.ahp import GROUP_METHODS, PRIORITY_METHODS
-from riskmodel.index.normalise import NORMALISE_METHODS
 from riskmodel.index.prepare import IMPUTE_METHODS
 from riskmodel.index.ranks import TIE_METHODS
+from riskmodel.index.registry import AGGREGATORS, NORMALISERS, WEIGHTS, describe, method_options
 from riskmodel.index.treat import TREAT_METHODS
-from riskmodel.index.weights import WEIGHT_METHODS
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from riskmodel.registry import Registry
 
 
 def _one_of(valid: tuple[str, ...]):  # noqa: ANN202 - pydantic validator factory
@@ -72,7 +63,56 @@ def _one_of(valid: tuple[str, ...]):  # noqa: ANN202 - pydantic validator factor
     return check
 
 
-class DataCfg(Strict):
+def _typed(value: Any, kind: type, key: str) -> Any:  # noqa: ANN401 - a TOML value
+    """A declared option's TOML value checked against its type (an int is a float; a list a tuple)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is float and number:
+        return float(value)
+    if kind is tuple and isinstance(value, list | tuple):
+        return tuple(value)
+    ok = {float: False, tuple: False, int: number and isinstance(value, int), bool: isinstance(value, bool),
+          str: isinstance(value, str)}.get(kind, True)
+    if not ok:
+        raise ValueError(f"option '{key}' must be {getattr(kind, '__name__', kind)}, got {value!r}")
+    return value
+
+
+class MethodTable(StrictModel):
+    """A config table that names a method of a registry (``method = "..."``).
+
+    Besides its fields it accepts the options the chosen method declares in
+    its ``register(...)`` call (so a new method's new option needs no field
+    here); any other key is refused, naming the valid ones.
+    """
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+    _registry: ClassVar[Registry[Any]]
+
+    @model_validator(mode="after")
+    def _declared_options(self) -> MethodTable:
+        extra = self.model_extra or {}
+        if not extra:
+            return self
+        spec = self._registry.get(self.method)  # type: ignore[attr-defined]
+        bad = [k for k in extra if spec.option(k) is None]
+        if bad:
+            valid = ", ".join(dict.fromkeys([*type(self).model_fields, *spec.option_names]))
+            raise ValueError(f"unknown key(s) {', '.join(bad)}; valid with {self._registry.family} {spec.name!r}: {valid}")
+        for k, v in extra.items():
+            o = spec.option(k)
+            setattr(self, k, o.check(_typed(v, o.type, k), spec.name))  # type: ignore[union-attr]
+        return self
+
+    def options(self) -> dict[str, Any]:
+        """The chosen method's options (given, or the declared defaults)."""
+        return method_options(self._registry.get(self.method), self)  # type: ignore[attr-defined]
+
+    def label(self) -> str:
+        """The method with its options, as logs and sensitivity tables show it (``minmax[0,100]``)."""
+        return describe(self._registry, self.method, self.options())  # type: ignore[attr-defined]
+
+
+class DataCfg(StrictModel):
     idata: str | None = None
     imeta: str | None = None
     indicators: str | None = None
@@ -94,20 +134,20 @@ class DataCfg(Strict):
         return self
 
 
-class ImputeCfg(Strict):
+class ImputeCfg(StrictModel):
     method: str = "group_mean"
     group: str | None = None
     _m = field_validator("method")(_one_of(IMPUTE_METHODS))
 
 
-class ScreenCfg(Strict):
+class ScreenCfg(StrictModel):
     min_availability: float = 0.0
     indicator_min_availability: float = 0.0
     basis: str = "current"
     _b = field_validator("basis")(_one_of(("current", "raw")))
 
 
-class TreatCfg(Strict):
+class TreatCfg(StrictModel):
     method: str = "winsorise"
     winmax: int = 5
     skew: float = 2.0
@@ -116,41 +156,45 @@ class TreatCfg(Strict):
     _m = field_validator("method")(_one_of(TREAT_METHODS))
 
 
-class NormaliseCfg(Strict):
+class NormaliseCfg(MethodTable):
+    """``[steps] normalise``: a method of :data:`~riskmodel.index.registry.NORMALISERS` and its options."""
+
+    _registry = NORMALISERS
     method: str = "minmax"
     range: tuple[float, float] = (0.0, 100.0)
     mean_sd: tuple[float, float] = (0.0, 1.0)
     scale: float = 100.0
     cap: bool = True
     pooled: bool = False
-    _m = field_validator("method")(_one_of(NORMALISE_METHODS))
-
-    def label(self) -> str:
-        if self.method == "minmax":
-            return f"minmax[{self.range[0]:g},{self.range[1]:g}]"
-        if self.method == "zscore":
-            return f"zscore({self.mean_sd[0]:g},{self.mean_sd[1]:g})"
-        return self.method
+    _m = field_validator("method")(registry_choice(NORMALISERS))
 
 
-class AggregateCfg(Strict):
+class AggregateCfg(MethodTable):
+    """``[steps] aggregate``: a method of :data:`~riskmodel.index.registry.AGGREGATORS` (or one per level)."""
+
+    _registry = AGGREGATORS
     method: str = "arithmetic"
     p: float = 1.0
     by_level: list[str] | None = None
-    _m = field_validator("method")(_one_of(AGGREGATE_METHODS))
+    _m = field_validator("method")(registry_choice(AGGREGATORS))
 
     @field_validator("by_level")
     @classmethod
     def _bl(cls, v: list[str] | None) -> list[str] | None:
         for x in v or []:
-            _one_of(AGGREGATE_METHODS)(x)
+            registry_choice(AGGREGATORS)(x)
         return v
 
-    def label(self) -> str:
-        return f"power(p={self.p:g})" if self.method == "power" else self.method
+    def level_methods(self, n_steps: int) -> list[str]:
+        """The method of each of ``n_steps`` aggregation steps (``by_level``, else ``method`` throughout)."""
+        return self.by_level or [self.method] * n_steps
+
+    def level_options(self, name: str) -> dict[str, Any]:
+        """The options of aggregator ``name`` read from this table (``p`` for ``power``)."""
+        return method_options(AGGREGATORS.get(name), self)
 
 
-class StepsCfg(Strict):
+class StepsCfg(StrictModel):
     denominate: bool = False
     impute: ImputeCfg | bool = False
     screen: ScreenCfg | bool = False
@@ -168,7 +212,7 @@ class StepsCfg(Strict):
         return TreatCfg() if self.treat is True else (self.treat or None)
 
 
-class AHPMatrixCfg(Strict):
+class AHPMatrixCfg(StrictModel):
     parent: str
     codes: list[str]
     matrix: list[list[float]]
@@ -176,7 +220,14 @@ class AHPMatrixCfg(Strict):
     weight: float = 1.0
 
 
-class WeightsCfg(Strict):
+class WeightsCfg(MethodTable):
+    """``[weights]``: a method of :data:`~riskmodel.index.registry.WEIGHTS` and its options.
+
+    ``values`` (code -> weight) and ``sum_to`` apply to every method;
+    ``levels`` are the levels whose weights a data-driven method computes.
+    """
+
+    _registry = WEIGHTS
     method: str = "meta"
     values: dict[str, float] = {}
     sum_to: float | None = None
@@ -186,28 +237,28 @@ class WeightsCfg(Strict):
     ahp_group: str = "judgements"
     ahp: list[AHPMatrixCfg] = []
     ahp_file: str | None = None
-    _m = field_validator("method")(_one_of(WEIGHT_METHODS))
+    _m = field_validator("method")(registry_choice(WEIGHTS))
     _a = field_validator("ahp_method")(_one_of(PRIORITY_METHODS))
     _g = field_validator("ahp_group")(_one_of(GROUP_METHODS))
     _b = field_validator("basis")(_one_of(("minmax", "raw")))
 
 
-class IndicatorsCfg(Strict):
+class IndicatorsCfg(StrictModel):
     drop: list[str] = []
 
 
-class GradesCfg(Strict):
+class GradesCfg(StrictModel):
     thresholds: list[float] = [80.0, 65.0, 50.0, 35.0]
     labels: list[str] = ["A 平安", "B 较平安", "C 一般", "D 较不平安", "E 不平安"]
 
 
-class RanksCfg(Strict):
+class RanksCfg(StrictModel):
     ties: str = "min"
     grades: GradesCfg | None = None
     _t = field_validator("ties")(_one_of(TIE_METHODS))
 
 
-class SensitivityCfg(Strict):
+class SensitivityCfg(StrictModel):
     n: int = 1000
     weights_noise: float = 0.25
     weights_dist: str = "uniform"
@@ -254,7 +305,7 @@ class SensitivityCfg(Strict):
         return v
 
 
-class IndexConfig(Strict):
+class IndexConfig(StrictModel):
     data: DataCfg
     steps: StepsCfg = StepsCfg()
     weights: WeightsCfg = WeightsCfg()
@@ -279,17 +330,9 @@ class IndexConfig(Strict):
         return q
 
 
-def pydantic_problems(err: ValidationError, source: str, where: str = "") -> list[Problem]:
-    """Turn pydantic errors into Problems naming the full key (see riskmodel.errors)."""
-    return problems_from_validation(err, source, where)
-
-
 def parse_config(raw: dict[str, Any], source: str = "config", base_dir: str | os.PathLike[str] | None = None) -> IndexConfig:
     """Validate a config dict; ConfigError naming every wrong key."""
-    try:
-        cfg = IndexConfig(**raw)
-    except ValidationError as e:
-        raise ConfigError(pydantic_problems(e, source)) from None
+    cfg = parse(IndexConfig, raw, source)
     cfg._base_dir = str(base_dir) if base_dir else None
     return cfg
 
@@ -297,10 +340,4 @@ def parse_config(raw: dict[str, Any], source: str = "config", base_dir: str | os
 def load_config(path: str | os.PathLike[str]) -> IndexConfig:
     """Read and validate an index config TOML."""
     p = Path(path)
-    if not p.exists():
-        raise ConfigError(Problem("index config does not exist", source=str(p)))
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(Problem(f"not valid TOML: {exc}", source=str(p))) from None
-    return parse_config(raw, source=str(p), base_dir=p.resolve().parent)
+    return parse_config(read_toml(p, what="index config"), source=str(p), base_dir=p.resolve().parent)

@@ -5,6 +5,10 @@ Every method works column-wise on an array of shape ``(n_units, n_indicators)``
 by the indicator's direction (+1 good when high, -1 good when low) first, so
 that a higher normalised value is always better (COINr's convention).
 
+Each method is one function ``fn(x, directions, **options)``, registered in
+:data:`riskmodel.index.registry.NORMALISERS` by :mod:`riskmodel.index.catalogue`;
+:func:`normalise` calls one by name.
+
 Methods
 -------
 ``minmax``  ``lo + (x - min) / (max - min) * (hi - lo)``, default range [0, 100].
@@ -27,8 +31,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from riskmodel.errors import InputError, Problem
-
-NORMALISE_METHODS = ("minmax", "zscore", "prank", "rank", "target", "best", "ratio", "none")
+from riskmodel.index.registry import NORMALISERS, context_for
 
 
 def constant_columns(x: np.ndarray) -> np.ndarray:
@@ -37,6 +40,124 @@ def constant_columns(x: np.ndarray) -> np.ndarray:
         lo = np.nanmin(np.where(np.isnan(x), np.inf, x), axis=0)
         hi = np.nanmax(np.where(np.isnan(x), -np.inf, x), axis=0)
     return ~(hi > lo)
+
+
+def _aligned(x: np.ndarray, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(x as float, directions as a row (1, k), x * directions)``."""
+    x = np.asarray(x, float)
+    d = np.asarray(directions, float).reshape(1, -1)
+    return x, d, x * d
+
+
+def refuse_constant(x: np.ndarray, method: str, codes: list[str] | None = None, where: str = "") -> None:
+    """Raise :class:`InputError` naming the constant columns of ``x`` (a method that divides by the range)."""
+    const = constant_columns(x)
+    if const.any():
+        names = codes or [f"column {j + 1}" for j in np.arange(x.shape[1])]
+        bad = [names[j] for j in np.flatnonzero(const)]
+        raise InputError(
+            Problem(
+                f"constant indicator (min = max){' ' + where if where else ''}: {', '.join(bad)}; "
+                f"'{method}' normalisation divides by its range. Drop it ([indicators] drop = [...]) or check the data",
+                column="indicator", values=bad,
+            )
+        )
+
+
+def _rescale(y: np.ndarray, a: float, b: float) -> np.ndarray:
+    lo = np.nanmin(y, axis=0)
+    hi = np.nanmax(y, axis=0)
+    return a + (y - lo) / (hi - lo) * (b - a)
+
+
+def minmax(
+    x: np.ndarray, directions: np.ndarray, *,
+    range: tuple[float, float] = (0.0, 100.0),  # noqa: A002 - the config key's name
+    codes: list[str] | None = None, where: str = "",
+) -> np.ndarray:
+    """Min-max to ``range`` per column (refuses a constant column)."""
+    x, _, y = _aligned(x, directions)
+    refuse_constant(x, "minmax", codes, where)
+    a, b = range
+    return _rescale(y, a, b)
+
+
+def best(x: np.ndarray, directions: np.ndarray, *, codes: list[str] | None = None, where: str = "") -> np.ndarray:
+    """Distance to the leader on [0, 1]: ``(x - min) / (best - min)`` (refuses a constant column)."""
+    x, _, y = _aligned(x, directions)
+    refuse_constant(x, "best", codes, where)
+    return _rescale(y, 0.0, 1.0)
+
+
+def zscore(
+    x: np.ndarray, directions: np.ndarray, *, mean_sd: tuple[float, float] = (0.0, 1.0),
+    codes: list[str] | None = None, where: str = "",
+) -> np.ndarray:
+    """``mean + sd * (x - mean(x)) / sd(x)`` per column, sample sd (refuses a constant column)."""
+    x, _, y = _aligned(x, directions)
+    refuse_constant(x, "zscore", codes, where)
+    m, s = mean_sd
+    mu = np.nanmean(y, axis=0)
+    sd = np.nanstd(y, axis=0, ddof=1)
+    return m + s * (y - mu) / sd
+
+
+def _ranks(y: np.ndarray) -> np.ndarray:
+    return rankdata(np.where(np.isnan(y), np.nan, y), axis=0, method="average", nan_policy="omit")
+
+
+def rank(x: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """Ranks per column, 1 = worst, ties averaged, NaN kept."""
+    _, _, y = _aligned(x, directions)
+    return _ranks(y)
+
+
+def prank(x: np.ndarray, directions: np.ndarray, *, scale: float = 100.0) -> np.ndarray:
+    """Percentile rank ``(r - 1) / (n - 1)`` times ``scale`` (ties averaged; NaN for a column with < 2 values)."""
+    _, _, y = _aligned(x, directions)
+    r = _ranks(y)
+    n = np.sum(~np.isnan(y), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (r - 1) / np.where(n > 1, n - 1, np.nan)
+    return out * scale
+
+
+def target(
+    x: np.ndarray, directions: np.ndarray, *, targets: np.ndarray | None = None, scale: float = 100.0,
+    cap: bool = True, codes: list[str] | None = None, where: str = "",
+) -> np.ndarray:
+    """Distance to a target ``(x - min) / (target - min)`` (capped at 1 when ``cap``) times ``scale``."""
+    x, d, y = _aligned(x, directions)
+    refuse_constant(x, "target", codes, where)
+    names = codes or [f"column {j + 1}" for j in np.arange(x.shape[1])]
+    if targets is None or np.any(np.isnan(np.asarray(targets, float))):
+        miss = names if targets is None else [c for c, t in zip(names, targets, strict=True) if np.isnan(t)]
+        raise InputError(Problem(f"'target' normalisation needs a target for every indicator; missing for: {', '.join(miss)}",
+                                 column="target"))
+    lo = np.nanmin(y, axis=0)
+    tg = np.asarray(targets, float) * d.ravel()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (y - lo) / (tg - lo)
+    if cap:
+        out = np.minimum(out, 1.0)
+    return out * scale
+
+
+def ratio(x: np.ndarray, directions: np.ndarray, *, scale: float = 100.0) -> np.ndarray:
+    """Ratio to the leader, ``x / max`` (direction +1) or ``min / x`` (-1), times ``scale``; positive data only."""
+    x, d, _ = _aligned(x, directions)
+    if np.nanmin(x) <= 0:
+        raise InputError(Problem("'ratio' normalisation needs positive values (ratio-scale data)"))
+    pos = d.ravel() > 0
+    out = np.empty_like(x)
+    out[:, pos] = x[:, pos] / np.nanmax(x[:, pos], axis=0)
+    out[:, ~pos] = np.nanmin(x[:, ~pos], axis=0) / x[:, ~pos]
+    return out * scale
+
+
+def identity(x: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """No normalisation: the values times their directions."""
+    return _aligned(x, directions)[2]
 
 
 def normalise(
@@ -51,8 +172,9 @@ def normalise(
     cap: bool = True,
     codes: list[str] | None = None,
     where: str = "",
+    **options: object,
 ) -> np.ndarray:
-    """Normalise every column of ``x``.
+    """Normalise every column of ``x`` with the registered method ``method``.
 
     Parameters
     ----------
@@ -61,70 +183,23 @@ def normalise(
     directions : array (n_indicators,)
         +1 or -1 per indicator.
     method : str
-        One of :data:`NORMALISE_METHODS`.
-    range, mean_sd, scale, targets, cap
-        Method parameters (see the module notes).
-    codes, where : for messages.
+        A name in :data:`~riskmodel.index.registry.NORMALISERS`.
+    range, mean_sd, scale, cap, **options
+        Method options (see the module notes); each method gets the ones it declares.
+    targets, codes, where
+        Context: the spec's targets (for ``target``); codes and where, for messages.
 
     Raises
     ------
     InputError
-        A constant indicator (min = max) for minmax, zscore, target, best;
-        non-positive values for ``ratio``; a missing target for ``target``.
+        An unknown method; a constant indicator (min = max) for minmax, zscore,
+        target, best; non-positive values for ``ratio``; a missing target for ``target``.
     """
-    x = np.asarray(x, float)
-    k = x.shape[1]
-    codes = codes or [f"column {j + 1}" for j in np.arange(k)]
-    d = np.asarray(directions, float).reshape(1, -1)
-    y = x * d
-    if method == "none":
-        return y
-    if method in ("minmax", "zscore", "target", "best"):
-        const = constant_columns(x)
-        if const.any():
-            bad = [codes[j] for j in np.flatnonzero(const)]
-            raise InputError(
-                Problem(
-                    f"constant indicator (min = max){' ' + where if where else ''}: {', '.join(bad)}; "
-                    f"'{method}' normalisation divides by its range. Drop it ([indicators] drop = [...]) or check the data",
-                    column="indicator", values=bad,
-                )
-            )
-    lo = np.nanmin(y, axis=0)
-    hi = np.nanmax(y, axis=0)
-    if method == "minmax" or method == "best":
-        a, b = (range if method == "minmax" else (0.0, 1.0))
-        return a + (y - lo) / (hi - lo) * (b - a)
-    if method == "zscore":
-        m, s = mean_sd
-        mu = np.nanmean(y, axis=0)
-        sd = np.nanstd(y, axis=0, ddof=1)
-        return m + s * (y - mu) / sd
-    if method in ("prank", "rank"):
-        r = rankdata(np.where(np.isnan(y), np.nan, y), axis=0, method="average", nan_policy="omit")
-        if method == "rank":
-            return r
-        n = np.sum(~np.isnan(y), axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = (r - 1) / np.where(n > 1, n - 1, np.nan)
-        return out * scale
-    if method == "target":
-        if targets is None or np.any(np.isnan(np.asarray(targets, float))):
-            miss = codes if targets is None else [c for c, t in zip(codes, targets, strict=True) if np.isnan(t)]
-            raise InputError(Problem(f"'target' normalisation needs a target for every indicator; missing for: {', '.join(miss)}",
-                                     column="target"))
-        tg = np.asarray(targets, float) * d.ravel()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = (y - lo) / (tg - lo)
-        if cap:
-            out = np.minimum(out, 1.0)
-        return out * scale
-    if method == "ratio":
-        if np.nanmin(x) <= 0:
-            raise InputError(Problem("'ratio' normalisation needs positive values (ratio-scale data)"))
-        pos = d.ravel() > 0
-        out = np.empty_like(x)
-        out[:, pos] = x[:, pos] / np.nanmax(x[:, pos], axis=0)
-        out[:, ~pos] = np.nanmin(x[:, ~pos], axis=0) / x[:, ~pos]
-        return out * scale
-    raise InputError(Problem(f"unknown normalisation method {method!r}; valid: {', '.join(NORMALISE_METHODS)}"))
+    spec = NORMALISERS.get(method)
+    given = {"range": range, "mean_sd": mean_sd, "scale": scale, "cap": cap, **options}
+    kw = {o.name: given.get(o.name, o.default) for o in spec.options}
+    return spec.target(x, directions, **kw, **context_for(spec, codes=codes, where=where, targets=targets))
+
+
+__all__ = ["best", "constant_columns", "identity", "minmax", "normalise", "prank", "rank", "ratio",
+           "refuse_constant", "target", "zscore"]

@@ -1,86 +1,61 @@
 """What an index build and its sensitivity analysis publish: tables, metrics, the rank-interval chart.
 
-Shared by ``riskmodel index build | sensitivity`` and the study's ``index``
-and ``sensitivity`` steps, so both write the same files.
+Both are results (:mod:`riskmodel.results`): :class:`~riskmodel.index.build.IndexResult`
+and :class:`SensitivityReport` have ``summary()``, ``to_frame()`` and
+``artifacts()`` (the report also ``conf_int(level)``), so ``riskmodel index
+build | sensitivity`` and the study's ``index`` and ``sensitivity`` steps
+write and log the same files with :func:`riskmodel.results.write_artifacts`
+and ``run.log_artifacts``.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
-from riskmodel.data.readers import write_table_atomic
-from riskmodel.index.build import IndexResult, build_index, load_inputs
+from riskmodel.index.build import IndexResult
 from riskmodel.index.config import IndexConfig
 from riskmodel.index.figures import rank_interval_chart
 from riskmodel.index.sensitivity import remove_one
-from riskmodel.index.uncertainty import Sobol, Uncertainty, rank_uncertainty, sobol
-from riskmodel.io_safety import atomic_dir
+from riskmodel.index.uncertainty import (
+    Sobol,
+    Uncertainty,
+    as_built,
+    rank_uncertainty,
+    sensitivity_setup,
+    sobol,
+)
+from riskmodel.results import Artifact, level_fraction, write_artifacts
 
 
 def scores_for_output(res: IndexResult) -> pd.DataFrame:
-    """The scores table in the CLI contract's column order (extras after)."""
-    df = res.scores.copy()
-    first = ["area_id", "level", "code", "score", "rank"]
-    extra = [c for c in df.columns if c not in first]
-    if df["period"].isna().all():
-        extra.remove("period")
-    else:
-        df["period"] = pd.to_datetime(df["period"]).dt.strftime("%Y-%m-%d")
-    return df[first + extra]
+    """The scores table in the CLI contract's column order (:meth:`IndexResult.scores_for_output`)."""
+    return res.scores_for_output()
 
 
 def latest_metrics(res: IndexResult) -> dict[str, float]:
-    """Metrics of a build: counts, AHP CRs, and each area's latest top-level score and rank.
-
-    Logged per area (``score.AREA``, ``rank.AREA``) so that ``riskmodel compare RUN_A RUN_B``
-    of two builds (two weight schemes) shows every area's score and rank difference.
-    """
-    idx = res.index
-    latest = idx.loc[idx["period"] == idx["period"].max()] if idx["period"].notna().any() else idx
-    metrics: dict[str, float] = {"units": float(latest["area_id"].nunique()),
-                                 "periods": float(idx["period"].nunique()),
-                                 "indicators": float(len(res.spec.indicators))}
-    for a in res.ahp:
-        metrics[f"ahp.cr.{a.parent}"] = a.cr
-    for r in latest.itertuples():
-        metrics[f"score.{r.area_id}"] = r.score
-        metrics[f"rank.{r.area_id}"] = float(r.rank)
-    return metrics
+    """Metrics of a build (:meth:`IndexResult.metrics`): counts, AHP CRs, each area's latest score and rank."""
+    return res.metrics()
 
 
-def write_build(res: IndexResult, out: Path) -> list[Path]:
-    """Write scores.csv, weights.csv, steps.csv, treatment.csv (and ahp.csv) into ``out``."""
-    files = [out / "scores.csv", out / "weights.csv", out / "steps.csv"]
-    write_table_atomic(scores_for_output(res), files[0])
-    write_table_atomic(res.weights, files[1])
-    write_table_atomic(pd.DataFrame([{"key": k, "value": str(v)} for k, v in res.log.items()]), files[2])
-    if len(res.treatment):
-        files.append(out / "treatment.csv")
-        write_table_atomic(res.treatment, files[-1])
-    if res.ahp:
-        rows, experts = [], []
-        for a in res.ahp:
-            rv = a.revisit or {}
-            revisit = (f"{rv['expert']}: ({rv['row']}, {rv['col']}) = {rv['value']:g}, implied {rv['implied']:.3g}, "
-                       f"nearest Saaty value {rv['saaty']:g}") if rv else ""
-            for c, w in zip(a.codes, a.weights, strict=True):
-                rows.append({"parent": a.parent, "code": c, "weight": w, "lambda_max": a.lambda_max, "ci": a.ci,
-                             "cr": a.cr, "consistent": a.consistent, "revisit": revisit})
-            experts.append(a.experts.assign(parent=a.parent))
-        files.append(out / "ahp.csv")
-        write_table_atomic(pd.DataFrame(rows), files[-1])
-        files.append(out / "ahp_experts.csv")
-        write_table_atomic(pd.concat(experts, ignore_index=True), files[-1])
-    return files
+def write_build(res: IndexResult, out: str | os.PathLike[str]) -> list[Path]:
+    """Write the build's artifacts (scores.csv, weights.csv, steps.csv, treatment.csv, ahp*.csv) into ``out``."""
+    return write_artifacts(res.artifacts(), out)
 
 
 @dataclass
 class SensitivityReport:
-    """Monte Carlo rank intervals, Sobol' indices and remove-one changes of one index.
+    """Monte Carlo rank intervals, Sobol' indices and remove-one changes of one built index.
+
+    A result (:mod:`riskmodel.results`): :meth:`summary` (text),
+    :meth:`to_frame` (the rank statistics), :meth:`conf_int` (rank intervals)
+    and :meth:`artifacts` (``rank_stats.csv``, ``sobol.csv``,
+    ``failures.csv``, ``remove_one.csv``, ``rank_intervals.png``).
 
     Attributes
     ----------
@@ -98,11 +73,34 @@ class SensitivityReport:
 
     @property
     def rank_stats(self) -> pd.DataFrame:
+        """Per area: nominal rank, median, 5% and 95% quantiles and mean of the Monte Carlo ranks."""
         return self.uncertainty.rank_stats[["area_id", "nominal", "median", "q05", "q95", "mean", "name",
                                             "nominal_score"]]
 
     def summary(self) -> str:
         return self.uncertainty.summary() + "\n" + self.sobol.summary()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rank statistics (one row per area), as in ``rank_stats.csv``."""
+        return self.rank_stats.copy()
+
+    def conf_int(self, level: float = 90) -> pd.DataFrame:
+        """Rank intervals: the central ``level`` % of the Monte Carlo ranks of each area.
+
+        ``level`` 90 gives the ``q05``/``q95`` columns of :attr:`rank_stats`
+        (the same percentiles of the same replications). Columns ``area_id,
+        name, nominal, lower, upper, level`` (ranks: 1 = best).
+        """
+        frac = level_fraction(level)
+        rs = self.uncertainty.rank_stats
+        R = self.uncertainty.ranks
+        if len(R):
+            lo, hi = np.percentile(R, [50 * (1 - frac), 50 * (1 + frac)], axis=0)
+        else:
+            lo = hi = np.full(len(rs), np.nan)
+        return pd.DataFrame({"area_id": rs["area_id"].to_numpy(), "name": rs["name"].to_numpy(),
+                             "nominal": rs["nominal"].to_numpy(), "lower": lo, "upper": hi,
+                             "level": 100 * frac})
 
     def metrics(self) -> dict[str, float]:
         unc, sob = self.uncertainty, self.sobol
@@ -115,35 +113,46 @@ class SensitivityReport:
             **{f"sobol.first.{r.factor}": r.first_order for r in sob.table.itertuples()},
         }
 
-    def write(self, out: Path) -> None:
-        """rank_stats.csv, sobol.csv, failures.csv, remove_one.csv and rank_intervals.png, whole or not at all."""
-        with atomic_dir(out) as tmp:
-            write_table_atomic(self.rank_stats, tmp / "rank_stats.csv")
-            write_table_atomic(self.sobol.table, tmp / "sobol.csv")
-            write_table_atomic(self.uncertainty.failures, tmp / "failures.csv")
-            write_table_atomic(self.remove_one, tmp / "remove_one.csv")
-            self.figure.savefig(tmp / "rank_intervals.png", dpi=150, bbox_inches="tight")
-
-    def log(self, run) -> None:  # noqa: ANN001 - a tracking RunHandle
-        run.log_table(self.rank_stats, "rank_stats.csv")
-        run.log_table(self.sobol.table, "sobol.csv")
-        run.log_table(self.uncertainty.failures, "failures.csv")
-        run.log_table(self.remove_one, "remove_one.csv")
-        run.log_figure(self.figure, "rank_intervals.png")
-        run.log_metrics(self.metrics())
+    def artifacts(self) -> list[Artifact]:
+        """rank_stats.csv, sobol.csv, failures.csv, remove_one.csv and rank_intervals.png (150 dpi, tight)."""
+        return [
+            Artifact("rank_stats.csv", self.rank_stats),
+            Artifact("sobol.csv", self.sobol.table),
+            Artifact("failures.csv", self.uncertainty.failures),
+            Artifact("remove_one.csv", self.remove_one),
+            Artifact("rank_intervals.png", self.figure, savefig={"dpi": 150, "bbox_inches": "tight"}),
+        ]
 
     def close(self) -> None:
+        """Close the figure (after it was written and logged)."""
         plt.close(self.figure)
 
 
-def analyse_sensitivity(cfg: IndexConfig, *, n: int, seed: int, sobol_base: int | None = None,
+def analyse_sensitivity(index: IndexResult | IndexConfig, *, n: int, seed: int, sobol_base: int | None = None,
                         remove_levels: tuple[int, ...] = (1, 2), title: str = "",
                         source: str = "") -> SensitivityReport:
-    """Monte Carlo + Sobol' + remove-one of the index ``cfg`` describes."""
-    spec, data = load_inputs(cfg)
-    unc = rank_uncertainty(cfg, n=n, seed=seed, spec=spec, data=data)
-    sob = sobol(cfg, seed=seed, spec=spec, data=data, base=sobol_base)
-    res = build_index(cfg, spec, data)
+    """Monte Carlo + Sobol' + remove-one of a built index.
+
+    Parameters
+    ----------
+    index : IndexResult or IndexConfig
+        The built index, whose nominal build (spec, prepared and normalised
+        data, scores) all three reuse; a config is built first.
+    n : int
+        Monte Carlo replications.
+    seed : int
+        Seed of the Monte Carlo draws and (separately) of the Sobol' design.
+    sobol_base : int, optional
+        Sobol' base sample (a power of 2; default ``sensitivity.sobol_base``).
+    remove_levels : tuple of int
+        Levels of the remove-one table (levels beyond the spec's are skipped).
+    title, source : str
+        Of the rank-interval chart.
+    """
+    res = as_built(index)
+    setup = sensitivity_setup(res)
+    unc = rank_uncertainty(res, n=n, seed=seed, setup=setup)
+    sob = sobol(res, seed=seed, base=sobol_base, setup=setup)
     ro = pd.concat([remove_one(res, L) for L in remove_levels if L < res.spec.n_levels], ignore_index=True)
     fig = rank_interval_chart(unc.rank_stats, title=title, n_replications=unc.n, n_failed=unc.n_failed,
                               period=unc.period, source=source,

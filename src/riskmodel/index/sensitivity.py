@@ -23,8 +23,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from riskmodel.errors import InputError, Problem
-from riskmodel.index.aggregate import aggregate_level
-from riskmodel.index.build import IndexResult, level_weights, memberships
+from riskmodel.index.build import IndexResult, aggregators, level_weights, memberships
 from riskmodel.index.ranks import rank_desc
 
 
@@ -37,11 +36,12 @@ def _top_scores(res: IndexResult, W: list[np.ndarray], _cache: dict | None = Non
         _cache["Ms"] = memberships(res.spec)
         _cache["C"] = res.levels[0][_rows(res)]
     Ms = _cache["Ms"]
-    methods = agg.by_level or [agg.method] * len(Ms)
+    if "steps" not in _cache:
+        _cache["steps"] = aggregators(agg, len(Ms))
     C = _cache["C"]
     with np.errstate(all="ignore"):
-        for w, M, m in zip(W, Ms, methods, strict=True):
-            C = aggregate_level(C, w, M, m, agg.p)
+        for w, M, (fn, opts) in zip(W, Ms, _cache["steps"], strict=True):
+            C = fn(C, w, M, **opts)
     return C[..., 0]
 
 

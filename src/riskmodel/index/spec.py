@@ -232,9 +232,10 @@ class IndexSpec:
 
     def parent_index(self, level: int) -> np.ndarray:
         """For each node at ``level`` (< top), the position of its parent among ``codes_at(level+1)``."""
-        par = self.table.set_index("code").loc[self.codes_at(level), "parent"]
+        # plain dicts: a pandas .loc lookup per call made this the slowest part of a sensitivity analysis
+        parent = dict(zip(self.table["code"], self.table["parent"], strict=True))
         pos = {c: i for i, c in enumerate(self.codes_at(level + 1))}
-        return par.map(pos).to_numpy(int)
+        return np.array([pos[parent[c]] for c in self.codes_at(level)], dtype=int)
 
     def membership(self, level: int) -> np.ndarray:
         """0/1 matrix (n_children at ``level``, n_parents at ``level+1``)."""

@@ -10,8 +10,13 @@ What varies (the "factors") in one replication of the full build:
   the listed alternatives, uniformly (the nominal setting is always one of
   them).
 
-Everything that does not depend on the weights (imputation, treatment,
-normalisation) is computed once per alternative; the replications are then
+The analysis takes a built index (:class:`~riskmodel.index.build.IndexResult`)
+and reuses what the build computed: the nominal scores, the spec with its
+weights and, for the nominal imputation/treatment and normalisation, the
+prepared and normalised values (:func:`sensitivity_setup`, shared by
+:func:`rank_uncertainty` and :func:`sobol`). Everything that does not depend
+on the weights (imputation, treatment, normalisation) is computed once per
+alternative; the replications are then
 grouped by alternative and aggregated in chunks as one array operation
 ``(chunk, n_units, n_children)``, and ranked with one vectorised call.
 A replication whose index scores are not all finite (e.g. a geometric mean
@@ -36,24 +41,28 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
 from riskmodel.errors import InputError, Problem
-from riskmodel.index.aggregate import aggregate_level
 from riskmodel.index.build import (
+    IndexResult,
+    Prepared,
+    aggregators,
     build_index,
     level_weights,
-    load_inputs,
     memberships,
     normalised,
     prepare,
-    resolve_static_weights,
 )
 from riskmodel.index.config import AggregateCfg, IndexConfig
+from riskmodel.index.inputs import IndexData
 from riskmodel.index.ranks import rank_desc
+from riskmodel.index.registry import WEIGHTS
+from riskmodel.index.spec import IndexSpec
 
 
 @dataclass
@@ -110,8 +119,14 @@ class Uncertainty:
 
 
 # --------------------------------------------------------------------------- set-up
-def alternatives(cfg: IndexConfig, spec, data) -> tuple[Alternatives, object]:  # noqa: ANN001
-    """Precompute the normalised data of every (impute, treat, normalise) alternative."""
+def alternatives(cfg: IndexConfig, spec: IndexSpec, data: IndexData,
+                 nominal: tuple[Prepared, np.ndarray] | None = None) -> tuple[Alternatives, Prepared]:
+    """Precompute the normalised data of every (impute, treat, normalise) alternative.
+
+    ``nominal``: the nominal build's prepared and normalised values (made
+    from ``spec`` and ``data``), reused for the nominal imputation/treatment
+    and normalisation instead of computing them again.
+    """
     s = cfg.sensitivity
     nominal_imp = cfg.steps.impute_cfg()
     nominal_tr = cfg.steps.treat_cfg()
@@ -122,12 +137,13 @@ def alternatives(cfg: IndexConfig, spec, data) -> tuple[Alternatives, object]:  
     labels, Xs, variant_of = [], [], {}
     prep_nominal = None
     for (i, ic), (t, tc) in itertools.product(enumerate(imps), enumerate(trs)):
-        prep = prepare(cfg, spec, data, impute_cfg=ic, treat_cfg=tc)
+        reuse = nominal is not None and ic == nominal_imp and tc == nominal_tr
+        prep = nominal[0] if reuse else prepare(cfg, spec, data, impute_cfg=ic, treat_cfg=tc)
         if prep_nominal is None:
             prep_nominal = prep
         for k, nc in enumerate(norms):
             variant_of[(i, t, k)] = len(Xs)
-            Xs.append(normalised(prep, nc))
+            Xs.append(nominal[1] if reuse and nc == cfg.steps.normalise else normalised(prep, nc))
             labels.append({"impute": ic.method if ic else "none", "treat": tc.method if tc else "none",
                            "normalise": nc.label()})
         if len(prep.data.units) != len(prep_nominal.data.units):
@@ -159,14 +175,16 @@ def _with_nominal(alts: list, nominal, label):  # noqa: ANN001, ANN202
     return out
 
 
-def weight_nodes(spec, levels: list[int] | None) -> list[tuple[int, int, str]]:  # noqa: ANN001
+def weight_nodes(spec: IndexSpec, levels: list[int] | None) -> list[tuple[int, int, str]]:
     """(level, position, code) of the weights that vary (only children excluded)."""
     lv = levels or list(range(1, spec.n_levels))
     bad = [L for L in lv if not 1 <= L < spec.n_levels]
     if bad:
         raise InputError(Problem(f"key 'sensitivity.weights_levels': levels must be 1..{spec.n_levels - 1}, got {bad}"))
     # an only child always has weight 1 within its parent: perturbing it changes nothing
-    only = {c for c in spec.table["code"] if len(spec.children(str(spec.table.set_index("code").at[c, "parent"]) or "-")) == 1}
+    t = spec.table
+    n_children = t["parent"].value_counts()
+    only = {c for c, p in zip(t["code"], t["parent"], strict=True) if p != "" and n_children.get(p) == 1}
     return [(L, j, c) for L in lv for j, c in enumerate(spec.codes_at(L)) if c not in only]
 
 
@@ -179,11 +197,13 @@ class Engine:
     the top-level scores ``(B, n_units)``.
     """
 
-    def __init__(self, alts: Alternatives, spec, chunk: int = 256):  # noqa: ANN001
+    def __init__(self, alts: Alternatives, spec: IndexSpec, chunk: int = 256):
         self.alts = alts
         self.spec = spec
         self.Ms = memberships(spec)
         self.chunk = max(1, int(chunk))
+        # the registered aggregator (function, options) of every step, per aggregation alternative
+        self.steps = [aggregators(a, len(self.Ms)) for a in alts.aggs]
 
     def run(self, W: list[np.ndarray], variant: np.ndarray, agg: np.ndarray) -> np.ndarray:
         B = len(variant)
@@ -194,15 +214,14 @@ class Engine:
                 idx = np.flatnonzero((variant == v) & (agg == a))
                 for s in range(0, len(idx), self.chunk):
                     ii = idx[s : s + self.chunk]
-                    out[ii] = self._eval(self.alts.X[v], [w[ii] for w in W], self.alts.aggs[a])
+                    out[ii] = self._eval(self.alts.X[v], [w[ii] for w in W], self.steps[a])
         return out
 
-    def _eval(self, X: np.ndarray, W: list[np.ndarray], agg: AggregateCfg) -> np.ndarray:
+    def _eval(self, X: np.ndarray, W: list[np.ndarray], steps: list[tuple[Any, dict[str, Any]]]) -> np.ndarray:
         C = X
-        methods = agg.by_level or [agg.method] * len(self.Ms)
         with np.errstate(all="ignore"):
-            for w, M, m in zip(W, self.Ms, methods, strict=True):
-                C = aggregate_level(C, w, M, m, agg.p)
+            for w, M, (fn, opts) in zip(W, self.Ms, steps, strict=True):
+                C = fn(C, w, M, **opts)
         return C[..., 0]
 
 
@@ -229,27 +248,51 @@ def sample_weights(spec, nominal: list[np.ndarray], nodes, n: int, rng: np.rando
     return W
 
 
-def _setup(cfg: IndexConfig, spec=None, data=None):  # noqa: ANN001, ANN202
-    """Inputs, weights and alternatives; rows restricted to the sensitivity period.
+@dataclass
+class SensitivitySetup:
+    """What Monte Carlo and Sobol' share: the spec whose weights vary, the ranked units, the alternatives.
+
+    Made once per built index by :func:`sensitivity_setup`; neither analysis changes it.
+    """
+
+    spec: IndexSpec
+    units: pd.DataFrame
+    alts: Alternatives
+    prep: Prepared
+
+
+def as_built(index: IndexResult | IndexConfig, spec: IndexSpec | None = None,
+             data: IndexData | None = None) -> IndexResult:
+    """A built index: ``index`` itself, or the build of a config (from ``spec`` and ``data`` when given)."""
+    return index if isinstance(index, IndexResult) else build_index(index, spec, data)
+
+
+def sensitivity_setup(res: IndexResult) -> SensitivitySetup:
+    """Weights and alternatives of a built index; rows restricted to the sensitivity period.
 
     Every period is prepared and normalised (so pooled normalisation and
     carry-forward imputation see the whole panel); only the rows of
-    ``sensitivity.period`` are then ranked.
+    ``sensitivity.period`` are then ranked. The nominal build's scores are
+    the nominal ones; its prepared and normalised values are reused for the
+    nominal alternative.
     """
-    if spec is None or data is None:
-        spec, data = load_inputs(cfg)
-    spec, _ = resolve_static_weights(cfg, spec)
-    if cfg.weights.method in ("entropy", "critic", "pca"):
+    cfg = res.config
+    inp = res.inputs
+    if inp is None:  # a result made by hand: build it again
+        res = build_index(cfg)
+        inp = res.inputs
+    assert inp is not None
+    if WEIGHTS.get(cfg.weights.method).needs.data:
         # data-driven weights are taken from the nominal build and then perturbed
-        spec = build_index(cfg, spec, data).spec
-    alts, prep = alternatives(cfg, spec, data)
+        alts, prep = alternatives(cfg, res.spec, inp.data)
+    else:
+        alts, prep = alternatives(cfg, inp.spec, inp.data, nominal=(inp.prepared, inp.normalised))
     spec = prep.spec
     rows = _period_rows(prep.data.units, cfg.sensitivity.period)
     alts.X = [X[rows] for X in alts.X]
     units = prep.data.units.iloc[rows].reset_index(drop=True)
-    nominal = build_index(cfg, spec, data)
-    alts.nominal_scores = nominal.levels[-1][rows, 0]
-    return spec, units, alts, prep
+    alts.nominal_scores = res.levels[-1][rows, 0]
+    return SensitivitySetup(spec, units, alts, prep)
 
 
 def _period_rows(units: pd.DataFrame, period: str) -> np.ndarray:
@@ -266,23 +309,39 @@ def _period_rows(units: pd.DataFrame, period: str) -> np.ndarray:
     return rows
 
 
-def _nominal_ranks(alts: Alternatives, engine: Engine, spec) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def _nominal_ranks(alts: Alternatives) -> tuple[np.ndarray, np.ndarray]:
     s = alts.nominal_scores
     return s, rank_desc(s)
 
 
-def rank_uncertainty(cfg: IndexConfig, n: int | None = None, seed: int = 0, spec=None, data=None) -> Uncertainty:  # noqa: ANN001
-    """Monte Carlo rank statistics of the top level (see the module notes)."""
+def rank_uncertainty(index: IndexResult | IndexConfig, n: int | None = None, seed: int = 0,
+                     spec: IndexSpec | None = None, data: IndexData | None = None, *,
+                     setup: SensitivitySetup | None = None) -> Uncertainty:
+    """Monte Carlo rank statistics of the top level (see the module notes).
+
+    Parameters
+    ----------
+    index : IndexResult or IndexConfig
+        The built index (reused), or a config (built first, from ``spec`` and ``data`` when given).
+    n : int, optional
+        Replications (default ``sensitivity.n``).
+    seed : int
+        Seed of the draws.
+    setup : SensitivitySetup, optional
+        :func:`sensitivity_setup` of ``index``, when the caller already has it.
+    """
     import time
 
     t0 = time.perf_counter()
+    cfg = index.config if isinstance(index, IndexResult) else index
     s = cfg.sensitivity
     n = int(n or s.n)
     if n < 1:
         raise InputError(Problem("sensitivity: the number of replications must be >= 1"))
-    spec, units, alts, prep = _setup(cfg, spec, data)
+    st = setup or sensitivity_setup(as_built(index, spec, data))
+    spec, units, alts = st.spec, st.units, st.alts
     engine = Engine(alts, spec, s.chunk)
-    nom_s, nom_r = _nominal_ranks(alts, engine, spec)
+    nom_s, nom_r = _nominal_ranks(alts)
     if not np.all(np.isfinite(nom_s)):
         raise InputError(Problem("the nominal build gives non-finite index scores; fix the build before its sensitivity"))
     rng = np.random.default_rng(seed)
@@ -401,23 +460,27 @@ class Sobol:
         return "\n".join(lines)
 
 
-def sobol(cfg: IndexConfig, seed: int = 0, spec=None, data=None, base: int | None = None) -> Sobol:  # noqa: ANN001
+def sobol(index: IndexResult | IndexConfig, seed: int = 0, spec: IndexSpec | None = None,
+          data: IndexData | None = None, base: int | None = None, *,
+          setup: SensitivitySetup | None = None) -> Sobol:
     """Sobol' first-order and total indices with bootstrap intervals (see the module notes).
 
     Factors: one per varying weight (uniform noise) and one per discrete
     choice with more than one alternative. The design has ``base * (d + 2)``
-    builds.
+    builds. ``index``, ``spec``, ``data`` and ``setup`` as in :func:`rank_uncertainty`.
     """
     import time
 
     t0 = time.perf_counter()
+    cfg = index.config if isinstance(index, IndexResult) else index
     s = cfg.sensitivity
     if s.weights_dist != "uniform":
         raise InputError(Problem("key 'sensitivity.weights_dist': Sobol' indices need independent factors; "
                                  "use 'uniform' noise (Dirichlet draws are not independent per weight)"))
-    spec, units, alts, prep = _setup(cfg, spec, data)
+    st = setup or sensitivity_setup(as_built(index, spec, data))
+    spec, alts = st.spec, st.alts
     engine = Engine(alts, spec, s.chunk)
-    _, nom_r = _nominal_ranks(alts, engine, spec)
+    _, nom_r = _nominal_ranks(alts)
     nodes = weight_nodes(spec, s.weights_levels) if s.weights_noise > 0 else []
     discrete = [k for k in ("impute", "treat", "normalise", "aggregate") if len(alts.factor_levels[k]) > 1]
     names = [f"w:{c}" for _, _, c in nodes] + discrete
@@ -472,4 +535,5 @@ def sobol(cfg: IndexConfig, seed: int = 0, spec=None, data=None, base: int | Non
                  time.perf_counter() - t0, note)
 
 
-__all__ = ["Engine", "Sobol", "Uncertainty", "rank_uncertainty", "sobol"]
+__all__ = ["Engine", "SensitivitySetup", "Sobol", "Uncertainty", "as_built", "rank_uncertainty",
+           "sensitivity_setup", "sobol"]

@@ -1,6 +1,10 @@
-"""Data-driven weights: entropy, CRITIC, PCA; and equal weights.
+"""Weighting methods: data-driven (entropy, CRITIC, PCA) and static (meta, equal, expert, AHP).
 
-All functions take the children's values of one parent, shape
+Each method is one function registered in
+:data:`riskmodel.index.registry.WEIGHTS` by :mod:`riskmodel.index.catalogue`
+(the two signatures are given there).
+
+The data-driven functions take the children's values of one parent, shape
 ``(n_units, n_children)``, and the children's directions; they return weights
 summing to 1. Rows with missing values are ignored column by column (entropy)
 or pairwise (CRITIC correlations); PCA uses complete rows only.
@@ -20,13 +24,17 @@ values, ignoring that a "good when low" indicator must be flipped first. Here:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
+from riskmodel.index.ahp import AHPResult, ahp
+from riskmodel.index.config import AHPMatrixCfg, IndexConfig
 from riskmodel.index.normalise import constant_columns
-
-WEIGHT_METHODS = ("meta", "equal", "expert", "ahp", "entropy", "critic", "pca")
+from riskmodel.index.spec import IndexSpec
 
 
 def _aligned01(x: np.ndarray, directions: np.ndarray, codes: list[str] | None, what: str) -> np.ndarray:
@@ -126,3 +134,130 @@ def pca_weights(x: np.ndarray, directions: np.ndarray | None = None, codes: list
 
 def equal_weights(k: int) -> np.ndarray:
     return np.full(k, 1.0 / k)
+
+
+# --------------------------------------------------------------------------- static weights
+StaticWeights = tuple[IndexSpec, list[AHPResult]]
+
+
+def with_values(cfg: IndexConfig, spec: IndexSpec) -> IndexSpec:
+    """The spec with ``weights.values`` (code -> weight) applied, when given."""
+    return spec.with_weights(cfg.weights.values) if cfg.weights.values else spec
+
+
+def meta_weights(cfg: IndexConfig, spec: IndexSpec) -> StaticWeights:
+    """The weights declared in the spec (iMeta / spec ``weight`` column), with ``weights.values`` over them."""
+    return with_values(cfg, spec), []
+
+
+def equal_node_weights(cfg: IndexConfig, spec: IndexSpec) -> StaticWeights:
+    """Every node weighs 1 within its parent (``weights.values`` over that)."""
+    return with_values(cfg, spec.with_weights({c: 1.0 for c in spec.node_codes()})), []
+
+
+def expert_weights(cfg: IndexConfig, spec: IndexSpec) -> StaticWeights:
+    """The experts' weights in ``weights.values`` (required)."""
+    if not cfg.weights.values:
+        raise InputError(Problem("key 'weights.values': method 'expert' needs the weights, e.g. values = { code = 0.3, ... }"))
+    return with_values(cfg, spec), []
+
+
+def ahp_weights(cfg: IndexConfig, spec: IndexSpec) -> StaticWeights:
+    """AHP priorities of the children of every parent with pairwise matrices (``weights.ahp`` / ``ahp_file``).
+
+    ``weights.values`` are applied first; the AHP weights replace them for the
+    children the matrices cover.
+    """
+    spec = with_values(cfg, spec)
+    wc = cfg.weights
+    if not wc.ahp and not wc.ahp_file:
+        raise InputError(Problem("key 'weights.ahp': method 'ahp' needs pairwise matrices ([[weights.ahp]] tables "
+                                 "or ahp_file = \"judgements.csv\" with expert, parent, row, col, value)"))
+    w, results = _ahp_weights(cfg, spec)
+    return spec.with_weights(w), results
+
+
+def read_ahp_file(path: str) -> list[AHPMatrixCfg]:
+    """Pairwise judgements from a long table ``expert, parent, row, col, value``.
+
+    Give the upper triangle (the rest follows by reciprocity) or the full
+    matrix; an optional ``expert_weight`` column weights the experts.
+    """
+    df, _ = read_table(path, what="AHP judgements")
+    need = ["expert", "parent", "row", "col", "value"]
+    miss = [c for c in need if c not in df.columns]
+    if miss:
+        raise InputError(Problem(f"required columns are missing: {', '.join(miss)} (expected {', '.join(need)})",
+                                 source=str(path)))
+    val = pd.to_numeric(df["value"], errors="coerce")
+    if val.isna().any():
+        bad = val.isna()
+        raise InputError(Problem("not a number", source=str(path), column="value",
+                                 rows=(np.flatnonzero(bad) + 2).tolist(), values=df.loc[bad, "value"].tolist()))
+    df = df.assign(value=val)
+    out = []
+    for (expert, parent), g in df.groupby(["expert", "parent"], sort=False):
+        codes = list(dict.fromkeys([*g["row"].astype(str), *g["col"].astype(str)]))
+        k = len(codes)
+        A = np.full((k, k), np.nan)
+        np.fill_diagonal(A, 1.0)
+        for r in g.itertuples():
+            i, j = codes.index(str(r.row)), codes.index(str(r.col))
+            A[i, j] = r.value
+        miss_ij = np.isnan(A) & ~np.isnan(A.T)
+        with np.errstate(divide="ignore"):
+            A[miss_ij] = 1.0 / A.T[miss_ij]
+        if np.isnan(A).any():
+            i, j = np.argwhere(np.isnan(A))[0]
+            raise InputError(Problem(f"expert '{expert}', parent '{parent}': no judgement for ({codes[i]}, {codes[j]})",
+                                     source=str(path)))
+        ew = float(pd.to_numeric(g["expert_weight"], errors="coerce").iloc[0]) if "expert_weight" in g.columns else 1.0
+        out.append(AHPMatrixCfg(parent=str(parent), codes=codes, matrix=A.tolist(), expert=str(expert), weight=ew))
+    return out
+
+
+def _ahp_weights(cfg: IndexConfig, spec: IndexSpec) -> tuple[dict[str, float], list[AHPResult]]:
+    wc = cfg.weights
+    by_parent: dict[str, list[Any]] = {}
+    mats = list(wc.ahp) + (read_ahp_file(str(cfg.path(wc.ahp_file))) if wc.ahp_file else [])
+    for m in mats:
+        by_parent.setdefault(m.parent, []).append(m)
+    out: dict[str, float] = {}
+    results = []
+    codes_all = set(spec.table["code"])
+    for parent, ms in by_parent.items():
+        if parent not in codes_all:
+            raise InputError(Problem(f"key 'weights.ahp': parent '{parent}' is not in the spec"))
+        kids = spec.children(parent)
+        for m in ms:
+            if sorted(m.codes) != sorted(kids):
+                raise InputError(Problem(
+                    f"key 'weights.ahp' ({m.expert}, parent '{parent}'): codes {', '.join(m.codes)} must be exactly "
+                    f"the children of '{parent}': {', '.join(kids)}"))
+        order = ms[0].codes
+        mats = []
+        for m in ms:
+            A = np.asarray(m.matrix, float) if all(len(r) == len(m.codes) for r in m.matrix) else None
+            if A is None or A.shape != (len(m.codes), len(m.codes)):
+                raise InputError(Problem(f"key 'weights.ahp' ({m.expert}, parent '{parent}'): matrix must be "
+                                         f"{len(m.codes)} x {len(m.codes)}"))
+            pos = [m.codes.index(c) for c in order]
+            mats.append(A[np.ix_(pos, pos)])
+        res = ahp(mats, order, parent, wc.ahp_method, wc.ahp_group, [m.expert for m in ms], [m.weight for m in ms])
+        results.append(res)
+        out.update(dict(zip(order, res.weights, strict=True)))
+    return out, results
+
+
+__all__ = [
+    "ahp_weights",
+    "critic_weights",
+    "entropy_weights",
+    "equal_node_weights",
+    "equal_weights",
+    "expert_weights",
+    "meta_weights",
+    "pca_weights",
+    "read_ahp_file",
+    "with_values",
+]

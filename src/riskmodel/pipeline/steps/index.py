@@ -18,6 +18,13 @@
 ``[steps.sensitivity]`` keys: ``n`` (Monte Carlo replications, default 1000),
 ``sobol_base`` (power of 2, default from the index config), ``remove_levels``
 (levels for the remove-one table, default [1, 2]). The seed is the study's.
+
+The index step hands its built index to the sensitivity step in memory
+(``ctx.results["index"]["result"]``, an :class:`~riskmodel.index.IndexResult`);
+the sensitivity analysis reuses that build instead of building it again. Both
+publish their results' artifacts (:meth:`~riskmodel.index.IndexResult.artifacts`,
+:meth:`~riskmodel.index.SensitivityReport.artifacts`): written to the step's
+folder and logged to its run under the same names.
 """
 
 from __future__ import annotations
@@ -30,19 +37,14 @@ import matplotlib.pyplot as plt
 from pydantic import field_validator
 
 from riskmodel.config import StrictModel
-from riskmodel.data.readers import read_table, write_table_atomic
-from riskmodel.index.build import build_index
+from riskmodel.data.readers import read_table
+from riskmodel.index.build import IndexResult, build_index
 from riskmodel.index.calibration import bump_chart, compare_schemes
 from riskmodel.index.config import IndexConfig, load_config
-from riskmodel.index.outputs import (
-    analyse_sensitivity,
-    latest_metrics,
-    scores_for_output,
-    write_build,
-)
-from riskmodel.io_safety import atomic_path
+from riskmodel.index.outputs import analyse_sensitivity
 from riskmodel.pipeline.context import StudyContext
 from riskmodel.pipeline.steps.base import register_step
+from riskmodel.results import Artifact, write_artifacts
 from riskmodel.tracking import RunHandle
 
 PINGAN_TITLE = "平安指数排名不确定性 Ping'an index rank uncertainty"
@@ -100,13 +102,13 @@ def index_step(ctx: StudyContext, cfg: IndexStepConfig, run: RunHandle) -> dict[
     ic = _index_config(ctx, cfg)
     res = build_index(ic)
     out = ctx.step_dir("index")
-    write_build(res, out)
-    scores = scores_for_output(res)
-    run.log_table(scores, "scores.csv")
-    run.log_table(res.weights, "weights.csv")
-    run.log_metrics(latest_metrics(res))
-    run.log_text(res.summary(), "index_summary.txt")
-    out_res: dict[str, Any] = {"config": ic, "scores": scores, "summary": res.summary()}
+    arts = res.artifacts()
+    write_artifacts(arts, out)
+    run.log_artifacts(arts)
+    run.log_metrics(res.metrics())
+    summary = res.summary()
+    run.log_text(summary, "index_summary.txt")
+    out_res: dict[str, Any] = {"result": res, "config": ic, "scores": arts[0].content, "summary": summary}
     if cfg.schemes:
         out_res["schemes"] = _compare_schemes(ctx, cfg, run, out)
     return out_res
@@ -129,17 +131,12 @@ def _compare_schemes(ctx: StudyContext, cfg: IndexStepConfig, run: RunHandle, ou
     per = "" if cmp.period is None else f"{cmp.period:%Y-%m}"
     if per:
         ranks.insert(1, "period", f"{cmp.period:%Y-%m-%d}")
-    write_table_atomic(ranks, out / "scheme_ranks.csv")
-    write_table_atomic(cmp.changes, out / "scheme_rank_changes.csv")
-    write_table_atomic(cmp.weights, out / "scheme_weights.csv")
     fig = bump_chart(cmp.ranks, title="平安指数：权重方案排名比较 Ping'an index ranks by weight scheme",
                      period=per, source=str(first.config.data.indicators or first.config.data.idata))
-    with atomic_path(out / "scheme_ranks.png") as tmp:
-        fig.savefig(tmp, dpi=150, format="png")
-    run.log_table(ranks, "scheme_ranks.csv")
-    run.log_table(cmp.changes, "scheme_rank_changes.csv")
-    run.log_table(cmp.weights, "scheme_weights.csv")
-    run.log_figure(fig, "scheme_ranks.png")
+    arts = [Artifact("scheme_ranks.csv", ranks), Artifact("scheme_rank_changes.csv", cmp.changes),
+            Artifact("scheme_weights.csv", cmp.weights), Artifact("scheme_ranks.png", fig)]
+    write_artifacts(arts, out)
+    run.log_artifacts(arts)
     plt.close(fig)
     metrics = {}
     for r in cmp.changes.itertuples():
@@ -156,14 +153,19 @@ def _compare_schemes(ctx: StudyContext, cfg: IndexStepConfig, run: RunHandle, ou
 def sensitivity_step(ctx: StudyContext, cfg: SensitivityStepConfig, run: RunHandle) -> dict[str, Any]:
     """Rank intervals (Monte Carlo), Sobol' indices and remove-one changes of the index."""
     prev = ctx.results.get("index") or {}
-    ic = prev.get("config") or _index_config(ctx, IndexStepConfig())
+    res: IndexResult | None = prev.get("result")
+    if res is None:  # the index step did not run in this study: build its index here
+        res = build_index(prev.get("config") or _index_config(ctx, IndexStepConfig()))
+    ic = res.config
     out = ctx.step_dir("sensitivity")
-    rep = analyse_sensitivity(ic, n=cfg.n, seed=ctx.seed, sobol_base=cfg.sobol_base,
+    rep = analyse_sensitivity(res, n=cfg.n, seed=ctx.seed, sobol_base=cfg.sobol_base,
                               remove_levels=tuple(cfg.remove_levels), title=PINGAN_TITLE,
                               source=str(ic.data.indicators or ic.data.idata))
-    rep.write(out)
-    rep.log(run)
+    arts = rep.artifacts()
+    write_artifacts(arts, out)
+    run.log_artifacts(arts)
+    run.log_metrics(rep.metrics())
     rep.close()
     summary = rep.summary()
     run.log_text(summary, "sensitivity_summary.txt")
-    return {"rank_stats": rep.rank_stats, "sobol": rep.sobol.table, "summary": summary}
+    return {"result": rep, "rank_stats": rep.rank_stats, "sobol": rep.sobol.table, "summary": summary}
