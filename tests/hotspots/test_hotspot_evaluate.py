@@ -15,6 +15,7 @@ from riskmodel.hotspots import (
     LastCounts,
     evaluate_hotspots,
 )
+from riskmodel.results import IntervalResult, Result, write_artifacts
 
 from .conftest import AREAS, toy_events, toy_streets
 
@@ -117,3 +118,24 @@ def test_bad_evaluation_inputs(steady, kwargs, message):
     args.update(kwargs)
     with pytest.raises(InputError, match=message):
         evaluate_hotspots(panel, grid, events, **args)
+
+
+def test_the_evaluation_is_a_result_published_as_four_files(steady, tmp_path):
+    grid, panel, events = steady
+    res = evaluate_hotspots(panel, grid, events, horizons=[1], coverages=[16.0], origins=["2021-02-08"],
+                            rankers=[KDERanker(4.0), LastCounts()], data_end="2021-03-14")
+    assert isinstance(res, Result) and not isinstance(res, IntervalResult)  # no interval of a mean PAI is claimed
+    assert res.to_frame() is res.table and isinstance(res.summary(), str)
+    arts = res.artifacts()
+    assert [a.name for a in arts] == ["metrics.csv", "means.csv", "timings.csv", "summary.txt"]
+    assert [a.name for a in arts if a.logged] == ["means.csv"]
+    write_artifacts(arts, tmp_path / "out")
+    # the bytes the command wrote before it published through write_artifacts
+    old = tmp_path / "old"
+    old.mkdir()
+    res.table.to_csv(old / "metrics.csv", index=False, lineterminator="\n")
+    res.means().to_csv(old / "means.csv", index=False, lineterminator="\n")
+    res.timings.to_csv(old / "timings.csv", index=False, lineterminator="\n")
+    (old / "summary.txt").write_text(res.summary() + "\n", encoding="utf-8")
+    for a in arts:
+        assert (tmp_path / "out" / a.name).read_bytes() == (old / a.name).read_bytes(), a.name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,18 +20,20 @@ from riskmodel.cli.grid import (
     XColOpt,
     YColOpt,
 )
+from riskmodel.cli.methods import route_each, with_method_options
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.grid import cells_from_files
 from riskmodel.errors import InputError, Problem
-from riskmodel.forecast.api import _check
+from riskmodel.hotspots import RANKERS
 from riskmodel.hotspots.evaluate import UNITS, evaluate_hotspots
 from riskmodel.hotspots.metrics import COVERAGE_BY
-from riskmodel.hotspots.rankers import default_rankers
-from riskmodel.io_safety import atomic_dir
+from riskmodel.hotspots.rankers import make_ranker
+from riskmodel.results import Artifact, write_artifacts
 
 
 def register(app: typer.Typer) -> None:
     @app.command("hotspots")
+    @with_method_options(RANKERS)
     def hotspots(
         events: EventsOpt,
         polygons: PolygonsOpt,
@@ -51,12 +53,16 @@ def register(app: typer.Typer) -> None:
         windows: Annotated[int, typer.Option("--windows", help="Number of default origins, max(h) periods apart.")] = 4,
         coverage_by: Annotated[str, typer.Option("--coverage-by", help="area or cells.")] = "area",
         unit: Annotated[str, typer.Option("--unit", help="What is flagged: square (grid squares, default) or cell (squares split at street borders).")] = "square",
-        model: Annotated[str, typer.Option("--model", help="Forecast model of the forecast ranker (see riskmodel forecast --help).")] = "auto",
-        bandwidth: Annotated[float | None, typer.Option("--bandwidth", help="KDE bandwidth in coordinate units (default: half the cell size).")] = None,
+        ranker: Annotated[list[str] | None, typer.Option("--ranker", help=f"Hotspot ranker: {RANKERS.choices_help()} (repeatable; default: all of them).")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the tie-breaking order and the seeded models.")] = 0,
         no_track: NoTrackOpt = False,
+        method_options: dict[str, Any] | None = None,
     ) -> None:
         """Rank grid squares by riskmodel's forecast, a kernel density and naive counts; score PAI and PEI*.
+
+        The rankers are those of --ranker (default: every registered ranker);
+        a ranker's options (--model, --bandwidth, --lookback, ...) go to
+        every chosen ranker that takes them.
 
         Writes DIR/metrics.csv (one row per method, category, origin, h and
         coverage: n, N, n_star, a, A, pai, pei_star), DIR/means.csv,
@@ -66,14 +72,16 @@ def register(app: typer.Typer) -> None:
         freq = Frequency.of(freq).code
         choice(coverage_by, COVERAGE_BY, "--coverage-by")
         choice(unit, UNITS, "--unit")
-        _check(model, "none")
+        names = list(dict.fromkeys(ranker or RANKERS.names()))
+        for name in names:
+            RANKERS.check(name, freq=freq)
+        given = method_options or {}
+        rankers = [make_ranker(name, **kw) for name, kw in route_each(RANKERS, names, given).items()]
         hs = h or [1]
         if min(hs) < 1:
             raise InputError(Problem(f"--h must be >= 1, got {min(hs)}"))
         if windows < 1:
             raise InputError(Problem(f"--windows must be >= 1, got {windows}"))
-        if bandwidth is not None and not bandwidth > 0:
-            raise InputError(Problem(f"--bandwidth must be positive (coordinate units), got {bandwidth}"))
         t0 = time.perf_counter()
         cells, mapping, panel, _ = cells_from_files(events, polygons, id_field, cell_size, freq, areas, x_col, y_col,
                                                  time_col, category_col, category)
@@ -81,22 +89,22 @@ def register(app: typer.Typer) -> None:
         tracker = make_tracker(no_track)
         params = {"events": str(events), "polygons": str(polygons), "cell_size": cell_size, "freq": freq,
                   "h": hs, "origins": origin or f"last {windows}", "coverage": coverage, "coverage_by": coverage_by,
-                  "unit": unit, "model": model, "bandwidth": bandwidth, "seed": seed}
+                  "unit": unit, "model": given.get("--model", "auto"), "bandwidth": given.get("--bandwidth"),
+                  "seed": seed}
+        if ranker:
+            params["rankers"] = names
+        params.update({flag.lstrip("-").replace("-", "_"): v for flag, v in given.items()
+                       if flag not in ("--model", "--bandwidth")})
         with tracker.run("hotspots", params=params) as run:
             res = evaluate_hotspots(panel, cells, mapping.events, horizons=hs, coverages=coverage, origins=origin,
                                     windows=windows, coverage_by=coverage_by, unit=unit,
-                                    rankers=default_rankers(model, bandwidth), seed=seed)
+                                    rankers=rankers, seed=seed)
             if mapping.n_unmatched:
                 res.notes.append(f"{mapping.n_unmatched} event(s) fell in no polygon or had bad coordinates/dates")
-            means = res.means()
-            with atomic_dir(out) as tmp:
-                res.table.to_csv(tmp / "metrics.csv", index=False, lineterminator="\n")
-                means.to_csv(tmp / "means.csv", index=False, lineterminator="\n")
-                res.timings.to_csv(tmp / "timings.csv", index=False, lineterminator="\n")
-                cells.table.to_csv(tmp / "cells.csv", index=False, lineterminator="\n")
-                (tmp / "summary.txt").write_text(res.summary() + "\n", encoding="utf-8")
+            artifacts = [*res.artifacts(), Artifact("cells.csv", cells.table, log_as="")]
+            write_artifacts(artifacts, out)
             run.log_fingerprint("events", events)
-            run.log_table(means, "means.csv")
+            run.log_artifacts(artifacts)
             run.log_metrics({"cells": len(cells.table), "events": len(mapping.events),
                              "unmatched": mapping.n_unmatched, "grid_seconds": grid_secs})
         typer.echo(res.summary())

@@ -3,17 +3,23 @@
 * :mod:`~riskmodel.hotspots.metrics`: PAI and PEI* of a ranked list of cells
   at a coverage, as in the NIJ Real-Time Crime Forecasting Challenge;
 * :mod:`~riskmodel.hotspots.kde`: the kernel-density hotspot baseline;
-* :mod:`~riskmodel.hotspots.rankers`: riskmodel's per-cell forecast, the KDE,
-  last and historical counts as rankers;
+* :mod:`~riskmodel.hotspots.rankers`: the :class:`~riskmodel.hotspots.rankers.Ranker`
+  contract and riskmodel's per-cell forecast, the KDE, last and historical
+  counts as rankers;
+* :mod:`~riskmodel.hotspots.registry` and :mod:`~riskmodel.hotspots.catalogue`:
+  :data:`RANKERS`, every ranker by name (one ``register`` call each), behind
+  ``riskmodel hotspots --ranker``;
 * :mod:`~riskmodel.hotspots.evaluate`: rolling forecast windows and the
-  :class:`HotspotEvaluation` result;
-* :mod:`~riskmodel.hotspots.commands`: ``riskmodel hotspots``.
+  :class:`HotspotEvaluation` result.
+
+The command ``riskmodel hotspots`` is :mod:`riskmodel.cli.hotspots`.
 
 The grid itself (square cells nested in street polygons) is
 :class:`riskmodel.data.grid.GridCells`.
 """
 
-from riskmodel.hotspots.evaluate import HotspotEvaluation, evaluate_hotspots
+from riskmodel.hotspots import catalogue as _catalogue  # noqa: F401 - registers every ranker in RANKERS
+from riskmodel.hotspots.evaluate import HotspotEvaluation, evaluate_hotspots, rank_context
 from riskmodel.hotspots.kde import KDEHotspots
 from riskmodel.hotspots.metrics import HotspotScore, hotspot_score, max_capture, select_hotspots
 from riskmodel.hotspots.rankers import (
@@ -21,10 +27,16 @@ from riskmodel.hotspots.rankers import (
     HistoricalCounts,
     KDERanker,
     LastCounts,
+    RankContext,
+    Ranker,
     default_rankers,
+    make_ranker,
+    make_rankers,
 )
+from riskmodel.hotspots.registry import RANKERS
 
 __all__ = [
+    "RANKERS",
     "ForecastRanker",
     "HistoricalCounts",
     "HotspotEvaluation",
@@ -32,9 +44,14 @@ __all__ = [
     "KDEHotspots",
     "KDERanker",
     "LastCounts",
+    "RankContext",
+    "Ranker",
     "default_rankers",
     "evaluate_hotspots",
     "hotspot_score",
+    "make_ranker",
+    "make_rankers",
     "max_capture",
+    "rank_context",
     "select_hotspots",
 ]

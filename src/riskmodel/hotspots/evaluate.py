@@ -22,6 +22,14 @@ PEI* to gather many events in little area, and PEI* drops).
 Windows are whole periods (weeks start on Monday, months on the 1st); a
 window that runs past the last day with data is refused rather than scored
 on a partial period.
+
+The rankers are named in the results as they name themselves: the
+registered name (``kde``, ``last``, ``history``, any ranker registered in
+:data:`riskmodel.hotspots.registry.RANKERS`), or ``forecast_<model>`` for
+the forecast ranker. :class:`HotspotEvaluation` is a result in the sense of
+:mod:`riskmodel.results` (``summary()``, ``to_frame()``, ``artifacts()``); it
+has no ``conf_int``: the windows are few and overlapping in time, and no
+interval of a mean PAI is claimed.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from riskmodel.data.panel import IncidentPanel, period_range
 from riskmodel.errors import InputError, Problem
 from riskmodel.hotspots.metrics import COVERAGE_BY, TIES, hotspot_score
 from riskmodel.hotspots.rankers import RankContext, Ranker, default_rankers
+from riskmodel.results import Artifact
 
 _NEXT = {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1), "M": pd.DateOffset(months=1)}
 
@@ -119,6 +128,25 @@ class HotspotEvaluation:
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
+    def to_frame(self) -> pd.DataFrame:
+        """The metrics table (:attr:`table`, long format: one row per method x category x origin x h x coverage)."""
+        return self.table
+
+    def artifacts(self) -> list[Artifact]:
+        """The files the evaluation is published as (see :mod:`riskmodel.results`).
+
+        ``metrics.csv`` (:attr:`table`), ``means.csv`` (:meth:`means`),
+        ``timings.csv`` (:attr:`timings`) and ``summary.txt``
+        (:meth:`summary`); only ``means.csv`` goes to a tracking run. The
+        grid itself (``cells.csv``) is the command's to add.
+        """
+        return [
+            Artifact("metrics.csv", self.table, log_as=""),
+            Artifact("means.csv", self.means()),
+            Artifact("timings.csv", self.timings, log_as=""),
+            Artifact("summary.txt", self.summary() + "\n", log_as=""),
+        ]
+
 
 def _as_period(date: str | pd.Timestamp, periods: pd.DatetimeIndex, freq: str, what: str) -> pd.Timestamp:
     try:
@@ -152,6 +180,52 @@ def cell_counts(panel: IncidentPanel, cells: GridCells, periods: pd.DatetimeInde
         np.add.at(y, (periods.get_indexer(g["period"]), g["area_id"].map(col).to_numpy()), g["count"].to_numpy(float))
         out[cat] = y
     return out
+
+
+def rank_context(
+    panel: IncidentPanel,
+    cells: GridCells,
+    events: pd.DataFrame,
+    origin: str | pd.Timestamp,
+    *,
+    horizon: int,
+    seed: int = 0,
+    counts: dict[str, np.ndarray] | None = None,
+) -> RankContext:
+    """What a ranker may see at a forecast origin: the data strictly before it.
+
+    Parameters
+    ----------
+    panel : IncidentPanel
+        Counts per cell (:meth:`GridCells.panel`).
+    cells : GridCells
+    events : DataFrame
+        The mapped events (``timestamp``, ``category``, ``area_id``, ``x``,
+        ``y``); those in no cell of ``cells`` are left out.
+    origin : date
+        The first period of the forecast window (a period of the panel with
+        at least one period before it).
+    horizon : int
+        The longest window that will be asked for (periods).
+    seed : int
+    counts : dict, optional
+        :func:`cell_counts` of the whole panel, when already computed.
+
+    Returns
+    -------
+    RankContext
+        Counts, periods and events before ``origin`` only.
+    """
+    periods = panel.periods
+    o = _as_period(origin, periods, panel.freq, "origin")
+    i = periods.get_loc(o)
+    if i < 1:
+        raise InputError(Problem(f"origin {o.date()} leaves no history before it"))
+    allc = counts if counts is not None else cell_counts(panel, cells, periods)
+    ev = events[events["area_id"].isin(set(cells.ids))]
+    return RankContext(cells=cells, history=panel.select(end=periods[i - 1]),
+                       counts={k: v[:i] for k, v in allc.items()}, periods=periods[:i],
+                       events=ev[ev["timestamp"] < o], horizon=int(horizon), seed=seed)
 
 
 def evaluate_hotspots(
@@ -198,7 +272,9 @@ def evaluate_hotspots(
     unit : {'square', 'cell'}
         What is ranked and flagged (see the module notes).
     rankers : sequence of Ranker, optional
-        Default :func:`~riskmodel.hotspots.rankers.default_rankers`.
+        Default :func:`~riskmodel.hotspots.rankers.default_rankers`: every
+        registered ranker with its defaults (build others with
+        :func:`~riskmodel.hotspots.rankers.make_rankers`).
     categories : sequence of str, optional
         Default every category of the panel; each is scored on its own.
     data_end : date, optional
@@ -275,9 +351,7 @@ def evaluate_hotspots(
     rows, times = [], []
     for o in ors:
         i = periods.get_loc(o)
-        hist = panel.select(end=periods[i - 1])
-        ctx = RankContext(cells=cells, history=hist, counts={k: v[:i] for k, v in allc.items()},
-                          periods=periods[:i], events=ev[ev["timestamp"] < o], horizon=hs[-1], seed=seed)
+        ctx = rank_context(panel, cells, ev, o, horizon=hs[-1], seed=seed, counts=allc)
         for r in rankers:
             t0 = time.perf_counter()
             r.fit(ctx)

@@ -17,10 +17,16 @@ in the order of :attr:`riskmodel.data.grid.GridCells.table`.
 * :class:`LastCounts`: the counts of the last ``h`` periods (last week for a
   one-week window): the naive forecast;
 * :class:`HistoricalCounts`: the counts over the whole history (or a window).
+
+Each is registered by name in :data:`riskmodel.hotspots.registry.RANKERS`
+(:mod:`riskmodel.hotspots.catalogue`); :func:`make_ranker` and
+:func:`make_rankers` build rankers from the registry, with their options.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +36,9 @@ import pandas as pd
 from riskmodel.data.grid import GridCells
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
-from riskmodel.forecast.api import forecast_panel
+from riskmodel.forecast.api import _check, forecast_panel
 from riskmodel.hotspots.kde import KDEHotspots
+from riskmodel.hotspots.registry import RANKERS
 
 KDE_BANDWIDTH_CELLS = 0.5
 """Default KDE bandwidth in cell sides (see :class:`KDERanker`): the best of
@@ -69,11 +76,41 @@ class RankContext:
 
 
 class Ranker:
-    """Base class: ``fit(ctx)`` then ``expected(category, h)``."""
+    """Base class of the hotspot rankers: the contract every registered ranker keeps.
+
+    A ranker is made with its options as keyword arguments (those declared in
+    its ``register`` call; a bad value is an :class:`~riskmodel.errors.InputError`
+    raised by the constructor, before any data are read), then
+
+    * ``fit(ctx: RankContext) -> self`` learns from ``ctx``, the data strictly
+      before the forecast origin, and nothing else (no look-ahead: the
+      evaluation passes only the past, and the contract test checks that
+      events on or after the origin change nothing);
+    * ``expected(category, h) -> ndarray (n_cells,)`` gives every cell of
+      ``ctx.cells`` (in the order of :attr:`GridCells.table`) its expected
+      events of ``category`` in the ``h`` periods from the origin
+      (``1 <= h <= ctx.horizon``), or any quantity proportional to them
+      across cells (a density times the cell's area): finite, non-negative,
+      zeros for a category it has not seen. The evaluation only ranks these
+      values (per unit of area), so their scale does not matter.
+
+    Results name a ranker by :attr:`name`; :func:`make_ranker` sets it to the
+    registered name when the class leaves the default. A ranker that draws
+    random numbers takes them from ``ctx.seed`` (and is registered with
+    ``Needs(seed=True)``), so that one seed gives one result.
+
+    Attributes
+    ----------
+    name : str
+        The method's name in the results (``method`` column).
+    ctx_ : RankContext
+        Set by :meth:`fit`.
+    """
 
     name = "ranker"
 
     def fit(self, ctx: RankContext) -> Ranker:
+        """Learn from the history before the origin; returns ``self``."""
         self.ctx_ = ctx
         return self
 
@@ -91,6 +128,14 @@ class Ranker:
         return c
 
 
+def _check_window(window: int | None) -> int | None:
+    if window is None:
+        return None
+    if int(window) != window or int(window) < 1:
+        raise InputError(Problem(f"window (--lookback) must be a whole number of periods >= 1, got {window}"))
+    return int(window)
+
+
 class HistoricalCounts(Ranker):
     """Events over the history (all of it, or the last ``window`` periods).
 
@@ -102,7 +147,7 @@ class HistoricalCounts(Ranker):
     """
 
     def __init__(self, window: int | None = None, name: str | None = None):
-        self.window = window
+        self.window = _check_window(window)
         self.name = name or "history"
 
     def expected(self, category: str, h: int) -> np.ndarray:
@@ -138,8 +183,10 @@ class KDERanker(Ranker):
     """
 
     def __init__(self, bandwidth: float | None = None, window: int | None = None, name: str | None = None):
+        if bandwidth is not None and not bandwidth > 0:
+            raise InputError(Problem(f"--bandwidth must be positive (coordinate units), got {bandwidth}"))
         self.bandwidth = bandwidth
-        self.window = window
+        self.window = _check_window(window)
         self.name = name or "kde"
 
     def fit(self, ctx: RankContext) -> KDERanker:
@@ -170,19 +217,27 @@ class ForecastRanker(Ranker):
     ----------
     model : str
         A model of :data:`riskmodel.forecast.registry.MODELS` (default ``auto``).
-    reconcile : {'none', 'bottom_up', 'mint_shrink'}
-        Reconciliation over the hierarchy cell -> street -> ... (the cells'
-        means change only with ``mint_shrink``). The reconciliation works
-        with dense matrices of all the areas: fine for hundreds of cells,
-        not for a city's tens of thousands.
+    reconcile : str
+        Reconciliation over the hierarchy cell -> street -> ...: a method of
+        riskmodel's forecasting (``none``, ``bottom_up``, ``mint_shrink``;
+        the cells' means change only with ``mint_shrink``). The
+        reconciliation works with dense matrices of all the areas: fine for
+        hundreds of cells, not for a city's tens of thousands.
     params : dict, optional
         Model parameters.
     name : str, optional
-        Name in the results (default ``forecast_<model>``).
+        Name in the results (default ``forecast_<model>``, plus
+        ``_<reconcile>`` when reconciled).
+
+    Raises
+    ------
+    InputError
+        An unknown model or reconciliation method (listing the valid ones).
     """
 
     def __init__(self, model: str = "auto", reconcile: str = "none", params: dict[str, Any] | None = None,
                  name: str | None = None):
+        _check(model, reconcile)  # the forecast API's check of both names, kept there for this ranker
         self.model = model
         self.reconcile = reconcile
         self.params = params
@@ -211,6 +266,72 @@ class ForecastRanker(Ranker):
         return m[:h].sum(axis=0)
 
 
+def parse_params(text: str) -> dict[str, Any]:
+    """Model parameters from the command line: a JSON object (``'{"window": 52}'``)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise InputError(Problem(f"--model-params must be a JSON object such as '{{\"window\": 52}}', got {text!r}"))
+    return value
+
+
+def make_ranker(name: str, **options: Any) -> Ranker:
+    """A fresh, unfitted ranker by its registered name, with its options.
+
+    Parameters
+    ----------
+    name : str
+        A name of :data:`~riskmodel.hotspots.registry.RANKERS`.
+    **options
+        Options the ranker declares (keyword -> value); ``None`` leaves the
+        ranker's default.
+
+    Raises
+    ------
+    InputError
+        An unknown name, an option the ranker does not declare, or a value
+        it refuses.
+    """
+    spec = RANKERS.get(name)
+    kw = RANKERS.check_options(name, {k: v for k, v in options.items() if v is not None})
+    ranker = spec.target(**kw)
+    if ranker.name == Ranker.name:
+        ranker.name = spec.name
+    return ranker
+
+
+def make_rankers(names: Sequence[str] | None = None, options: Mapping[str, Any] | None = None) -> list[Ranker]:
+    """Several rankers from the registry, each option given to every chosen ranker that declares it.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Registered names, in the order of the results (default: every
+        registered ranker, in registration order).
+    options : mapping, optional
+        Option name -> value (``{"model": "hmean", "bandwidth": 400.0}``);
+        ``None`` values leave the defaults.
+
+    Raises
+    ------
+    InputError
+        An unknown name, or an option none of the chosen rankers declares.
+    """
+    chosen = list(dict.fromkeys(names)) if names is not None else list(RANKERS.names())
+    for n in chosen:
+        RANKERS.get(n)
+    opts = dict(options or {})
+    unused = [k for k, v in opts.items() if v is not None and not any(k in RANKERS[n].option_names for n in chosen)]
+    if unused:
+        raise InputError(Problem(f"option(s) {', '.join(unused)} apply to none of the rankers {', '.join(chosen)}"))
+    return [make_ranker(n, **{k: v for k, v in opts.items() if k in RANKERS[n].option_names}) for n in chosen]
+
+
 def default_rankers(model: str = "auto", bandwidth: float | None = None) -> list[Ranker]:
-    """riskmodel's forecast, the KDE baseline, last counts, historical counts."""
-    return [ForecastRanker(model), KDERanker(bandwidth), LastCounts(), HistoricalCounts()]
+    """Every registered ranker: riskmodel's forecast, the KDE baseline, last counts, historical counts (so far).
+
+    ``model`` goes to the forecast ranker, ``bandwidth`` to the KDE.
+    """
+    return make_rankers(None, {"model": model, "bandwidth": bandwidth})
