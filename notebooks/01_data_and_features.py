@@ -16,32 +16,22 @@
 # %% [markdown]
 # # 01 Data and features
 #
-# The sample city (`data/sample/`, **simulated**, modelled on Zhuhai) as an
-# `IncidentPanel`: the hierarchy, aggregation to districts and the city, rates
-# per 10,000 residents, and the feature builders that the forecasting models use.
-# Every data-derived feature for period *t* uses counts up to *t-1* only.
+# The sample city (**simulated**, modelled on Zhuhai) as an `IncidentPanel`: the
+# hierarchy, aggregation to districts and the city, rates per 10,000 residents, and
+# the feature builders that the forecasting models use. Every data-derived feature
+# for period *t* uses counts up to *t-1* only.
+#
+# `riskmodel.datasets.load_sample_city()` gives the city: it is generated once into
+# a cache folder (about 10 s the first time, outside the repository) and read from
+# there afterwards.
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import pandas as pd
+
+from riskmodel.datasets import load_sample_city
 from riskmodel.plotting import use_cjk_font
 
-from riskmodel.data import load_panel_dir
-
-
-def repo_root(start: Path | None = None) -> Path:
-    """The checkout's root: the first parent holding pyproject.toml."""
-    p = (start or Path.cwd()).resolve()
-    for cand in (p, *p.parents):
-        if (cand / "pyproject.toml").exists() and (cand / "src" / "riskmodel").exists():
-            return cand
-    raise FileNotFoundError("run this notebook inside the riskmodel checkout")
-
-
-ROOT = repo_root()
-SAMPLE = ROOT / "data" / "sample"
 _ = use_cjk_font()
 # show figures inline
 # %matplotlib inline
@@ -51,30 +41,40 @@ _ = use_cjk_font()
 # Monthly counts per street (25 streets, 9 categories, 2014-2021).
 
 # %%
-panel = load_panel_dir(SAMPLE, counts="counts_monthly.csv")
+city = load_sample_city(freq="M")
+panel = city.panel
+print(panel)
 print(panel.freq, len(panel.series_ids), "series,", len(panel.periods), "periods")
 panel.counts.head()
+
+# %% [markdown]
+# The nine categories, with their Chinese names (`city.category_names("zh")`):
+
+# %%
+cat_zh = city.category_names("zh")
+cat_zh
 
 # %%
 h = panel.hierarchy
 print({lv: len(h.areas_at(lv)) for lv in h.levels})
-areas = pd.read_csv(SAMPLE / "areas.csv")
+areas = panel.areas
 names = dict(zip(areas["area_id"], areas["name"], strict=True))
 areas[areas["level"] != "grid"].head(8)
 
 # %% [markdown]
 # ## Aggregation: districts and the city
-# The reported city figures (alerts 2018 vs 2014 about -46%) from the street counts.
+# The street counts summed to the city. The city's reported figure for alerts, 2018
+# against 2014, is -46.0% (claim C4 in `city.claims`); the counts give -44.9%.
 
 # %%
-city = panel.aggregate("city").counts
+city_counts = panel.aggregate("city").counts
 yearly = (
-    city.assign(year=city["period"].dt.year)
+    city_counts.assign(year=city_counts["period"].dt.year)
     .groupby(["category", "year"])["count"].sum()
     .unstack("year")
 )
 change = (yearly[2018] / yearly[2014] - 1).rename("2018 vs 2014")
-change.round(3)
+pd.DataFrame({"name": change.index.map(cat_zh), "2018 vs 2014": change.round(3)})
 
 # %%
 dist = panel.aggregate("district").counts

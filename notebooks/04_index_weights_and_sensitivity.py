@@ -24,38 +24,38 @@
 # Carlo rank intervals and the "what would it take" analyses.
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+from riskmodel.index import (
+    AGGREGATORS,
+    NORMALISERS,
+    WEIGHTS,
+    analyse_sensitivity,
+    build_index,
+    load_config,
+    swap_weights,
+)
 from riskmodel.plotting import use_cjk_font
 
-from riskmodel.index import build_index, load_config, rank_uncertainty, remove_one, swap_weights
-from riskmodel.index.figures import rank_interval_chart
-from riskmodel.index.ranks import rank_desc
-
-
-def repo_root(start: Path | None = None) -> Path:
-    """The checkout's root: the first parent holding pyproject.toml."""
-    p = (start or Path.cwd()).resolve()
-    for cand in (p, *p.parents):
-        if (cand / "pyproject.toml").exists() and (cand / "src" / "riskmodel").exists():
-            return cand
-    raise FileNotFoundError("run this notebook inside the riskmodel checkout")
-
-
-ROOT = repo_root()
 _ = use_cjk_font()
 # show figures inline
 # %matplotlib inline
-# show figures inline
 
 # %% [markdown]
 # ## Build the index
+# The config is part of the repository (`experiments/pingan_sample.toml`, one folder
+# up from this notebook); its methods are names in the index registries
+# (`NORMALISERS`, `WEIGHTS`, `AGGREGATORS`), which also give their labels.
 
 # %%
-cfg = load_config(ROOT / "experiments" / "pingan_sample.toml")
+cfg = load_config("../experiments/pingan_sample.toml")
+print({
+    "normalise": NORMALISERS.label(cfg.steps.normalise.method, "zh"),
+    "weights": WEIGHTS.label(cfg.weights.method, "zh"),
+    "aggregate": AGGREGATORS.label(cfg.steps.aggregate.method, "zh"),
+})
 res = build_index(cfg)
 print(res.summary())
 
@@ -78,13 +78,16 @@ names = dict(zip(res.units["area_id"], res.units.get("name", res.units["area_id"
 
 
 def ranks_for(weights) -> pd.Series:
-    """Street ranks (1 = safest) for dimension weights (normalised to sum 1)."""
+    """Street ranks (1 = safest) for dimension weights (normalised to sum 1); ties share the best rank,
+    as the config's ``ties = "min"``."""
     w = np.asarray(weights, float)
     w = w / w.sum()
-    return pd.Series(rank_desc(dims.to_numpy() @ w).astype(int), index=dims.index, name="rank")
+    score = pd.Series(dims.to_numpy() @ w, index=dims.index)
+    return score.rank(ascending=False, method="min").astype(int).rename("rank")
 
 
 base_rank = ranks_for(w_ahp)
+print("ranks equal the build's:", bool((base_rank == nominal.loc[base_rank.index, "rank"]).all()))
 pd.Series(w_ahp, index=DIMS, name="AHP weight").round(3)
 
 # %% [markdown]
@@ -155,28 +158,39 @@ plt.show()
 
 # %% [markdown]
 # ## Monte Carlo rank intervals
-# Weights perturbed by +-25%, three normalisations and two aggregations (the config's
-# `[sensitivity]`), 200 replications here.
+# `analyse_sensitivity` reuses the build: weights perturbed by +-25%, three
+# normalisations and two aggregations (the config's `[sensitivity]`), 200
+# replications here; it also computes Sobol' indices (which choice moves the ranks
+# most) and the remove-one table. Its `summary()` is text, `conf_int(level)` the
+# rank intervals, `figure` the rank-interval chart.
 
 # %%
-u = rank_uncertainty(cfg, n=200, seed=1)
-print(u.summary() if callable(u.summary) else u.summary)
-fig = rank_interval_chart(u.rank_stats, title="平安指数排名区间（模拟数据）", n_replications=u.n,
-                          n_failed=u.n_failed, period=u.period)
+rep = analyse_sensitivity(res, n=200, seed=1, remove_levels=(2,), title="平安指数排名区间（模拟数据）")
+print(rep.summary())
 plt.show()
+
+# %%
+ci = rep.conf_int(90)
+ci.assign(width=ci["upper"] - ci["lower"]).sort_values("width", ascending=False).head(8)
 
 # %% [markdown]
 # ## What would it take?
-# Removing one dimension at a time, and the weight change that would swap two
-# neighbouring streets.
+# Removing one dimension at a time (how far each street's rank moves), and the
+# weight change that would swap two neighbouring streets.
 
 # %%
-ro = remove_one(res, level=2)
-ro.head(10)
+ro = rep.remove_one.assign(name=lambda d: d["area_id"].map(names))
+ro.groupby("removed").agg(
+    largest_move=("rank_change", lambda x: int(x.abs().max())),
+    mean_abs_shift=("mean_abs_shift", "first"),
+).sort_values("mean_abs_shift", ascending=False)
+
+# %%
+ro.sort_values("rank_change", key=abs, ascending=False).head(10)
 
 # %%
 order = base_rank.sort_values()
 a, b = order.index[0], order.index[1]
 sw = swap_weights(res, a, b, level=2)
-print(a, "vs", b)
-print(sw.summary() if hasattr(sw, "summary") else sw)
+print(names.get(a, a), a, "vs", names.get(b, b), b)
+print(sw.summary())

@@ -6,13 +6,15 @@
 * :func:`load_panel` -- the one loader every command and the pipeline use;
 * :class:`AreaHierarchy`, the readers (UTF-8 / GBK), the Chinese calendar,
   events -> areas (:mod:`~riskmodel.data.events`) and grid cells
-  (:mod:`~riskmodel.data.grid`), the sample city (:mod:`~riskmodel.data.sample_city`).
+  (:mod:`~riskmodel.data.grid`), the sample city (:mod:`~riskmodel.data.sample_city`);
+* :func:`load_portland` -- the Portland reference data (real calls for service) per police district.
 """
 
 from riskmodel.data.areas import AreaHierarchy
 from riskmodel.data.frequency import DAILY, FREQUENCIES, MONTHLY, WEEKLY, Frequency
 from riskmodel.data.loading import DataSource, load_panel, load_panel_dir, load_source
 from riskmodel.data.panel import IncidentPanel, period_range, period_start
+from riskmodel.data.portland import load_portland
 from riskmodel.data.readers import read_table, write_table_atomic
 from riskmodel.data.schemas import validate_areas, validate_counts
 from riskmodel.data.wide import WidePanel
@@ -29,6 +31,7 @@ __all__ = [
     "WidePanel",
     "load_panel",
     "load_panel_dir",
+    "load_portland",
     "load_source",
     "period_range",
     "period_start",
