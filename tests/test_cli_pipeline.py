@@ -120,3 +120,17 @@ def test_main_job_on_sample_city_no_track(tmp_path):
     assert main(["run", str(cfg), "--out", str(out), "--no-track", "--no-progress"]) == 0
     assert (out / "validate" / "data_summary.csv").exists()
     assert (out / "overview" / "counts_by_district.png").exists()
+
+
+def test_command_listing_matches_the_commands_and_imports_no_library():
+    """`riskmodel --help` lists COMMANDS without importing the libraries; each entry is its command's help."""
+    code = ("import sys; from riskmodel.cli import main; main(['--help']); "
+            "print(sorted(m for m in sys.modules if m.startswith('riskmodel.') and m.split('.')[1] in "
+            "('forecast', 'alerts', 'impact', 'index', 'hotspots', 'pipeline', 'tracking', 'report')))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip().endswith("[]"), r.stdout[-300:]
+    from riskmodel.cli import COMMANDS, load_command
+
+    for name, (_, first_line) in COMMANDS.items():
+        real = " ".join((load_command(name).help or "").strip().split("\n\n")[0].split())
+        assert real.startswith(first_line), (name, real[:120])

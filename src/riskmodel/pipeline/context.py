@@ -11,12 +11,17 @@ from riskmodel.data.loading import load_source
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.execution.backends import Backend, make_backend
 from riskmodel.pipeline.sections import DataSection, ExecutionSection, StudySection
-from riskmodel.tracking import Tracker
+from riskmodel.tracking import RunHandle, Tracker
 
 
 @dataclass
 class StudyContext:
-    """What a step sees: the config, the data, the output folder, earlier results."""
+    """What a step sees: the config, the data, the output folder, earlier results.
+
+    ``results[name]``: what an earlier step returned (result objects, in
+    memory); ``runs[name]``: its run record (the tables, figures and texts it
+    published); ``study_run``: the study's parent run.
+    """
 
     config_path: Path
     study: StudySection
@@ -25,6 +30,8 @@ class StudyContext:
     out_tmp: Path
     tracker: Tracker
     results: dict[str, Any] = field(default_factory=dict)
+    runs: dict[str, RunHandle] = field(default_factory=dict)
+    study_run: RunHandle | None = None
     _panels: dict[str, IncidentPanel] = field(default_factory=dict)
     execution: ExecutionSection = field(default_factory=ExecutionSection)
     _backend: Any = None

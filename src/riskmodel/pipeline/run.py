@@ -60,6 +60,7 @@ def run_experiment(
             config_path=exp.path, study=exp.study, data=exp.data, root=root, out_tmp=tmp, tracker=tracker,
             execution=exp.execution,
         )
+        ctx.study_run = parent
         with _Progress(enabled=progress, total=len(steps)) as bar, contextlib.closing(ctx):
             for name, cfg in steps.items():
                 step = STEPS[name]
@@ -73,6 +74,7 @@ def run_experiment(
                         run.set_tags({"input.counts": fp})
                     res = step.fn(ctx, cfg, run)
                     ctx.results[name] = res or {}
+                    ctx.runs[name] = run
                     secs = time.perf_counter() - t0
                     run.log_metrics({"seconds": secs})
                 summary["steps"][name] = {"seconds": round(secs, 2), "run_id": run.run_id}

@@ -30,6 +30,15 @@ class DataSection(StrictModel):
     events: str | None = None
     truth: str | None = None
 
+    @field_validator("events")
+    @classmethod
+    def _events(cls, v: str | None) -> str | None:
+        # accepted and ignored before; a study reads counts, so say how to make them
+        if v is not None:
+            raise ValueError("a study reads counts, not event records: count the events with `riskmodel grid` "
+                             "(or IncidentPanel.from_events) and give the counts file as data.counts")
+        return v
+
     def source(self) -> DataSource:
         """Where the counts come from (for :func:`riskmodel.data.load_source`)."""
         return DataSource(counts=self.counts, format=self.format, freq=self.freq, areas=self.areas,

@@ -1,11 +1,19 @@
-"""The forecast appendix: a document for officials, rendered from a tracked study run.
+"""The forecast appendix: a document for officials, rendered from what a study published.
 
-``riskmodel appendix --run RUN_ID`` reads what the study's steps logged to
-MLflow (it computes nothing): the forecast and backtest tables and fan charts,
-this period's warnings, index ranks with their rank intervals, and the claim
-evaluations, and renders them as one HTML file (images embedded, so it is
-self-contained) and a PDF of the same HTML (WeasyPrint: no LaTeX). Chinese by
-default, English with ``lang='en'``.
+The appendix computes nothing: it renders the tables and figures the study's
+steps published (the forecast and backtest tables and fan charts, this
+period's warnings, index ranks with their rank intervals, and the claim
+evaluations) as one HTML file (images embedded, so it is self-contained) and
+a PDF of the same HTML (WeasyPrint: no LaTeX). Chinese by default, English
+with ``lang='en'``.
+
+Two sources give the renderer the same view (:class:`StudyOutputs`):
+
+* :class:`StudyRecord` -- in memory, the study being run: each step's run
+  record (the tables and figures it logged, tracking on or off) and the
+  panel the study loaded (the ``appendix`` step; nothing is read back);
+* :class:`StudyArtifacts` -- a tracked study run downloaded from MLflow
+  (``riskmodel appendix --run RUN_ID``), with the study's counts read again.
 
 Publication safety: the appendix shows aggregates only (never event records),
 and ``suppress_below=N`` replaces every count below N with "<N".
@@ -15,19 +23,27 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import fnmatch
+import io
 import os
 import tempfile
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from riskmodel.alerts.registry import DEFAULT_METHOD, DETECTORS
+from riskmodel.data.frequency import Frequency
 from riskmodel.data.loading import DataSource, load_source
+from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.io_safety import atomic_dir
-from riskmodel.tracking import Tracker
+from riskmodel.results import FIGURE_PNG, figure_png, table_bytes
+from riskmodel.tracking import RunHandle, Tracker
 
 TEXT = {
     "zh": {
@@ -85,6 +101,22 @@ TEXT = {
 }
 
 
+class StudyOutputs(Protocol):
+    """What the appendix reads of a study: its config, and each step's published tables and figures."""
+
+    run_id: str
+    name: str
+    tags: Mapping[str, str]
+    config: dict
+
+    @property
+    def steps(self) -> Mapping[str, Any]: ...
+
+    def table(self, step: str, name: str) -> pd.DataFrame | None: ...
+
+    def images(self, step: str, pattern: str = "*.png", limit: int | None = None) -> list[bytes]: ...
+
+
 @dataclass
 class StudyArtifacts:
     """What a tracked study logged: the parent run and each step's local artifact folder."""
@@ -109,6 +141,45 @@ class StudyArtifacts:
         if d is None or not (d / "figures").exists():
             return []
         return sorted((d / "figures").rglob(pattern))
+
+    def images(self, step: str, pattern: str = "*.png", limit: int | None = None) -> list[bytes]:
+        """PNG bytes of the step's figures whose file name matches ``pattern``, in path order."""
+        return [p.read_bytes() for p in self.figures(step, pattern)[:limit]]
+
+
+@dataclass
+class StudyRecord:
+    """The study being run, in memory: each step's run record (see the module notes).
+
+    Tables are passed through the CSV form they are logged in, so that the
+    renderer sees exactly what :class:`StudyArtifacts` would read back from
+    the store; figures are rendered as they are logged (:data:`FIGURE_PNG`).
+    """
+
+    run_id: str
+    name: str
+    tags: Mapping[str, str]
+    config: dict
+    runs: Mapping[str, RunHandle]
+    panel: IncidentPanel | None = None
+
+    @property
+    def steps(self) -> Mapping[str, RunHandle]:
+        return self.runs
+
+    def table(self, step: str, name: str) -> pd.DataFrame | None:
+        run = self.runs.get(step)
+        if run is None or name not in run.tables:
+            return None
+        return pd.read_csv(io.BytesIO(table_bytes(run.tables[name], name)))
+
+    def images(self, step: str, pattern: str = "*.png", limit: int | None = None) -> list[bytes]:
+        run = self.runs.get(step)
+        if run is None:
+            return []
+        keys = sorted((k for k in run.figures if k.startswith("figures/") and fnmatch.fnmatch(Path(k).name, pattern)),
+                      key=Path)
+        return [figure_png(run.figures[k], **FIGURE_PNG) for k in keys[:limit]]
 
 
 def load_study(run_id: str, dest: str | os.PathLike[str], tracking_uri: str | None = None) -> StudyArtifacts:
@@ -153,8 +224,8 @@ def load_study(run_id: str, dest: str | os.PathLike[str], tracking_uri: str | No
     return arts
 
 
-def _img(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+def _img(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def _fmt_count(v: float, suppress: int | None) -> str:
@@ -206,7 +277,7 @@ def _resolve(cfg_path: str | None, root: Path) -> Path | None:
     return None
 
 
-def _study_panel(arts: StudyArtifacts, root: Path):  # noqa: ANN202 - IncidentPanel or None
+def _study_panel(arts: StudyOutputs, root: Path) -> IncidentPanel | None:
     """The study's panel, loaded as the study loaded it (None if the data are not here)."""
     data = arts.config.get("data", {})
     if not data.get("counts") or _resolve(data.get("counts"), root) is None:
@@ -215,7 +286,8 @@ def _study_panel(arts: StudyArtifacts, root: Path):  # noqa: ANN202 - IncidentPa
     return load_source(DataSource(**{k: data[k] for k in keys if k in data}), lambda p: _resolve(p, root) or Path(p))
 
 
-def _forecast_section(arts: StudyArtifacts, L: Labels, T: dict, suppress: int | None, panel) -> list[dict]:  # noqa: ANN001
+def _forecast_section(arts: StudyOutputs, L: Labels, T: dict, suppress: int | None,
+                      panel: IncidentPanel | None) -> list[dict]:
     fc = arts.table("forecast", "forecast.csv")
     if fc is None:
         return []
@@ -266,8 +338,13 @@ def _forecast_section(arts: StudyArtifacts, L: Labels, T: dict, suppress: int | 
     return tables
 
 
-def render_html(arts: StudyArtifacts, *, lang: str = "zh", suppress_below: int | None = None, root: Path | None = None) -> str:
-    """The appendix as one self-contained HTML page."""
+def render_html(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int | None = None, root: Path | None = None,
+                panel: IncidentPanel | None = None) -> str:
+    """The appendix as one self-contained HTML page.
+
+    ``panel``: the study's panel when the caller has it (a study being run);
+    otherwise it is loaded from the study's ``[data]`` paths under ``root``.
+    """
     import jinja2
 
     if lang not in TEXT:
@@ -275,7 +352,8 @@ def render_html(arts: StudyArtifacts, *, lang: str = "zh", suppress_below: int |
     T = TEXT[lang]
     root = root or Path.cwd()
     data = arts.config.get("data", {})
-    panel = _study_panel(arts, root)
+    if panel is None:
+        panel = _study_panel(arts, root)
     areas = panel.areas if panel is not None else None
     cat_path = _resolve(data.get("counts"), root)
     cats = None
@@ -288,7 +366,7 @@ def render_html(arts: StudyArtifacts, *, lang: str = "zh", suppress_below: int |
     fc_tables = _forecast_section(arts, L, T, suppress_below, panel)
     if fc_tables:
         sections.append({"id": "forecast", "title": T["forecast"], "note": T["forecast_note"], "tables": fc_tables})
-    fans = arts.figures("forecast", "fan_*.png")
+    fans = arts.images("forecast", "fan_*.png")
     if fans:
         sections.append({"id": "fan", "title": T["fan"], "images": [_img(p) for p in fans]})
     warn = arts.table("alerts", "alerts_warnings.csv")
@@ -300,7 +378,7 @@ def render_html(arts: StudyArtifacts, *, lang: str = "zh", suppress_below: int |
         sections.append({"id": "warnings", "title": T["warnings"], "note": T["warnings_note"] if rows else T["no_warnings"],
                          "tables": [{"title": "", "header": [T["area"], T["category"], T["period"], T["count"], T["expected"], T["upper"], T["severity"]],
                                      "rows": rows}] if rows else [],
-                         "images": [_img(p) for p in arts.figures("alerts")[:6]]})
+                         "images": [_img(p) for p in arts.images("alerts", limit=6)]})
     scores = arts.table("index", "scores.csv")
     rs = arts.table("sensitivity", "rank_stats.csv")
     if scores is not None:
@@ -319,7 +397,7 @@ def render_html(arts: StudyArtifacts, *, lang: str = "zh", suppress_below: int |
         per = str(top["period"].iloc[0])[:7] if "period" in top.columns and len(top) else ""
         sections.append({"id": "index", "title": f"{T['index']} {per}", "note": T["index_note"],
                          "tables": [{"title": "", "header": [T["area"], T["score"], T["rank"], T["median"], T["interval"], T["grade"]], "rows": rows}],
-                         "images": [_img(p) for p in arts.figures("sensitivity", "rank_interval*.png")]})
+                         "images": [_img(p) for p in arts.images("sensitivity", "rank_interval*.png")]})
     cl = arts.table("claims", "claims_summary.csv")
     if cl is not None:
         rows = []
@@ -327,7 +405,7 @@ def render_html(arts: StudyArtifacts, *, lang: str = "zh", suppress_below: int |
             eff = f"{_pct(r.effect)} ({_pct(r.effect_lo95)}, {_pct(r.effect_hi95)})" if pd.notna(r.effect) else "–"
             verdict = r.verdict_zh if lang == "zh" else r.verdict_en
             rows.append([f"{r.claim_id}: {L.a(r.area_id)} {L.c(r.category)}", _pct(r.reported_change), _pct(r.observed_change), eff, verdict])
-        imgs = [_img(p) for p in arts.figures("claims", f"*_{lang}.png")[:3]]
+        imgs = [_img(p) for p in arts.images("claims", f"*_{lang}.png", limit=3)]
         sections.append({"id": "claims", "title": T["claims"], "note": "",
                          "tables": [{"title": "", "header": [T["claim"], T["reported"], T["observed"], T["effect"], T["verdict"]], "rows": rows}],
                          "images": imgs})
@@ -343,7 +421,7 @@ def render_html(arts: StudyArtifacts, *, lang: str = "zh", suppress_below: int |
     )
 
 
-def _methods(arts: StudyArtifacts, T: dict, lang: str) -> list[str]:
+def _methods(arts: StudyOutputs, T: dict, lang: str) -> list[str]:
     out = []
     cfg = arts.config.get("steps", {})
     data = arts.config.get("data", {})
@@ -364,8 +442,12 @@ def _methods(arts: StudyArtifacts, T: dict, lang: str) -> list[str]:
             parts.append(f"{r.model}: MASE {r.mase:.3f}{cov}")
         out.append(("滚动起点回测（扩展窗口）：" if lang == "zh" else "Rolling-origin backtest (expanding window): ") + "; ".join(parts) + ("。MASE 以季节性朴素法为尺度，小于1表示优于季节性朴素法。" if lang == "zh" else ". MASE is scaled by the seasonal naive forecast: below 1 beats it."))
     if "alerts" in arts.steps:
-        m = cfg.get("alerts", {}).get("method", "farrington-noufaily")
-        out.append(f"预警方法：{m}（按周监测）。" if lang == "zh" else f"Warning method: {m} (weekly monitoring).")
+        # the step's method and frequency as the config gives them, else the step's defaults
+        m = cfg.get("alerts", {}).get("method", DEFAULT_METHOD)
+        f = Frequency.of(cfg.get("alerts", {}).get("freq", "W"))
+        unit_zh = {"D": "按日", "W": "按周", "M": "按月"}[f.code]
+        out.append(f"预警方法：{DETECTORS.label(m, 'zh')}（{m}，{unit_zh}监测）。" if lang == "zh" else
+                   f"Warning method: {DETECTORS.label(m, 'en')} ({m}, {f.name} monitoring).")
     fc_periods = fc["period"] if fc is not None else None
     bt = arts.table("forecast", "backtest_forecasts.csv")
     if bt is not None and "cutoff" in bt.columns:

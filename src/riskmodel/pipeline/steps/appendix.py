@@ -1,13 +1,20 @@
-"""Step ``appendix``: the forecast appendix of the study being run."""
+"""Step ``appendix``: the forecast appendix of the study being run.
+
+Rendered from what the earlier steps published, in memory (their run
+records: the tables and figures they logged) and the panel the study already
+loaded: nothing is read back from MLflow and no input is read again, and it
+works with tracking off too. ``riskmodel appendix --run RUN_ID`` renders the
+same document from a tracked run afterwards.
+"""
 
 from __future__ import annotations
 
-import tempfile
+import tomllib
 
 from riskmodel.config import StrictModel
 from riskmodel.pipeline.context import StudyContext
 from riskmodel.pipeline.steps.base import register_step
-from riskmodel.report.appendix import load_study, render_html, write_pdf
+from riskmodel.report.appendix import StudyRecord, render_html, write_pdf
 from riskmodel.tracking import RunHandle
 
 
@@ -21,25 +28,27 @@ class AppendixConfig(StrictModel):
 
 @register_step("appendix", config=AppendixConfig)
 def appendix_step(ctx: StudyContext, cfg: AppendixConfig, run: RunHandle) -> dict:
-    """Render the appendix from what the earlier steps logged to MLflow."""
-    parent = ctx.tracker._stack[0] if ctx.tracker._stack else None  # noqa: SLF001 - the study run
-    if parent is None or not parent.enabled:
-        run.set_tags({"appendix.skipped": "tracking is off (--no-track): the appendix is rendered from tracked runs"})
-        return {"files": []}
+    """Render the appendix from the earlier steps' published results (in memory)."""
+    parent = ctx.study_run
+    record = StudyRecord(
+        run_id=(parent.run_id if parent is not None and parent.run_id else "not tracked"),
+        name=ctx.study.name,
+        tags=dict(parent.tags) if parent is not None else {},
+        config=tomllib.loads(ctx.config_path.read_text(encoding="utf-8")),
+        runs={k: v for k, v in ctx.runs.items() if k != "appendix"},
+    )
     out = ctx.step_dir("appendix")
     files = []
-    with tempfile.TemporaryDirectory() as d:
-        arts = load_study(parent.run_id, d, tracking_uri=ctx.tracker.uri)
-        for lang in cfg.langs:
-            html = render_html(arts, lang=lang, suppress_below=cfg.suppress_below, root=ctx.root)
-            if "html" in cfg.formats:
-                p = out / f"appendix_{lang}.html"
-                p.write_text(html, encoding="utf-8")
-                files.append(p)
-            if "pdf" in cfg.formats:
-                p = out / f"appendix_{lang}.pdf"
-                write_pdf(html, p)
-                files.append(p)
+    for lang in cfg.langs:
+        html = render_html(record, lang=lang, suppress_below=cfg.suppress_below, root=ctx.root, panel=ctx.panel)
+        if "html" in cfg.formats:
+            p = out / f"appendix_{lang}.html"
+            p.write_text(html, encoding="utf-8")
+            files.append(p)
+        if "pdf" in cfg.formats:
+            p = out / f"appendix_{lang}.pdf"
+            write_pdf(html, p)
+            files.append(p)
     for p in files:
         run.log_artifact(p, "appendix")
     run.log_metrics({"appendix_files": len(files)})
