@@ -33,7 +33,6 @@ from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
 from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS, Forecaster
 from riskmodel.forecast.registry import needs_hierarchy
 from riskmodel.registry import Registry
-from riskmodel.results import write_artifacts
 
 
 def registry_help(registry: Registry[Any], lead: str) -> str:
@@ -161,9 +160,8 @@ def register(app: typer.Typer) -> None:
                              gaps=gaps).cross_validation(panel, h, windows, step, level=levels)
             mt = res.metrics
             arts = res.artifacts()  # forecasts.csv and metrics.csv
-            write_artifacts(arts, out)
             run.log_fingerprint("counts", counts)
-            run.log_artifacts(arts)  # metrics.csv (the forecasts are not logged)
+            run.publish(arts, out)  # logs metrics.csv (the forecasts are not logged)
             overall = mt[mt["level"] == "overall"]
             run.log_metrics({f"{r.model}.{k}": getattr(r, k) for r in overall.itertuples()
                              for k in ("mase", "rmsse", "pinball", "crps", "coverage_80", "coverage_95", "seconds")})

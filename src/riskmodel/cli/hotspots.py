@@ -28,7 +28,7 @@ from riskmodel.hotspots import RANKERS
 from riskmodel.hotspots.evaluate import UNITS, evaluate_hotspots
 from riskmodel.hotspots.metrics import COVERAGE_BY
 from riskmodel.hotspots.rankers import make_ranker
-from riskmodel.results import Artifact, write_artifacts
+from riskmodel.results import Artifact
 
 
 def register(app: typer.Typer) -> None:
@@ -102,9 +102,8 @@ def register(app: typer.Typer) -> None:
             if mapping.n_unmatched:
                 res.notes.append(f"{mapping.n_unmatched} event(s) fell in no polygon or had bad coordinates/dates")
             artifacts = [*res.artifacts(), Artifact("cells.csv", cells.table, log_as="")]
-            write_artifacts(artifacts, out)
             run.log_fingerprint("events", events)
-            run.log_artifacts(artifacts)
+            run.publish(artifacts, out)
             run.log_metrics({"cells": len(cells.table), "events": len(mapping.events),
                              "unmatched": mapping.n_unmatched, "grid_seconds": grid_secs})
         typer.echo(res.summary())

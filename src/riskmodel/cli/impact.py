@@ -17,7 +17,6 @@ from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
 from riskmodel.impact import EvaluationOptions, evaluate, expand_choices
 from riskmodel.impact.registry import choices_help
-from riskmodel.results import write_artifacts
 
 
 def parse_period(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -117,8 +116,7 @@ def register(app: typer.Typer) -> None:
             eff = ev.to_frame()
             arts = ev.artifacts("en")  # effects.csv, verdict.txt, series.csv, chart.png
             try:
-                write_artifacts(arts, out)
-                run.log_artifacts(arts)
+                run.publish(arts, out)
             finally:
                 for a in arts:
                     if a.kind == "figure":

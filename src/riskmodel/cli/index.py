@@ -20,7 +20,7 @@ from riskmodel.index.outputs import analyse_sensitivity
 from riskmodel.index.registry import AGGREGATORS, NORMALISERS, WEIGHTS
 from riskmodel.index.sensitivity import local_sensitivity, swap_weights
 from riskmodel.registry import LANGS
-from riskmodel.results import Artifact, write_artifacts
+from riskmodel.results import Artifact
 
 ConfigOpt = Annotated[Path, typer.Option("--config", help="Index config (TOML).")]
 DirOpt = Annotated[Path, typer.Option("--out", help="Output folder (written whole or not at all).")]
@@ -45,11 +45,10 @@ def register(app: typer.Typer) -> None:
         with tracker.run("index-build", params=_params(cfg, config)) as run:
             arts = res.artifacts()
             idx = res.index
-            run.log_artifacts(arts)
             run.log_metrics({"units": idx["area_id"].nunique(), "indicators": len(res.spec.indicators),
                              **{k: v for k, v in res.log.items() if isinstance(v, int | float)},
                              **res.metrics()})
-            write_artifacts(arts, out)
+            run.publish(arts, out)
         typer.echo(res.summary())
         typer.echo(f"wrote {out / 'scores.csv'}")
 
@@ -70,8 +69,7 @@ def register(app: typer.Typer) -> None:
         with tracker.run("index-sensitivity", params={**_params(cfg, config), "n": n, "seed": seed}) as run:
             rep = analyse_sensitivity(build_index(cfg), n=n, seed=seed, sobol_base=sobol_base)
             arts = rep.artifacts()
-            write_artifacts(arts, out)
-            run.log_artifacts(arts)
+            run.publish(arts, out)
             run.log_metrics(rep.metrics())
             rep.close()
         typer.echo(rep.summary())
@@ -95,8 +93,7 @@ def register(app: typer.Typer) -> None:
         with tracker.run("index-swap", params={**_params(cfg, config), "a": a, "b": b, "level": level}) as run:
             arts = [Artifact("swap.csv", sw.weights), Artifact("local_sensitivity.csv", loc, log_as="")]
             run.log_metrics({"feasible": float(sw.feasible), "l2_change": sw.l2, "max_abs_change": sw.max_abs})
-            run.log_artifacts(arts)
-            write_artifacts(arts, out)
+            run.publish(arts, out)
         typer.echo(sw.summary())
 
     @sub.command("methods")

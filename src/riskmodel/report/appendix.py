@@ -42,7 +42,7 @@ from riskmodel.data.loading import DataSource, load_source
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.io_safety import atomic_dir
-from riskmodel.results import FIGURE_PNG, figure_png, table_bytes
+from riskmodel.results import table_bytes
 from riskmodel.tracking import RunHandle, Tracker
 
 TEXT = {
@@ -179,7 +179,7 @@ class StudyRecord:
             return []
         keys = sorted((k for k in run.figures if k.startswith("figures/") and fnmatch.fnmatch(Path(k).name, pattern)),
                       key=Path)
-        return [figure_png(run.figures[k], **FIGURE_PNG) for k in keys[:limit]]
+        return [run.figure_bytes(k) for k in keys[:limit]]
 
 
 def load_study(run_id: str, dest: str | os.PathLike[str], tracking_uri: str | None = None) -> StudyArtifacts:

@@ -45,7 +45,7 @@ import pandas as pd
 
 from riskmodel import __version__
 from riskmodel.errors import InputError, Problem
-from riskmodel.results import FIGURE_PNG, Artifact, Result
+from riskmodel.results import FIGURE_PNG, Artifact, Result, figure_png, write_artifacts
 
 DEFAULT_EXPERIMENT = "riskmodel"
 _MAX_PARAM_LEN = 6000
@@ -276,18 +276,29 @@ class RunHandle:
     def log_figure(self, fig: Any, name: str, artifact_path: str | None = "figures") -> None:
         """Log a matplotlib figure as a PNG (:data:`FIGURE_PNG`: 150 dpi, tight box).
 
-        The figure is kept in :attr:`figures` (by artifact path), tracking on
-        or off, so that later steps of a study (the appendix) render what was
-        published without reading it back from the store.
+        What was published is kept in :attr:`figures` (by artifact path), so
+        that later steps of a study (the appendix) use it without reading it
+        back from the store: the PNG bytes when tracking is on (rendered once),
+        the figure itself when it is off (rendered only if someone asks, with
+        :func:`figure_bytes`).
         """
-        self.figures[f"{artifact_path + '/' if artifact_path else ''}{name}"] = fig
+        key = f"{artifact_path + '/' if artifact_path else ''}{name}"
         if not self.enabled:
+            self.figures[key] = fig
             self.artifacts.append(f"{artifact_path}/{name}")
             return
         with tempfile.TemporaryDirectory() as d:
             p = Path(d) / name
             fig.savefig(p, **FIGURE_PNG)
+            self.figures[key] = p.read_bytes()
             self._upload(p, artifact_path)
+
+    def figure_bytes(self, key: str) -> bytes:
+        """The PNG a logged figure is published as (rendered now, and kept, if it was not yet)."""
+        fig = self.figures[key]
+        if not isinstance(fig, bytes):
+            fig = self.figures[key] = figure_png(fig, **FIGURE_PNG)
+        return fig
 
     def log_text(self, text: str, name: str, artifact_path: str | None = None) -> None:
         """Log a text file (kept in :attr:`texts` as well)."""
@@ -299,6 +310,18 @@ class RunHandle:
             p = Path(d) / name
             p.write_text(text, encoding="utf-8")
             self._upload(p, artifact_path)
+
+    def publish(self, artifacts: list[Artifact] | Result, folder: str | os.PathLike[str]) -> list[Path]:
+        """Publish a result: log its artifacts to this run, then write them into ``folder``.
+
+        The one writer of results for the commands and the pipeline steps
+        (a result, or its list of :class:`~riskmodel.results.Artifact`).
+        Files are written whole or not at all, after the run has them, so a
+        refused upload leaves no files behind.
+        """
+        arts = artifacts.artifacts() if isinstance(artifacts, Result) else list(artifacts)
+        self.log_artifacts(arts)
+        return write_artifacts(arts, folder)
 
     def log_result(self, result: Result) -> None:
         """Log what a result publishes (:meth:`riskmodel.results.Result.artifacts`)."""

@@ -45,7 +45,7 @@ from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS, Forecaste
 from riskmodel.forecast.figures import fan_chart
 from riskmodel.forecast.registry import needs_hierarchy
 from riskmodel.pipeline.steps.base import register_step
-from riskmodel.results import Artifact, write_artifacts
+from riskmodel.results import Artifact
 from riskmodel.tracking.pyfunc import log_forecaster
 
 _model_name = registry_choice(MODELS)
@@ -122,8 +122,7 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
             arts.append(Artifact(f"figures/fan_{d}.png", fig, savefig={"dpi": 110}))
             figs.append(str(out / "figures" / f"fan_{d}.png"))
     try:
-        write_artifacts(arts, out)
-        run.log_artifacts(arts)
+        run.publish(arts, out)
     finally:
         for a in arts:
             if a.kind == "figure":

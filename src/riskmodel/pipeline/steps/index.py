@@ -44,7 +44,7 @@ from riskmodel.index.config import IndexConfig, load_config
 from riskmodel.index.outputs import analyse_sensitivity
 from riskmodel.pipeline.context import StudyContext
 from riskmodel.pipeline.steps.base import register_step
-from riskmodel.results import Artifact, write_artifacts
+from riskmodel.results import Artifact
 from riskmodel.tracking import RunHandle
 
 PINGAN_TITLE = "平安指数排名不确定性 Ping'an index rank uncertainty"
@@ -103,8 +103,7 @@ def index_step(ctx: StudyContext, cfg: IndexStepConfig, run: RunHandle) -> dict[
     res = build_index(ic)
     out = ctx.step_dir("index")
     arts = res.artifacts()
-    write_artifacts(arts, out)
-    run.log_artifacts(arts)
+    run.publish(arts, out)
     run.log_metrics(res.metrics())
     summary = res.summary()
     run.log_text(summary, "index_summary.txt")
@@ -135,8 +134,7 @@ def _compare_schemes(ctx: StudyContext, cfg: IndexStepConfig, run: RunHandle, ou
                      period=per, source=str(first.config.data.indicators or first.config.data.idata))
     arts = [Artifact("scheme_ranks.csv", ranks), Artifact("scheme_rank_changes.csv", cmp.changes),
             Artifact("scheme_weights.csv", cmp.weights), Artifact("scheme_ranks.png", fig)]
-    write_artifacts(arts, out)
-    run.log_artifacts(arts)
+    run.publish(arts, out)
     plt.close(fig)
     metrics = {}
     for r in cmp.changes.itertuples():
@@ -162,8 +160,7 @@ def sensitivity_step(ctx: StudyContext, cfg: SensitivityStepConfig, run: RunHand
                               remove_levels=tuple(cfg.remove_levels), title=PINGAN_TITLE,
                               source=str(ic.data.indicators or ic.data.idata))
     arts = rep.artifacts()
-    write_artifacts(arts, out)
-    run.log_artifacts(arts)
+    run.publish(arts, out)
     run.log_metrics(rep.metrics())
     rep.close()
     summary = rep.summary()
