@@ -10,10 +10,9 @@ Every family's public entry point returns a result object with
   :class:`Artifact` (tables, figures as PNG bytes, texts).
 
 :func:`write_artifacts` writes any result's artifacts into a folder, whole or
-not at all; the tracking layer logs the same list to MLflow
-(:meth:`riskmodel.tracking.RunHandle.log_artifacts`), so a command or a
-pipeline step publishes a result with one call and knows nothing of its
-files.
+not at all; :meth:`riskmodel.tracking.RunHandle.publish` logs the same list to
+the tracking run and writes it, so a command or a pipeline step publishes a
+result with one call and knows nothing of its files.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -153,15 +152,6 @@ def write_artifacts(artifacts: Iterable[Artifact], folder: str | os.PathLike[str
     return [folder / n for n in names]
 
 
-def write_result(result: Result, folder: str | os.PathLike[str]) -> list[Path]:
-    """Write a result's artifacts into ``folder`` (see :func:`write_artifacts`)."""
-    return write_artifacts(result.artifacts(), folder)
-
-
-def artifacts_of(results: Sequence[Result]) -> list[Artifact]:
-    return [a for r in results for a in r.artifacts()]
-
-
 __all__ = [
     "FIGURE_PNG",
     "Artifact",
@@ -172,5 +162,4 @@ __all__ = [
     "level_fraction",
     "table_bytes",
     "write_artifacts",
-    "write_result",
 ]

@@ -183,7 +183,7 @@ def period_calendar(periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
     if len(periods) == 0:
         raise InputError(Problem("no periods given"))
     last = periods.max()
-    end = {"D": last, "W": last + pd.Timedelta(days=6), "M": last + pd.offsets.MonthEnd(0)}[freq]
+    end = Frequency.of(freq).last_day(last)
     t = holiday_table(periods.min(), end)
     t["period"] = Frequency.of(freq).start(t["date"]).to_numpy()
     g = t.groupby("period")

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from riskmodel.errors import InputError, Problem
@@ -107,11 +106,6 @@ class Frequency:
         if self.code == "W":
             return start + pd.Timedelta(days=6)
         return start
-
-    def days(self, periods: pd.DatetimeIndex) -> np.ndarray:
-        """Days in each period."""
-        ends = pd.DatetimeIndex(periods) + self.offset
-        return ((ends.values - pd.DatetimeIndex(periods).values) / np.timedelta64(1, "D")).astype(float)
 
     # ------------------------------------------------------------ comparing
     def finer_than(self, other: str | Frequency) -> bool:

@@ -319,10 +319,9 @@ class IncidentPanel:
         key = ("resample", freq)
         if key in self._derived:
             return self._derived[key]  # type: ignore[return-value]
-        order = {"D": 0, "W": 1, "M": 2}
         if freq == self.freq:
             return self
-        if order[freq] < order[self.freq] or (self.freq == "W" and freq == "M"):
+        if not self.frequency.nests_in(freq):
             raise InputError(
                 Problem(
                     f"cannot resample from {self.freq} to {freq}: only D -> W, D -> M "

@@ -97,15 +97,6 @@ def _period_days(periods: pd.DatetimeIndex, freq: str, first: pd.Timestamp, last
     return ((e - s) / np.timedelta64(1, "D")).astype(float)
 
 
-def _last_day(last_period: pd.Timestamp, freq: str) -> pd.Timestamp:
-    """Last day covered by the period starting ``last_period``."""
-    if freq == "M":
-        return last_period + pd.offsets.MonthEnd(0)
-    if freq == "W":
-        return last_period + pd.Timedelta(days=6)
-    return last_period
-
-
 def study_series(
     panel: IncidentPanel, area_id: str, category: str, freq: str = "M", *, controls: bool = True
 ) -> StudySeries:
@@ -145,17 +136,16 @@ def study_series(
     parts = _constituents(panel, area_id, have)
     if not parts:
         raise InputError(Problem(f"area {area_id!r} has no counts (nor any area under it)"))
-    order = {"D": 0, "W": 1, "M": 2}
     p = panel
-    if order[freq] > order[panel.freq]:
+    if panel.frequency.finer_than(freq):
         p = panel.resample(freq)
-    elif order[freq] < order[panel.freq]:
+    elif Frequency.of(freq).finer_than(panel.freq):
         raise InputError(Problem(f"cannot analyse {panel.freq} data at the finer frequency {freq}"))
     c = p.counts[p.counts["category"] == category]
     periods = p.periods
     w = c.pivot_table(index="period", columns="area_id", values="count", aggfunc="sum").reindex(periods).fillna(0)
     raw_p = panel.counts["period"]
-    last_day = _last_day(raw_p.max(), panel.freq)
+    last_day = panel.frequency.last_day(raw_p.max())
     days = pd.Series(_period_days(periods, freq, raw_p.min(), last_day), index=periods)
 
     def series_of(area: str) -> pd.Series:

@@ -32,7 +32,7 @@ class StudyContext:
     results: dict[str, Any] = field(default_factory=dict)
     runs: dict[str, RunHandle] = field(default_factory=dict)
     study_run: RunHandle | None = None
-    _panels: dict[str, IncidentPanel] = field(default_factory=dict)
+    _panel: IncidentPanel | None = None
     execution: ExecutionSection = field(default_factory=ExecutionSection)
     _backend: Any = None
 
@@ -69,15 +69,13 @@ class StudyContext:
     @property
     def panel(self) -> IncidentPanel:
         """The study's panel at the data's own frequency (validated once)."""
-        if "base" not in self._panels:
-            self._panels["base"] = load_source(self.data.source(), self.path)
-        return self._panels["base"]
+        if self._panel is None:
+            self._panel = load_source(self.data.source(), self.path)
+        return self._panel
 
     def panel_at(self, freq: str) -> IncidentPanel:
         """The panel resampled to ``freq`` (cached)."""
-        if freq not in self._panels:
-            self._panels[freq] = self.panel.resample(freq) if freq != self.panel.freq else self.panel
-        return self._panels[freq]
+        return self.panel.resample(freq)
 
     def step_dir(self, name: str) -> Path:
         d = self.out_tmp / name

@@ -22,6 +22,7 @@ and ``suppress_below=N`` replaces every count below N with "<N".
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import fnmatch
 import io
@@ -161,7 +162,6 @@ class StudyRecord:
     tags: Mapping[str, str]
     config: dict
     runs: Mapping[str, RunHandle]
-    panel: IncidentPanel | None = None
 
     @property
     def steps(self) -> Mapping[str, RunHandle]:
@@ -282,8 +282,9 @@ def _study_panel(arts: StudyOutputs, root: Path) -> IncidentPanel | None:
     data = arts.config.get("data", {})
     if not data.get("counts") or _resolve(data.get("counts"), root) is None:
         return None
-    keys = ("counts", "format", "freq", "areas", "population", "neighbours")
-    return load_source(DataSource(**{k: data[k] for k in keys if k in data}), lambda p: _resolve(p, root) or Path(p))
+    keys = {f.name for f in dataclasses.fields(DataSource)}
+    return load_source(DataSource(**{k: v for k, v in data.items() if k in keys}),
+                       lambda p: _resolve(p, root) or Path(p))
 
 
 def _forecast_section(arts: StudyOutputs, L: Labels, T: dict, suppress: int | None,

@@ -323,10 +323,6 @@ class RunHandle:
         self.log_artifacts(arts)
         return write_artifacts(arts, folder)
 
-    def log_result(self, result: Result) -> None:
-        """Log what a result publishes (:meth:`riskmodel.results.Result.artifacts`)."""
-        self.log_artifacts(result.artifacts())
-
     def log_artifacts(self, artifacts: list[Artifact]) -> None:
         """Log artifacts: tables under ``tables/``, figures under ``figures/``, texts at the top.
 
