@@ -37,16 +37,20 @@ DATA_FORMATS = ("counts", "portland")
 """Values of ``format`` in a study's ``[data]`` table."""
 
 
+def _distinct_dates(periods: pd.Series) -> pd.Series:
+    """The distinct dates that can be read, sorted (the validator names the others)."""
+    return pd.Series(parse_period(periods).dropna().unique()).sort_values()
+
+
 def data_frequency(periods: pd.Series) -> Frequency | None:
     """The frequency the dates show, or None when no date can be read (the validator names them)."""
-    parsed = parse_period(periods)
-    return Frequency.infer(parsed) if parsed.notna().any() else None
+    dates = _distinct_dates(periods)
+    return Frequency.infer(dates) if len(dates) else None
 
 
-def _really_finer(periods: pd.Series, have: Frequency) -> bool:
-    """Whether consecutive distinct dates are typically one ``have`` period apart."""
-    p = pd.Series(parse_period(periods).dropna().unique()).sort_values()
-    gaps = p.diff().dt.days.dropna()
+def _really_finer(dates: pd.Series, have: Frequency) -> bool:
+    """Whether consecutive distinct ``dates`` (sorted) are typically one ``have`` period apart."""
+    gaps = dates.diff().dt.days.dropna()
     step = {"D": 1, "W": 7}.get(have.code, 31)
     return not len(gaps) or bool(gaps.median() <= step)
 
@@ -84,7 +88,9 @@ def load_panel(
     else:
         raw, src = read_table(counts, what="counts")
         name = src.name
-    have = data_frequency(raw["period"]) if "period" in raw.columns else None
+    # the period column is parsed once here for both questions (the validator parses it again, naming rows)
+    dates = _distinct_dates(raw["period"]) if "period" in raw.columns else pd.Series(dtype="datetime64[ns]")
+    have = Frequency.infer(dates) if len(dates) else None
     kw = {"areas": areas, "population": population, "neighbours": neighbours, "source": name}
     if want is None or have is None or want == have:
         return IncidentPanel.from_counts(raw, freq=None if want is None else want.code, **kw)
@@ -93,7 +99,7 @@ def load_panel(
             f"{option} {want.code}: cannot resample from {have.code} to {want.code}: the counts are {have.name} "
             f"and cannot be split into {want.name} periods",
             source=name, column=option))
-    if not _really_finer(raw["period"], have):
+    if not _really_finer(dates, have):
         # not finer data but a misaligned date: name it at the frequency asked for
         return IncidentPanel.from_counts(raw, freq=want.code, **kw)
     return IncidentPanel.from_counts(raw, freq=have.code, **kw).resample(want.code)
