@@ -8,6 +8,7 @@ code        name       period start    pandas       cycle   per year
 ``D``       daily      the day         ``D``        7       365.25
 ``W``       weekly     Monday (ISO)    ``W-MON``    52      365.25/7
 ``M``       monthly    the 1st         ``MS``       12      12
+``Y``       annual     1 January       ``YS``       1       1
 ==========  =========  ==============  ===========  ======  ========
 
 * ``cycle``: the main seasonal cycle in periods -- the week for daily data,
@@ -50,7 +51,7 @@ class Frequency:
     # ------------------------------------------------------------ building
     @classmethod
     def of(cls, freq: str | Frequency, *, option: str = "--freq") -> Frequency:
-        """The frequency named ``freq`` (``D``, ``W``, ``M``; any case); InputError otherwise."""
+        """The frequency named ``freq`` (``D``, ``W``, ``M``, ``Y``; any case); InputError otherwise."""
         if isinstance(freq, Frequency):
             return freq
         f = FREQUENCIES.get(str(freq).upper().strip())
@@ -80,6 +81,8 @@ class Frequency:
             return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
         if self.code == "M":
             return d - pd.to_timedelta(d.dt.day - 1, unit="D")
+        if self.code == "Y":
+            return d - pd.to_timedelta(d.dt.day_of_year - 1, unit="D")
         return d
 
     def range(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
@@ -97,6 +100,8 @@ class Frequency:
             return periods.dt.day != 1
         if self.code == "W":
             return periods.dt.day_of_week != 0
+        if self.code == "Y":
+            return periods.dt.day_of_year != 1
         return pd.Series(False, index=periods.index)
 
     def last_day(self, start: pd.Timestamp) -> pd.Timestamp:
@@ -105,6 +110,8 @@ class Frequency:
             return start + pd.offsets.MonthEnd(0)
         if self.code == "W":
             return start + pd.Timedelta(days=6)
+        if self.code == "Y":
+            return start + pd.offsets.YearEnd(0)
         return start
 
     # ------------------------------------------------------------ comparing
@@ -112,9 +119,9 @@ class Frequency:
         return self.order < Frequency.of(other).order
 
     def nests_in(self, other: str | Frequency) -> bool:
-        """Whether periods of this frequency sum exactly to periods of ``other`` (D -> W, D -> M)."""
+        """Whether periods of this frequency sum exactly to periods of ``other`` (D -> W, D -> M, D/M -> Y)."""
         o = Frequency.of(other)
-        return o == self or (self.code == "D" and o.code in ("W", "M"))
+        return o == self or (self.code == "D" and o.code in ("W", "M", "Y")) or (self.code == "M" and o.code == "Y")
 
     def __str__(self) -> str:
         return self.code
@@ -123,7 +130,8 @@ class Frequency:
 DAILY = Frequency("D", "daily", "day", "D", 7, 365.25, 365, 0)
 WEEKLY = Frequency("W", "weekly", "week", "W-MON", 52, 365.25 / 7, 52, 1)
 MONTHLY = Frequency("M", "monthly", "month", "MS", 12, 12.0, 12, 2)
-FREQUENCIES: dict[str, Frequency] = {f.code: f for f in (DAILY, WEEKLY, MONTHLY)}
+YEARLY = Frequency("Y", "annual", "year", "YS", 1, 1.0, 1, 3)
+FREQUENCIES: dict[str, Frequency] = {f.code: f for f in (DAILY, WEEKLY, MONTHLY, YEARLY)}
 """The frequencies by code, finest first."""
 
-__all__ = ["DAILY", "FREQUENCIES", "MONTHLY", "WEEKLY", "Frequency"]
+__all__ = ["DAILY", "FREQUENCIES", "MONTHLY", "WEEKLY", "YEARLY", "Frequency"]
