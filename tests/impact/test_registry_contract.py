@@ -19,6 +19,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from tests.realistic.shapes import annual_panel
 
 from riskmodel.cli import main
 from riskmodel.data import IncidentPanel
@@ -250,3 +251,28 @@ def test_todays_groups_order_and_primary_rank():
     assert tuple(n for n in NAMES if n in today) == today
     assert tuple(n for n in primary_order() if n in today) == (
         "structural", "synthetic", "did", "its", "structural_full", "ratio_of_ratios")
+
+
+# ---------------------------------------------------------------- annual data: taken or refused with a reason
+@pytest.fixture(scope="module")
+def annual_design():
+    df, truth = annual_panel()
+    panel = IncidentPanel.from_counts(df, freq="Y")
+    opt = dataclasses.replace(OPT, freq="Y")
+    d = build_design(panel, truth.treated, truth.category, intervention=truth.start,
+                     comparison=("1995-01-01", "2005-12-31"), baseline=("1984-01-01", "1994-12-31"),
+                     methods=NAMES, options=opt)
+    return d, opt, truth
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_annual_data_taken_or_refused_with_the_methods_reason(name, annual_design):
+    d, opt, truth = annual_design
+    spec = METHODS[name]
+    r = run_method(spec, d, opt)
+    if "Y" in spec.needs.freqs:
+        assert r.ok and np.isfinite([r.estimate, r.lo, r.hi]).all(), r.note
+        if kind(name) == "effect":
+            assert r.covers(truth.effect), (name, r)
+    else:
+        assert not r.ok and spec.needs.freq_reason and spec.needs.freq_reason in r.note

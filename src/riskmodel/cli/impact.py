@@ -17,27 +17,44 @@ from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
 from riskmodel.impact import EvaluationOptions, evaluate, expand_choices
 from riskmodel.impact.registry import choices_help
+from riskmodel.impact.series import ControlSpec, parse_areas
 
 
-def parse_period(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """``2020`` (a year), ``2020-03`` (a month) or ``START:END`` / ``START..END`` (dates, inclusive)."""
+def _bound(part: str, end: bool) -> pd.Timestamp:
+    """One end of a window: a year (``1995``), a month (``1995-03``) or a date; an end runs to its last day."""
+    p = part.strip()
+    if re.fullmatch(r"\d{4}", p):
+        return pd.Timestamp(f"{p}-12-31") if end else pd.Timestamp(f"{p}-01-01")
+    if re.fullmatch(r"\d{4}-\d{1,2}", p):
+        s = pd.Timestamp(f"{p}-01")
+        return s + pd.offsets.MonthEnd(0) if end else s
+    if not re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", p):
+        raise ValueError(p)
+    return pd.Timestamp(p)
+
+
+def parse_period(text: str, option: str = "--period") -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A window of days, inclusive: ``2020`` (a year), ``2020-03`` (a month) or ``START:END`` / ``START..END``.
+
+    Each end of ``START:END`` is a year, a month or a date; a year or month
+    at the end runs to its last day (``1995:2005`` is 1995-01-01..2005-12-31,
+    ``1983-02:1984-12`` is 1983-02-01..1984-12-31).
+    """
     t = text.strip()
     try:
-        if re.fullmatch(r"\d{4}", t):
-            return pd.Timestamp(f"{t}-01-01"), pd.Timestamp(f"{t}-12-31")
-        if re.fullmatch(r"\d{4}-\d{1,2}", t):
-            s = pd.Timestamp(f"{t}-01")
-            return s, s + pd.offsets.MonthEnd(0)
         parts = re.split(r"\.\.|:|/", t)
+        if len(parts) == 1:
+            return _bound(t, False), _bound(t, True)
         if len(parts) == 2:
-            s, e = pd.Timestamp(parts[0]), pd.Timestamp(parts[1])
+            s, e = _bound(parts[0], False), _bound(parts[1], True)
             if e < s:
-                raise ValueError
+                raise InputError(Problem(f"{option} {text!r} ends ({e.date()}) before it starts ({s.date()})"))
             return s, e
     except (ValueError, TypeError):
         pass
     raise InputError(Problem(
-        f"cannot read --period {text!r}; give a year (2020), a month (2020-03) or START:END dates"
+        f"cannot read {option} {text!r}; give a year (2020), a month (2020-03) or START:END, each end a year, "
+        "a month or a date (1995:2005, 1983-02:1984-12, 2020-01-01:2020-06-30)"
     ))
 
 
@@ -80,7 +97,10 @@ def register(app: typer.Typer) -> None:
         intervention: Annotated[str, typer.Option("--intervention", help="Programme start date (YYYY-MM-DD).")],
         out: Annotated[Path, typer.Option("--out", help="Output folder: effects.csv, verdict.txt, series.csv, chart.png.")],
         reported: Annotated[float | None, typer.Option("--reported", help="Reported relative change, e.g. -0.354.")] = None,
-        period: Annotated[str | None, typer.Option("--period", help="Comparison period: 2020, 2020-03 or START:END (baseline: one year earlier).")] = None,
+        period: Annotated[str | None, typer.Option("--period", help="Comparison period: 2020, 2020-03 or START:END, each end a year, month or date (1995:2005). Default: from the intervention to the end of the data.")] = None,
+        baseline: Annotated[str | None, typer.Option("--baseline", help="Baseline period, as --period (default: the comparison period one year earlier). It must end before the comparison period starts: overlapping or touching windows are refused.")] = None,
+        controls: Annotated[list[str] | None, typer.Option("--controls", help="Comparison series instead of the areas at the treated area's level: 'category=NAME[,NAME]' (the treated area's counts of categories the programme did not touch) and/or 'area=ID[,ID]' (those areas' counts of the treated category); terms joined by ';' or the option repeated, e.g. --controls category=disputes --controls area=A03,A07. Used by did, ratio_of_ratios, its (covariate), structural (regressor), synthetic (without --donors) and the regression-to-the-mean check.")] = None,
+        donors: Annotated[str | None, typer.Option("--donors", help="Donor areas of the synthetic control, comma-separated (their counts of the treated category); default: the comparison series.")] = None,
         method: Annotated[str, typer.Option("--method", help=METHOD_HELP)] = "all",
         full_sample: Annotated[bool, typer.Option("--full-sample", help="Also fit the full-sample structural model with an intervention term.")] = False,
         log: Annotated[bool, typer.Option("--log", help="Structural models on log counts.")] = False,
@@ -88,31 +108,42 @@ def register(app: typer.Typer) -> None:
         exog: Annotated[Path | None, typer.Option("--exog", help="Regressors: long file period, name, value.")] = None,
         areas: Annotated[Path | None, typer.Option("--areas", help="Areas file (hierarchy; comparison areas are those at the treated area's level).")] = None,
         population: Annotated[Path | None, typer.Option("--population", help="Population file (area_id, year, population) for exposure.")] = None,
-        freq: Annotated[str, typer.Option("--freq", help="Analysis frequency: M or W (daily data are summed).")] = "M",
+        freq: Annotated[str | None, typer.Option("--freq", help="Analysis frequency: M, W or Y (daily data are summed). Default: Y for annual data, else M.")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the simulations.")] = 0,
         no_track: NoTrackOpt = False,
     ) -> None:
         """Evaluate a reported change: observed change, programme effect by several methods, verdict."""
         choice(seasonal, ["auto", "trig", "dummy", "none"], "--seasonal")
-        choice(freq, ["M", "W"], "--freq")
+        if freq is not None:
+            freq = freq.upper()
+            choice(freq, ["M", "W", "Y"], "--freq")
         wanted = expand_choices(method, "--method")
         try:
             t_int = pd.Timestamp(intervention)
         except (ValueError, TypeError):
             raise InputError(Problem(f"--intervention {intervention!r} is not a date (YYYY-MM-DD)")) from None
         comparison = parse_period(period) if period else None
+        base = parse_period(baseline, "--baseline") if baseline else None
+        spec = ControlSpec.parse(";".join(controls or []))
+        donor_ids = parse_areas(donors)
         panel = load_panel(counts, areas=areas, population=population)
+        note = _added_zeros_note(panel, counts)
+        if note:
+            typer.echo(note, err=True)
+        if freq is None:
+            freq = "Y" if panel.freq == "Y" else "M"
         if panel.freq == "M" and freq == "W":
             raise InputError(Problem("--freq W needs daily or weekly counts; these are monthly"))
         ex = read_exog(exog, freq) if exog else None
         opt = EvaluationOptions(freq=freq, log=log, seasonal=seasonal, full_sample=full_sample, seed=seed)
         tracker = make_tracker(no_track)
         params = {"counts": str(counts), "area": area, "category": category, "intervention": str(t_int.date()),
-                  "reported": reported, "period": period, "method": method, "full_sample": full_sample,
-                  "log": log, "seasonal": seasonal, "freq": freq, "seed": seed}
+                  "reported": reported, "period": period, "baseline": baseline, "method": method,
+                  "full_sample": full_sample, "log": log, "seasonal": seasonal, "freq": freq, "seed": seed,
+                  "controls": ";".join(controls or []), "donors": ",".join(donor_ids)}
         with tracker.run("claim", params=params) as run:
-            ev = evaluate(panel, area, category, intervention=t_int, comparison=comparison, reported=reported,
-                          methods=wanted, options=opt, exog=ex)
+            ev = evaluate(panel, area, category, intervention=t_int, comparison=comparison, baseline=base,
+                          reported=reported, methods=wanted, options=opt, exog=ex, controls=spec, donors=donor_ids)
             eff = ev.to_frame()
             arts = ev.artifacts("en")  # effects.csv, verdict.txt, series.csv, chart.png
             try:
@@ -124,14 +155,26 @@ def register(app: typer.Typer) -> None:
             run.log_metrics({f"{m}.{k}": v for m, k, v in _metric_items(eff)}
                             | {"observed_change": ev.observed.observed_change})
         ok = eff[eff["estimate"].notna()]
-        typer.echo(f"claim: {area} {category}, intervention {t_int.date()}; {len(ok)} of {len(eff)} methods ran")
-        for row in eff.itertuples(index=False):
-            if pd.notna(row.estimate):
-                typer.echo(f"  {row.method:<20} {row.estimate:+8.1%}  [{row.lo95:+.1%}, {row.hi95:+.1%}]")
-            else:
-                typer.echo(f"  {row.method:<20} not run: {row.note}")
+        (bs, be), (cs, ce) = ev.baseline, ev.comparison
+        typer.echo(f"claim: {area} {category}, intervention {t_int.date()}; comparison {cs.date()}..{ce.date()} "
+                   f"against baseline {bs.date()}..{be.date()}; {len(ok)} of {len(eff)} methods ran")
+        if ev.comparison_en:
+            typer.echo(f"compared with: {ev.comparison_en}")
+        for line in ev.effect_lines():
+            typer.echo(line)
+        checks = ev.check_lines()
+        if checks:
+            typer.echo("checks (not effects of the programme):")
+            for line in checks:
+                typer.echo(line)
         typer.echo(ev.verdict.en)
         typer.echo(f"written: {out / 'effects.csv'}, {out / 'verdict.txt'}")
+
+
+def _added_zeros_note(panel: object, counts: Path) -> str:
+    """The panel's note on zeros riskmodel added (``""`` when none, or before the panel can say)."""
+    az = getattr(panel, "added_zeros", None)
+    return az.note(Path(counts).name) if az is not None else ""
 
 
 def _metric_items(eff: pd.DataFrame) -> list[tuple[str, str, float]]:

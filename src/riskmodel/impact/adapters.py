@@ -14,6 +14,11 @@ input is wrong: the evaluation stops); any other exception becomes a row
 "could not be estimated: ..." while the other methods still run. A method
 declared with ``Needs(comparison=True)`` is only called when there are
 comparison areas (:func:`riskmodel.impact.evaluate` says so otherwise).
+
+With chosen comparison series (``--controls``), the methods that compare
+start their note with "compared with ...". On annual data (one period a
+year) there is no season: ITS has no harmonics, and the placebo-in-time
+check uses ITS (the structural models do not take annual data).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from riskmodel.impact.design import EvaluationOptions, StudyDesign
 from riskmodel.impact.inference import placebo_interval_se
 from riskmodel.impact.its import InterruptedTimeSeries
 from riskmodel.impact.rate_ratio import rate_ratio
+from riskmodel.impact.registry import METHODS
 from riskmodel.impact.results import EffectResult
 from riskmodel.impact.structural import StructuralCounterfactual, StructuralIntervention
 from riskmodel.impact.synthetic import SyntheticControl
@@ -63,6 +69,18 @@ def rate_ratio_effect(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
     return r
 
 
+def _compared(d: StudyDesign, r: EffectResult) -> EffectResult:
+    """Name the chosen comparison series at the start of the note (nothing when they are the default areas)."""
+    if d.series.comparison_en and d.has_controls:
+        r.note = "; ".join(x for x in (f"compared with {d.series.comparison_en}", r.note) if x)
+    return r
+
+
+def _harmonics(d: StudyDesign, opt: EvaluationOptions) -> int:
+    """Harmonic pairs of ITS: none when a year is one period (annual data have no season)."""
+    return opt.harmonics if d.season >= 2 else 0
+
+
 def its(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
     """Segmented regression; the comparison areas' rate as a covariate, placebo-area interval with 8 or more."""
     ss, s, end, e0 = d.series, d.start, d.end, d.eval_start
@@ -71,7 +89,7 @@ def its(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
         ce_ = ss.control_exposure.iloc[:end].sum(axis=1).to_numpy(float)
         ex = np.log(np.maximum(d.control_total, 0.5) / ce_)
         ex = ex - ex[:s].mean()
-    m = InterruptedTimeSeries(family=opt.family, season=d.season, harmonics=opt.harmonics,
+    m = InterruptedTimeSeries(family=opt.family, season=d.season, harmonics=_harmonics(d, opt),
                               slope_change=opt.slope_change, autocorr=opt.autocorr, level=opt.level)
     r = m.fit(d.y, s, exposure=ss.exposure.to_numpy(float)[:end], exog=d.regressors(ex, d.exog),
               index=d.index, end=end, eval_start=e0)
@@ -81,7 +99,7 @@ def its(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
     if r.ok and (opt.its_inference == "placebo" or (opt.its_inference == "auto" and n_ctrl >= 8)):
         _its_placebo_interval(m, r, d.controls.to_numpy(float), ss.control_exposure.iloc[:end].to_numpy(float),
                               s, end, e0, d.exog, opt.level)
-    return r
+    return _compared(d, r)
 
 
 def _structural_model(d: StudyDesign, opt: EvaluationOptions) -> StructuralCounterfactual:
@@ -93,8 +111,8 @@ def _structural_model(d: StudyDesign, opt: EvaluationOptions) -> StructuralCount
 def structural(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
     """Counterfactual forecast from the pre-period (CausalImpact design)."""
     m = _structural_model(d, opt)
-    return m.fit(d.y, d.start, exog=d.regressors(d.control_regressor, d.exog), index=d.index, end=d.end,
-                 eval_start=d.eval_start)
+    return _compared(d, m.fit(d.y, d.start, exog=d.regressors(d.control_regressor, d.exog), index=d.index,
+                              end=d.end, eval_start=d.eval_start))
 
 
 def structural_full(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
@@ -105,7 +123,8 @@ def structural_full(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
     m = StructuralIntervention(trend=d.trend, seasonal=d.seasonal, season=d.season_length,
                                harmonics=opt.harmonics, log=opt.log, level=opt.level,
                                param_draws=opt.param_draws, seed=opt.seed)
-    return m.fit(yy, e0 if e0 > s else s, exog=d.regressors(d.control_regressor, d.exog), index=d.index, end=d.end)
+    return _compared(d, m.fit(yy, e0 if e0 > s else s, exog=d.regressors(d.control_regressor, d.exog),
+                              index=d.index, end=d.end))
 
 
 def ratio_of_ratios_effect(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
@@ -123,7 +142,7 @@ def ratio_of_ratios_effect(d: StudyDesign, opt: EvaluationOptions) -> EffectResu
     r = ratio_of_ratios(full[b0:b1], full[e0:end], ct[b0:b1], ct[e0:end], level=opt.level,
                         matched_periods=(b1 - b0) == (end - e0))
     r.note = f"against {P[b0].date()}..{(cs - pd.DateOffset(years=k) + (ce - cs)).date()}; " + r.note
-    return r
+    return _compared(d, r)
 
 
 def did(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
@@ -132,14 +151,15 @@ def did(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
     long = d.series.long()
     long = long[long["period"] < (P[end] if end < len(P) else P[-1] + pd.Timedelta(days=1))]
     keep = (long["period"] < P[s]) | (long["period"] >= P[e0])
-    return difference_in_differences(long[keep], d.area_id, P[e0], exposure="exposure", level=opt.level)
+    return _compared(d, difference_in_differences(long[keep], d.area_id, P[e0], exposure="exposure",
+                                                  level=opt.level))
 
 
 def synthetic(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
     """Synthetic control on indexed counts (ramp-up periods left out)."""
     ss, P, s, e0 = d.series, d.periods, d.start, d.eval_start
     s_season = d.season_length
-    w = pd.concat([ss.counts.rename(d.area_id), ss.controls], axis=1).iloc[:d.end].astype(float)
+    w = pd.concat([ss.counts.rename(d.area_id), d.donors], axis=1).iloc[:d.end].astype(float)
     w = w.drop(index=P[s:e0])
     preds = None
     if opt.synthetic_v == "optimize" and s >= 2 * s_season:
@@ -150,17 +170,22 @@ def synthetic(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
         preds.index = [f"season_{i + 1}" for i in preds.index]
     m = SyntheticControl(v=opt.synthetic_v if preds is not None else "equal", scale="index",
                          level=opt.level, seed=opt.seed)
-    return m.fit(w, d.area_id, P[e0], predictors=preds)
+    r = m.fit(w, d.area_id, P[e0], predictors=preds)
+    if ss.donors is not None:
+        r.note = "; ".join(x for x in (f"donors {', '.join(ss.donors.columns)}", r.note) if x)
+        return r
+    return _compared(d, r)
 
 
 def placebo_in_time_check(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
     """The structural model (ITS when only ITS is asked for) with a fake earlier start date."""
     L = d.end - d.eval_start
-    if "structural" in d.methods or "its" not in d.methods:
+    structural_ok = opt.freq in METHODS["structural"].needs.freqs if "structural" in METHODS else True
+    if structural_ok and ("structural" in d.methods or "its" not in d.methods):
         m = _structural_model(d, opt)
         return placebo_in_time(m, d.y, d.start, L, exog=d.regressors(d.control_regressor, d.exog),
                                index=d.index, season=d.season)
-    m2 = InterruptedTimeSeries(family=opt.family, season=d.season, harmonics=opt.harmonics, level=opt.level)
+    m2 = InterruptedTimeSeries(family=opt.family, season=d.season, harmonics=_harmonics(d, opt), level=opt.level)
     return placebo_in_time(m2, d.y, d.start, L, index=d.index, season=d.season)
 
 
@@ -184,7 +209,7 @@ def regression_to_mean_check(d: StudyDesign, opt: EvaluationOptions) -> EffectRe
         return EffectResult.failed("regression_to_mean", "no earlier windows")
     W = pd.DataFrame(rows).T.sort_index()
     b0, b1 = d.window(bs, be)
-    return regression_to_mean(W, allw.iloc[b0:b1].sum(), d.area_id, level=opt.level)
+    return _compared(d, regression_to_mean(W, allw.iloc[b0:b1].sum(), d.area_id, level=opt.level))
 
 
 def placebo_caution(r: EffectResult) -> tuple[str, str] | None:

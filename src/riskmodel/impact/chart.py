@@ -42,13 +42,13 @@ def observed_vs_counterfactual(ev: Any, lang: str = "en") -> plt.Figure:  # noqa
     ax.axvspan(ev.comparison[0], ev.comparison[1], color="tab:orange", alpha=0.12,
                label="comparison period" if lang == "en" else "比较期")
     zh, en = CATEGORY_NAMES.get(ev.category, (ev.category, ev.category))
-    unit = {"M": "month", "W": "week", "D": "day"}[ss.freq]
+    unit = {"M": "month", "W": "week", "D": "day", "Y": "year"}[ss.freq]
     a_zh, a_en = (n or ev.area_id for n in ev.area_names)
     eff = ""
     if r is not None:
         eff = f"{r.estimate:+.1%} [{r.lo:+.1%}, {r.hi:+.1%}]"
     if lang == "zh":
-        u = {"month": "月", "week": "周", "day": "日"}[unit]
+        u = {"month": "月", "week": "周", "day": "日", "year": "年"}[unit]
         ax.set_title(f"{a_zh}{zh}：实际与反事实（每{u}计数）\n比较期项目效果 {eff}（95%区间）", fontsize=10)
         ax.set_ylabel(f"每{u}计数")
     else:

@@ -4,7 +4,10 @@ A claims table (``data/sample/claims.csv`` or a user's file of the same shape)
 has one reported change per row: ``claim_id, area_id, category, measure,
 baseline_start, baseline_end, comparison_start, comparison_end,
 reported_change`` and optionally ``reported_baseline, reported_comparison,
-period_label, source``, ``intervention`` (programme start, when known).
+period_label, source``, ``intervention`` (programme start, when known),
+``controls`` (chosen comparison series, as ``--controls``: ``category=disputes``
+or ``area=A03,A07``) and ``donors`` (the synthetic control's donor areas,
+comma-separated).
 
 Measures:
 
@@ -29,14 +32,15 @@ import pandas as pd
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
-from riskmodel.impact.series import study_series
+from riskmodel.impact.series import ControlSpec, parse_areas, study_series
 
 MEASURES = ("relative_change", "daily_mean")
 REQUIRED = (
     "claim_id", "area_id", "category", "measure", "baseline_start", "baseline_end",
     "comparison_start", "comparison_end", "reported_change",
 )
-OPTIONAL = ("reported_baseline", "reported_comparison", "period_label", "source", "intervention")
+OPTIONAL = ("reported_baseline", "reported_comparison", "period_label", "source", "intervention", "controls",
+            "donors")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class Claim:
     source: str = ""
     intervention: pd.Timestamp | None = None
     reported_text: str = ""  # the reported change as written (for its rounding)
+    controls: ControlSpec | None = None  # chosen comparison series (None: areas at the same level)
+    donors: tuple[str, ...] = ()  # the synthetic control's donor areas (empty: the comparison series)
 
 
 def _decimals(text: str) -> int:
@@ -131,6 +137,15 @@ def read_claims(path: str | os.PathLike[str] | pd.DataFrame) -> list[Claim]:
         inter = None
         if str(r.get("intervention") or "").strip() not in ("", "nan", "None"):
             inter = date("intervention")
+        ctl: ControlSpec | None = None
+        if str(r.get("controls") or "").strip() not in ("", "nan", "None"):
+            try:
+                ctl = ControlSpec.parse(str(r.get("controls")), option="column controls")
+            except InputError as exc:
+                bad.append(str(exc.problems[0].message))
+        don = ()
+        if str(r.get("donors") or "").strip() not in ("", "nan", "None"):
+            don = parse_areas(str(r.get("donors")))
         if bad:
             problems.append(Problem(
                 f"claim {r.get('claim_id')!r}: " + "; ".join(bad), source=name, rows=[line],
@@ -145,6 +160,7 @@ def read_claims(path: str | os.PathLike[str] | pd.DataFrame) -> list[Claim]:
             reported_change=rep, reported_baseline=rb, reported_comparison=rc,
             period_label=str(r.get("period_label") or ""), source=str(r.get("source") or ""),
             intervention=inter, reported_text=str(r.get("reported_change") or ""),
+            controls=ctl, donors=don,
         ))
     if problems:
         raise InputError(problems)
@@ -195,7 +211,7 @@ def observed_change(panel: IncidentPanel, claim: Claim) -> ObservedChange:
     out = []
     for lab, s, e in (("baseline", claim.baseline_start, claim.baseline_end),
                       ("comparison", claim.comparison_start, claim.comparison_end)):
-        if s < first or e > last + _period_len(panel.freq):
+        if s < first or e > panel.frequency.last_day(last):
             raise InputError(Problem(
                 f"claim {claim.claim_id}: the {lab} period {s.date()}..{e.date()} is outside the data "
                 f"({first.date()}..{last.date()})"
@@ -209,7 +225,7 @@ def observed_change(panel: IncidentPanel, claim: Claim) -> ObservedChange:
         bv, cv = bt / bd, ct / cd
     else:
         bv, cv = float(bt), float(ct)
-    change = cv / bv - 1 if bv > 0 else np.nan
+    change = cv / bv - 1 if bv > 0 else np.nan  # a zero baseline: build_design refuses it, naming the window
     rep = claim.reported_change
     tol = 0.5 * 10 ** (-_decimals(claim.reported_text)) if claim.reported_text else 0.0005
     reproduced = None if rep is None else bool(abs(change - rep) <= tol + 1e-12)
@@ -223,6 +239,3 @@ def observed_change(panel: IncidentPanel, claim: Claim) -> ObservedChange:
         baseline_days=bd, comparison_days=cd, baseline_total=bt, comparison_total=ct,
     )
 
-
-def _period_len(freq: str) -> pd.Timedelta:
-    return {"D": pd.Timedelta(days=0), "W": pd.Timedelta(days=6), "M": pd.Timedelta(days=30)}[freq]

@@ -227,6 +227,9 @@ def difference_in_differences(
         Interval from the clustered errors (t with G-1 degrees of freedom) or
         from the placebo distribution (Conley-Taber); 'auto' takes the
         placebos when there is one treated area and at least 8 comparison areas.
+        With a single comparison series (a control category, ``--controls``)
+        neither is possible: the treated share of each period's total is
+        modelled instead (:func:`_did_one_control`).
     placebo_interval_kind : {'scaled', 'plain'}
         Placebo interval: errors of variance ``A + B * s_j**2``, ``s_j`` each
         area's quasi-Poisson standard error (the treated area's interval as
@@ -254,8 +257,12 @@ def difference_in_differences(
     n_areas = d["area_id"].nunique()
     if d["_treated"].sum() == 0:
         return EffectResult.failed("did", "the treated area has no rows")
-    if n_areas - len(treated) < 2:
-        return EffectResult.failed("did", "fewer than two comparison areas")
+    if n_areas - len(treated) < 1:
+        return EffectResult.failed("did", "no comparison areas or series")
+    if n_areas - len(treated) == 1:
+        if len(treated) != 1:
+            return EffectResult.failed("did", "several treated areas need at least two comparison areas")
+        return _did_one_control(d, treated[0], start, exposure, level)
     if d["_post"].sum() == 0 or (1 - d["_post"]).sum() == 0:
         return EffectResult.failed("did", "no periods before or after the intervention")
     # drop areas with no incidents at all (their fixed effect is -inf)
@@ -339,6 +346,56 @@ def difference_in_differences(
             res.note = (f"interval from {len(pl)} placebo areas ({kind}); clustered se "
                         f"{se:.3f} would give [{np.expm1(coef - q * se):+.1%}, {np.expm1(coef + q * se):+.1%}]")
             res.diagnostics["placebo_coefs"] = pl.tolist()
+    return res
+
+
+def _did_one_control(d: pd.DataFrame, treated: str, start: pd.Timestamp | str, exposure: str | None,
+                     level: float) -> EffectResult:
+    """DiD against a single comparison series: the treated share of each period's total.
+
+    Conditional on the period's total ``n_t = y_t + c_t``, the Poisson
+    two-way model gives ``y_t ~ Binomial(n_t, p_t)`` with
+    ``logit p_t = log(E_y,t / E_c,t) + a + delta * post_t`` (the period
+    effects cancel): the same ``delta`` as the GLM with series and period
+    effects. Clustering needs several comparison series; here the interval is
+    from Newey-West (HAC) errors over time, which allow for overdispersion
+    and serial correlation (lags ``floor(4 (T/100)^(2/9))``), with a t
+    reference on ``T - 2`` degrees of freedom.
+    """
+    import statsmodels.api as sm
+
+    w = d.pivot_table(index="period", columns="area_id", values="count", aggfunc="sum").sort_index()
+    ctrl = [c for c in w.columns if c != treated][0]
+    y, c = w[treated].to_numpy(float), w[ctrl].to_numpy(float)
+    n = y + c
+    keep = n > 0
+    post = np.asarray(w.index >= pd.Timestamp(start), dtype=float)
+    if exposure:
+        e = d.pivot_table(index="period", columns="area_id", values=exposure, aggfunc="sum").sort_index()
+        off = np.log(e[treated].to_numpy(float) / e[ctrl].to_numpy(float))
+    else:
+        off = np.zeros(len(w))
+    y, n, post, off = y[keep], n[keep], post[keep], off[keep]
+    T = len(y)
+    if T < 4 or post.sum() == 0 or post.sum() == T:
+        return EffectResult.failed("did", "too few periods with counts before and after the intervention")
+    lags = max(1, int(np.floor(4 * (T / 100) ** (2 / 9))))
+    X = np.column_stack([np.ones(T), post])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sm.GLM(np.column_stack([y, n - y]), X, family=sm.families.Binomial(), offset=off).fit(
+            cov_type="HAC", cov_kwds={"maxlags": lags})
+    coef, se = float(fit.params[-1]), float(fit.bse[-1])
+    q = stats.t.ppf(0.5 + level / 2, T - 2)
+    res = EffectResult(
+        method="did", estimate=float(np.expm1(coef)), lo=float(np.expm1(coef - q * se)),
+        hi=float(np.expm1(coef + q * se)), level=level, coef=coef, se=se,
+        p_value=float(2 * stats.t.sf(abs(coef / se), T - 2)),
+        scale="log ratio (treated x post), treated share of each period's total",
+        note=(f"one comparison series ({ctrl}): the treated share of each period's total (binomial), "
+              f"Newey-West errors with {lags} lags over {T} periods"),
+    )
+    res.diagnostics.update({"periods": T, "hac_lags": lags, "comparison_series": str(ctrl)})
     return res
 
 

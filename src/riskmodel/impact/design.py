@@ -21,6 +21,20 @@ from the first period of the data):
   mid-2019 and judged on 2020) are forecast by the structural model but left
   out of the fits of the other methods;
 * periods from ``end`` on are not used.
+
+The baseline and comparison windows must not overlap or touch: a window
+pair sharing a day, or a period of the analysis frequency or of the data's
+own frequency (a baseline ending 10 March and a comparison starting 20 March
+share March), is refused, naming both windows. The default baseline is the
+comparison period one year earlier ("year on year", as officials report);
+when that overlaps (a comparison period longer than a year), it is refused
+with the equal-length window before the comparison period as the suggested
+``--baseline``.
+
+Annual data (``freq='Y'``) are analysed as years: the methods that take them
+say so in their registration (``Needs.freqs``), the others are refused with
+their reason. The minimum pre-period depends on the frequency
+(:data:`MIN_PRE`).
 """
 
 from __future__ import annotations
@@ -30,13 +44,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.frequency import Frequency
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.impact.claims import Claim, ObservedChange, observed_change
-from riskmodel.impact.series import StudySeries, study_series
+from riskmodel.impact.series import ControlSpec, StudySeries, _constituents, study_series
 
 #: Choices of ``EvaluationOptions.its_inference``.
 ITS_INFERENCE = ("auto", "placebo", "model")
+
+#: Default minimum pre-period per analysis frequency (periods): two years of
+#: months (as before for days and weeks too), eight years of annual data (a
+#: level, a trend and a covariate need several points each side).
+MIN_PRE = {"D": 24, "W": 24, "M": 24, "Y": 8}
 
 
 @dataclass
@@ -45,8 +65,8 @@ class EvaluationOptions:
 
     Parameters
     ----------
-    freq : {'M', 'W', 'D'}
-        Analysis frequency (daily data are summed to it).
+    freq : {'M', 'W', 'D', 'Y'}
+        Analysis frequency (daily data are summed to it; ``Y`` for annual data).
     log : bool
         Structural models on log counts (multiplicative effects).
     seasonal : {'auto', 'trig', 'dummy', 'none'}
@@ -87,8 +107,9 @@ class EvaluationOptions:
     synthetic_v : {'equal', 'optimize'}
         Predictor weighting of the synthetic control (predictors: the
         pre-period outcomes by season, i.e. yearly means of each month).
-    min_pre : int
-        Minimum pre-period length (periods) below which the evaluation is refused.
+    min_pre : int, optional
+        Minimum pre-period length (periods) below which the evaluation is
+        refused; default :data:`MIN_PRE` of ``freq``.
     level : float
         Interval level (a fraction, 0.95).
     seed : int
@@ -108,7 +129,7 @@ class EvaluationOptions:
     n_sims: int = 1000
     param_draws: int = 400
     synthetic_v: str = "equal"
-    min_pre: int = 24
+    min_pre: int | None = None
     level: float = 0.95
     seed: int = 0
 
@@ -123,6 +144,12 @@ class EvaluationOptions:
         if self.its_inference not in ITS_INFERENCE:
             raise InputError(Problem(
                 f"its_inference must be one of {', '.join(ITS_INFERENCE)}, not {self.its_inference!r}"))
+        Frequency.of(self.freq)
+
+    @property
+    def min_pre_periods(self) -> int:
+        """The minimum pre-period (``min_pre``, or :data:`MIN_PRE` of the frequency)."""
+        return int(self.min_pre) if self.min_pre is not None else MIN_PRE.get(self.freq, 24)
 
 
 @dataclass(frozen=True)
@@ -170,6 +197,10 @@ class StudyDesign:
     notes : tuple of str
         Remarks on the design (e.g. a comparison period starting before the
         intervention).
+    added_zeros : tuple of (str, str)
+        Notes (English, Chinese) on zeros riskmodel added (periods absent from the data counted
+        as 0) in the treated series' baseline or comparison window; the
+        verdict repeats them.
     """
 
     series: StudySeries
@@ -189,6 +220,7 @@ class StudyDesign:
     exog: np.ndarray | None
     methods: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    added_zeros: tuple[tuple[str, str], ...] = field(default=())
 
     # ------------------------------------------------------------ the series, cut to [0, end)
     @property
@@ -221,8 +253,14 @@ class StudyDesign:
 
     @property
     def has_controls(self) -> bool:
-        """Whether there are comparison areas at the treated area's level."""
+        """Whether there are comparison series (areas at the treated area's level, or the chosen ones)."""
         return self.series.controls.shape[1] > 0
+
+    @property
+    def donors(self) -> pd.DataFrame:
+        """The synthetic control's donors ``[0, end)``: the chosen ones, else the comparison series."""
+        d = self.series.donors
+        return (d if d is not None else self.series.controls).iloc[: self.end]
 
     @property
     def controls(self) -> pd.DataFrame:
@@ -265,6 +303,8 @@ def build_design(
     options: EvaluationOptions | None = None,
     exog: pd.DataFrame | None = None,
     claim: Claim | None = None,
+    controls: ControlSpec | None = None,
+    donors: tuple[str, ...] = (),
 ) -> StudyDesign:
     """Check a claim's dates against the data and build its :class:`StudyDesign`.
 
@@ -276,10 +316,21 @@ def build_design(
     InputError
         Unknown area or category; intervention outside the data or with too
         short a pre-period; a comparison or baseline period outside the data;
-        regressors missing a period.
+        baseline and comparison windows that overlap or touch; no incidents
+        in the baseline or comparison window; regressors missing a period.
     """
     opt = options or EvaluationOptions()
-    ss = study_series(panel, area_id, category, freq=opt.freq)
+    for rep, where in ((reported, "option --reported"),
+                       (claim.reported_change if claim is not None else None, "column reported_change")):
+        if rep is not None and not (np.isfinite(rep) and rep >= -1):
+            raise InputError(Problem(
+                f"the reported change ({where}) {rep!r} is not a relative change: give a finite number "
+                "of at least -1, e.g. -0.354 for a fall of 35.4%"))
+    if controls is None and claim is not None:
+        controls = claim.controls
+    if not donors and claim is not None:
+        donors = claim.donors
+    ss = study_series(panel, area_id, category, freq=opt.freq, chosen=controls, donors=tuple(donors))
     P = ss.periods
     t_int = pd.Timestamp(intervention)
     first, last = P[0], ss.days.index[-1] + pd.Timedelta(days=float(ss.days.iloc[-1]) - 1)
@@ -289,10 +340,10 @@ def build_design(
             f"({first.date()} to {last.date()})"
         ))
     s = int(P.searchsorted(t_int, side="right")) - 1
-    if s < opt.min_pre:
+    if s < opt.min_pre_periods:
         raise InputError(Problem(
             f"intervention date {t_int.date()} (option --intervention) leaves a pre-period of {s} "
-            f"{_unit(opt.freq)}; at least {opt.min_pre} are needed"
+            f"{_unit(opt.freq)}; at least {opt.min_pre_periods} are needed"
         ))
     cs, ce = (t_int, last) if comparison is None else (pd.Timestamp(comparison[0]), pd.Timestamp(comparison[1]))
     if ce < cs:
@@ -313,6 +364,10 @@ def build_design(
         bs, be = cs - pd.DateOffset(years=1), ce - pd.DateOffset(years=1)
     else:
         bs, be = pd.Timestamp(baseline[0]), pd.Timestamp(baseline[1])
+    if be < bs:
+        raise InputError(Problem(f"the baseline period ends ({be.date()}) before it starts ({bs.date()})"))
+    check_windows((bs, be), (cs, ce), freqs=(opt.freq, panel.freq), default_baseline=baseline is None,
+                  first=first)
     if bs < first:
         raise InputError(Problem(f"the baseline period {bs.date()}..{be.date()} starts before the data ({first.date()})"))
     e0, end = period_window(P, cs, ce)
@@ -327,6 +382,16 @@ def build_design(
             reported_change=reported, reported_text=_text(reported),
         )
     obs = observed_change(panel, claim)
+    for lab, (ws, we), tot in (("baseline", (bs, be), obs.baseline_total),
+                               ("comparison", (cs, ce), obs.comparison_total)):
+        if tot == 0:
+            raise InputError(Problem(
+                f"{claim.claim_id + ': ' if claim.claim_id else ''}no incidents of {category} in {area_id} in the "
+                f"{lab} period {ws.date()}..{we.date()}: every period is 0, so a relative change "
+                + ("from 0 cannot be computed" if lab == "baseline" else "would be -100% by construction")
+                + "; check that the data cover this period, or choose other windows",
+                source=str(getattr(panel, "meta", {}).get("source", "")) or None, column="count"))
+    zero_notes = added_zero_notes(panel, ss, ((bs, be), (cs, ce)))
 
     idx = P[:end]
     ex_user = None
@@ -356,11 +421,102 @@ def build_design(
         series=ss, start=s, eval_start=e0, end=end, intervention=t_int, baseline=(bs, be), comparison=(cs, ce),
         data_span=(first, last), claim=claim, observed=obs, trend=trend, seasonal=seasonal, season_length=s_season,
         control_regressor=ctrl_x, exog=ex_user, methods=tuple(methods), notes=tuple(notes),
+        added_zeros=tuple(zero_notes),
     )
 
 
+def check_windows(
+    baseline: tuple[pd.Timestamp, pd.Timestamp],
+    comparison: tuple[pd.Timestamp, pd.Timestamp],
+    *,
+    freqs: tuple[str, ...] = (),
+    default_baseline: bool = False,
+    first: pd.Timestamp | None = None,
+) -> None:
+    """Refuse a baseline and a comparison window that overlap or touch.
+
+    Two windows (inclusive days) overlap when they share a day; they touch
+    when a period of one of ``freqs`` (the analysis frequency, the data's
+    own) holds days of both, so that the same counts would enter both totals.
+
+    Raises
+    ------
+    InputError
+        Naming both windows, what they share, and a baseline that would do
+        (as many periods of ``freqs[0]`` as the comparison period holds,
+        ending the day before its first period).
+    """
+    (bs, be), (cs, ce) = baseline, comparison
+    shared = ""
+    if bs <= ce and cs <= be:
+        lo, hi = max(bs, cs), min(be, ce)
+        shared = f"they share {lo.date()}..{hi.date()}"
+    else:
+        for f in dict.fromkeys(freqs):
+            fr = Frequency.of(f)
+            a0, a1 = (fr.start(pd.Series([bs]))[0], fr.start(pd.Series([be]))[0])
+            b0, b1 = (fr.start(pd.Series([cs]))[0], fr.start(pd.Series([ce]))[0])
+            if a0 <= b1 and b0 <= a1:
+                shared = f"both hold days of the {fr.unit} starting {max(a0, b0).date()}"
+                break
+    if not shared:
+        return
+    fr = Frequency.of(freqs[0]) if freqs else Frequency.of("D")
+    c0 = fr.start(pd.Series([cs]))[0]
+    n = len(fr.range(c0, fr.start(pd.Series([ce]))[0]))
+    sug_s, sug_e = c0 - n * fr.offset, c0 - pd.Timedelta(days=1)
+    hint = f"--baseline {sug_s.date()}:{sug_e.date()}"
+    if first is not None and sug_s < first:
+        hint += f" (though it starts before the data, {first.date()}: a shorter comparison period may be needed)"
+    what = "the default baseline (the comparison period one year earlier)" if default_baseline else "the baseline"
+    raise InputError(Problem(
+        f"{what} {bs.date()}..{be.date()} overlaps or touches the comparison period {cs.date()}..{ce.date()} "
+        f"({shared}): the same counts would be on both sides of the change. Choose a baseline that ends before "
+        f"the comparison period starts, e.g. {hint} (or the claims table's baseline_start/baseline_end)"))
+
+
+def added_zero_notes(
+    panel: IncidentPanel, ss: StudySeries, windows: tuple[tuple[pd.Timestamp, pd.Timestamp], ...]
+) -> list[tuple[str, str]]:
+    """A note (English, Chinese) on the treated series with zeros riskmodel added (absent periods counted as 0) in ``windows``.
+
+    Uses :attr:`IncidentPanel.added_zeros`: its ``cells`` (the periods
+    added) of the treated area (or of the areas it sums) and category whose
+    start lies in a window are counted (without ``cells``, the span
+    ``first..last`` of ``by_series`` meeting a window).
+    """
+    az = getattr(panel, "added_zeros", None)
+    if az is None or not getattr(az, "total", 0):
+        return []
+    have = set(panel.area_ids)
+    members = {ss.area_id} if ss.area_id in have else set(_constituents(panel, ss.area_id, have))
+    cells = getattr(az, "cells", None)
+    n, hit = 0, []
+    if cells is not None:  # the exact periods: those starting inside a window (as the observed change counts)
+        c = cells[(cells["category"] == ss.category) & cells["area_id"].isin(members)]
+        per = pd.to_datetime(c["period"])
+        inside = np.zeros(len(c), dtype=bool)
+        for ws, we in windows:
+            inside |= ((per >= ws) & (per <= we)).to_numpy()
+        n, hit = int(inside.sum()), list(c.loc[inside, "area_id"].astype(str))
+    else:  # only the span of each series' added zeros: those meeting a window
+        tab = az.by_series
+        rows = tab[(tab["category"] == ss.category) & tab["area_id"].isin(members)]
+        for r in rows.itertuples(index=False):
+            if any(pd.Timestamp(r.first) <= we and ws <= pd.Timestamp(r.last) for ws, we in windows):
+                n += int(r.n_added)
+                hit.append(str(r.area_id))
+    if not hit:
+        return []
+    where = ", ".join(sorted(set(hit)))
+    return [(f"{n} period(s) of {ss.category} in {where} in the baseline or comparison window were absent "
+             "from the data and counted as 0 by riskmodel; the change and the effects count them as 0",
+             f"{where}的{ss.category}在基期或比较期内有{n}个时期数据中缺失，被riskmodel计为0；"
+             "变化和效果均按0计算")]
+
+
 def _unit(freq: str) -> str:
-    return {"M": "months", "W": "weeks", "D": "days"}[freq]
+    return {"M": "months", "W": "weeks", "D": "days", "Y": "years"}[freq]
 
 
 def _text(x: float | None) -> str:
@@ -369,4 +525,5 @@ def _text(x: float | None) -> str:
     return repr(float(x))
 
 
-__all__ = ["ITS_INFERENCE", "EvaluationOptions", "StudyDesign", "build_design", "period_window"]
+__all__ = ["ITS_INFERENCE", "MIN_PRE", "EvaluationOptions", "StudyDesign", "build_design", "check_windows",
+           "period_window"]

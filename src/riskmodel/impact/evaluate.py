@@ -13,6 +13,14 @@ saying why; the others still run.
 The effect every method estimates is the relative change of the expected
 count over the evaluation window against the counterfactual without the
 programme ("programme effect").
+
+A method whose registration does not take the analysis frequency
+(``Needs.freqs``; e.g. the structural models on annual data) gets a row
+saying why instead of being run. A method whose estimate or interval is not
+a finite number (degenerate data) gets a row saying what could not be
+computed: nothing prints "nan". The checks (placebo in time, regression to
+the mean) are not effects: :meth:`Evaluation.summary` and ``riskmodel
+claim`` show them in their own section, each with what it means.
 """
 
 from __future__ import annotations
@@ -31,9 +39,16 @@ from riskmodel.impact.adapters import observed as observed_effect
 from riskmodel.impact.chart import observed_vs_counterfactual
 from riskmodel.impact.claims import Claim, ObservedChange
 from riskmodel.impact.design import ITS_INFERENCE, EvaluationOptions, StudyDesign, build_design
-from riskmodel.impact.registry import METHODS, NO_COMPARISON, check_names, primary_order, runs_with
+from riskmodel.impact.registry import (
+    METHODS,
+    NO_COMPARISON,
+    check_names,
+    kind,
+    primary_order,
+    runs_with,
+)
 from riskmodel.impact.results import EffectResult, effects_table
-from riskmodel.impact.series import StudySeries
+from riskmodel.impact.series import ControlSpec, StudySeries
 from riskmodel.impact.verdict import Verdict, make_verdict
 from riskmodel.registry import MethodSpec
 from riskmodel.results import Artifact, level_fraction
@@ -116,13 +131,55 @@ class Evaluation:
                  f"{self.comparison[1].date()} against {self.baseline[0].date()}..{self.baseline[1].date()}",
                  f"{len(ok)} of {len(self.results)} methods ran"
                  + (f"; the programme effect is {self.primary}'s" if self.primary else "")]
-        for r in self.results:
-            if r.ok:
-                lines.append(f"  {r.method:<20} {r.estimate:+8.1%}  [{r.lo:+.1%}, {r.hi:+.1%}]")
-            else:
-                lines.append(f"  {r.method:<20} not run: {r.note}")
+        lines += self.effect_lines()
+        checks = self.check_lines()
+        if checks:
+            lines += ["checks (not effects of the programme):", *checks]
         lines += [f"note: {n}" for n in self.notes]
+        if self.design is not None:
+            lines += [f"note: {en}" for en, _ in self.design.added_zeros]
         return "\n".join(lines) + "\n\n" + self.verdict.text()
+
+    @property
+    def comparison_en(self) -> str:
+        """The comparison series in words ("" when none were chosen: the areas at the same level)."""
+        return self.series.comparison_en
+
+    def effect_lines(self) -> list[str]:
+        """One line per change or effect method: estimate and interval, or why it did not run."""
+        out = []
+        for r in self.results:
+            if r.method in METHODS and kind(r.method) == "check":
+                continue
+            if r.ok:
+                out.append(f"  {r.method:<20} {r.estimate:+8.1%}  [{r.lo:+.1%}, {r.hi:+.1%}]")
+            else:
+                out.append(f"  {r.method:<20} not run: {r.note}")
+        return out
+
+    def check_lines(self) -> list[str]:
+        """One line per check that was asked for, saying what it measures and what it found."""
+        out = []
+        for r in self.results:
+            if r.method not in METHODS or kind(r.method) != "check":
+                continue
+            if not r.ok:
+                out.append(f"  {METHODS.label(r.method)}: not run: {r.note}")
+            elif r.method == "regression_to_mean":
+                out.append(f"  regression to the mean: the change expected from regression to the mean alone "
+                           f"(the baseline's deviation from the area's usual share, relative to the comparison "
+                           f"series) is {r.estimate:+.1%} [{r.lo:+.1%}, {r.hi:+.1%}]; "
+                           + ("the baseline was unusually high, so part of a fall is expected without any programme"
+                              if r.hi < 0 and r.estimate <= -0.0005 else
+                              "the baseline was unusually low, so a fall is less likely to be chance"
+                              if r.lo > 0 and r.estimate >= 0.0005 else "the baseline was not unusual"))
+            elif r.method == "placebo_in_time":
+                out.append(f"  placebo in time: {r.note or 'fake earlier start date'}; "
+                           f"change found {r.estimate:+.1%} [{r.lo:+.1%}, {r.hi:+.1%}]")
+            else:
+                out.append(f"  {METHODS.label(r.method)}: {r.estimate:+.1%} [{r.lo:+.1%}, {r.hi:+.1%}]"
+                           + (f"; {r.note}" if r.note else ""))
+        return out
 
     def chart(self, lang: str = "en"):  # noqa: ANN201 - matplotlib figure
         """Observed against counterfactual (primary method), intervention and comparison period marked."""
@@ -158,6 +215,8 @@ def evaluate(
     options: EvaluationOptions | None = None,
     exog: pd.DataFrame | None = None,
     claim: Claim | None = None,
+    controls: ControlSpec | str | None = None,
+    donors: Iterable[str] = (),
 ) -> Evaluation:
     """Evaluate a reported change with every method asked for.
 
@@ -188,20 +247,32 @@ def evaluate(
         index (at the analysis frequency), one column per regressor, used as
         given (already logged if they should be).
     claim : Claim, optional
-        The claim row being evaluated (its id and reported figures are used).
+        The claim row being evaluated (its id and reported figures are used,
+        and its ``controls`` and ``donors`` when those are not given).
+    controls : ControlSpec or str, optional
+        Chosen comparison series (``"category=disputes"``, ``"area=A03,A07"``:
+        :meth:`ControlSpec.parse`) for the methods that compare (DiD, ratio of
+        ratios, ITS's covariate, the structural regressor, regression to the
+        mean, and synthetic control without ``donors``). Default: the areas at
+        the treated area's level.
+    donors : iterable of str
+        The synthetic control's donor areas (default: the comparison series).
 
     Raises
     ------
     InputError
-        Unknown method, area or category; intervention outside the data or
-        with too short a pre-period; a comparison period with no data.
+        Unknown method, area or category (also among controls and donors);
+        intervention outside the data or with too short a pre-period; a
+        comparison period with no data; baseline and comparison windows that
+        overlap or touch; no incidents in the baseline or comparison window.
     """
     opt = options or EvaluationOptions()
     names = check_names(METHODS.names() if methods is None else methods)
     opt.check()
+    spec = ControlSpec.parse(controls) if isinstance(controls, str) else controls
     design = build_design(panel, area_id, category, intervention=intervention, comparison=comparison,
                           baseline=baseline, reported=reported, measure=measure, methods=names, options=opt,
-                          exog=exog, claim=claim)
+                          exog=exog, claim=claim, controls=spec, donors=tuple(donors))
     results = [run_method(spec, design, opt) for spec in METHODS.specs()
                if spec.name in names and runs_with(spec, opt)]
     return conclude(panel, design, results, opt, reported=reported)
@@ -210,13 +281,23 @@ def evaluate(
 def run_method(spec: MethodSpec[Any], design: StudyDesign, options: EvaluationOptions) -> EffectResult:
     """Run one registered method on a design; a failure becomes a row saying why.
 
-    A method that needs comparison areas gets the row "no comparison areas at
-    the same level" when there are none. An :class:`InputError` propagates
-    (the input is wrong); any other exception becomes "could not be
-    estimated: ..." (one method failing must not stop the others). Warnings
-    of the fits are silenced. The result's ``method`` is the registered name.
+    A method that does not take the analysis frequency gets the row of its
+    ``freq_reason``. A method that needs comparison areas gets the row "no
+    comparison areas at the same level" when there are none. An
+    :class:`InputError` propagates (the input is wrong); any other exception
+    becomes "could not be estimated: ..." (one method failing must not stop
+    the others), and so does an estimate or interval that is not finite.
+    Warnings of the fits are silenced. The result's ``method`` is the
+    registered name.
     """
-    if spec.needs.comparison and not design.has_controls:
+    if options.freq not in spec.needs.freqs:
+        try:
+            METHODS.check(spec.name, freq=options.freq)
+            why = ""
+        except InputError as exc:
+            why = exc.problems[0].message
+        r = EffectResult.failed(spec.name, why)
+    elif spec.needs.comparison and not design.has_controls:
         r = EffectResult.failed(spec.name, NO_COMPARISON)
     else:
         try:
@@ -227,6 +308,11 @@ def run_method(spec: MethodSpec[Any], design: StudyDesign, options: EvaluationOp
             raise
         except Exception as exc:  # noqa: BLE001 - one method failing must not stop the others
             r = EffectResult.failed(spec.name, f"could not be estimated: {type(exc).__name__}: {exc}")
+        if r.ok and not (np.isfinite(r.lo) and np.isfinite(r.hi)):
+            r = EffectResult.failed(spec.name, f"could not be estimated: the estimate {r.estimate:+.1%} has no "
+                                    "finite interval on these data (too few counts)")
+        elif not r.ok and not r.note:
+            r.note = "could not be estimated on these data (the estimate is not a finite number)"
     r.method = spec.name
     return r
 
@@ -270,7 +356,9 @@ def conclude(
         reported=rep, reproduced=obs.reproduced,
         effect=(by[primary].estimate, by[primary].lo, by[primary].hi) if primary else None,
         method=primary, with_controls=design.has_controls and primary is not None,
-        checks=checks_en, checks_zh=checks_zh,
+        checks=checks_en + [f"Note: {en}." for en, _ in design.added_zeros],
+        checks_zh=checks_zh + [f"注意：{zh}。" for _, zh in design.added_zeros],
+        comparison_en=design.series.comparison_en, comparison_zh=design.series.comparison_zh,
     )
     return Evaluation(
         area_id=area_id, category=category, intervention=design.intervention, baseline=(bs, be),

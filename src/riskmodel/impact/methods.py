@@ -30,17 +30,24 @@ PARAM_DRAWS = Option("param_draws", int, 400, "proposals of the variance paramet
 FAMILY = Option("family", str, "quasipoisson", "ITS likelihood", choices=("quasipoisson", "negbin", "poisson"))
 STRUCTURAL = (TREND, SEASONAL, HARMONICS, LOG, N_SIMS, PARAM_DRAWS, SEED, LEVEL)
 
+# Frequencies: every method takes daily, weekly and monthly data; those that make sense on years
+# (a change between windows, a comparison with other series, a segmented regression) take annual data.
+ANNUAL = ("D", "W", "M", "Y")
+NOT_ANNUAL = ("a structural time-series model separates a local level, a trend and a season from noise; "
+              "annual data have no season and 10-30 points are too few to estimate its variances "
+              "(the counterfactual's interval would be the prior's): on annual data use did, synthetic or its")
+
 METHODS.register(
     "observed", adapters.observed,
     labels={"zh": "观测变化", "en": "observed change"},
     summary="the change as the claim defines it (year on year by default), with a rate-ratio interval",
-    options=(LEVEL,), kind="change", group=EVERY_GROUP,
+    options=(LEVEL,), needs=Needs(freqs=ANNUAL), kind="change", group=EVERY_GROUP,
 )
 METHODS.register(
     "rate_ratio", adapters.rate_ratio_effect,
     labels={"zh": "率比", "en": "rate ratio"},
     summary="comparison against baseline period per resident-day: exact, quasi-Poisson and NB intervals",
-    options=(LEVEL,), kind="change", group="rate-ratio",
+    options=(LEVEL,), needs=Needs(freqs=ANNUAL), kind="change", group="rate-ratio",
 )
 METHODS.register(
     "its", adapters.its,
@@ -50,53 +57,54 @@ METHODS.register(
              Option("autocorr", str, "auto", "ITS autocorrelation handling", choices=("check", "hac", "auto")),
              Option("its_inference", str, "auto", "ITS interval: regression or placebo areas",
                     choices=("auto", "placebo", "model")), LEVEL),
-    kind="effect", group="its", primary=4,
+    needs=Needs(freqs=ANNUAL), kind="effect", group="its", primary=4,
 )
 METHODS.register(
     "structural", adapters.structural,
     labels={"zh": "结构时间序列反事实预测", "en": "a structural time-series counterfactual"},
     summary="counterfactual forecast of a structural time-series model fitted before the intervention "
             "(CausalImpact design), comparison areas as a regressor",
-    options=STRUCTURAL, needs=Needs(seed=True), kind="effect", group="structural", primary=1,
+    options=STRUCTURAL, needs=Needs(seed=True, freq_reason=NOT_ANNUAL), kind="effect", group="structural",
+    primary=1,
 )
 METHODS.register(
     "structural_full", adapters.structural_full,
     labels={"zh": "含干预变量的结构时间序列", "en": "a structural time-series model with an intervention term"},
     summary="structural time-series model on the whole series with a level-shift term",
-    options=(TREND, SEASONAL, HARMONICS, LOG, PARAM_DRAWS, SEED, LEVEL), needs=Needs(seed=True),
+    options=(TREND, SEASONAL, HARMONICS, LOG, PARAM_DRAWS, SEED, LEVEL), needs=Needs(seed=True, freq_reason=NOT_ANNUAL),
     kind="effect", group="structural", primary=5, requires="full_sample",
 )
 METHODS.register(
     "ratio_of_ratios", adapters.ratio_of_ratios_effect,
     labels={"zh": "比率之比", "en": "ratio of ratios"},
     summary="the treated area's rate ratio over the comparison areas' one",
-    options=(LEVEL,), needs=Needs(comparison=True), kind="effect", group="did", primary=6,
+    options=(LEVEL,), needs=Needs(comparison=True, freqs=ANNUAL), kind="effect", group="did", primary=6,
 )
 METHODS.register(
     "did", adapters.did,
     labels={"zh": "双重差分", "en": "difference in differences"},
     summary="Poisson difference in differences with area and period effects",
-    options=(LEVEL,), needs=Needs(comparison=True), kind="effect", group="did", primary=3,
+    options=(LEVEL,), needs=Needs(comparison=True, freqs=ANNUAL), kind="effect", group="did", primary=3,
 )
 METHODS.register(
     "synthetic", adapters.synthetic,
     labels={"zh": "合成控制", "en": "synthetic control"},
     summary="synthetic control of indexed counts, placebo-area interval",
     options=(Option("synthetic_v", str, "equal", "predictor weighting", choices=("equal", "optimize")), SEED, LEVEL),
-    needs=Needs(seed=True, comparison=True), kind="effect", group="synthetic", primary=2,
+    needs=Needs(seed=True, comparison=True, freqs=ANNUAL), kind="effect", group="synthetic", primary=2,
 )
 METHODS.register(
     "placebo_in_time", adapters.placebo_in_time_check,
     labels={"zh": "时间安慰剂检验", "en": "placebo-in-time check"},
-    summary="the structural model (or ITS) with a fake earlier start date: its interval should cover 0",
-    options=(*STRUCTURAL, FAMILY), needs=Needs(seed=True), kind="check",
+    summary="the structural model (or ITS; ITS on annual data) with a fake earlier start date: its interval should cover 0",
+    options=(*STRUCTURAL, FAMILY), needs=Needs(seed=True, freqs=ANNUAL), kind="check",
     caution=adapters.placebo_caution,
 )
 METHODS.register(
     "regression_to_mean", adapters.regression_to_mean_check,
     labels={"zh": "均值回归检验", "en": "regression-to-the-mean check"},
     summary="the change regression to the mean alone predicts for the baseline's deviation",
-    options=(LEVEL,), needs=Needs(comparison=True), kind="check",
+    options=(LEVEL,), needs=Needs(comparison=True, freqs=ANNUAL), kind="check",
     caution=adapters.regression_to_mean_caution,
 )
 
