@@ -28,7 +28,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import pandas as pd
 
 from riskmodel.errors import InputError, Problem
-from riskmodel.io_safety import atomic_dir
+from riskmodel.io_safety import atomic_dir, csv_text
 
 ArtifactKind = Literal["table", "figure", "text"]
 
@@ -106,12 +106,19 @@ def level_fraction(level: float) -> float:
 
 
 def table_bytes(df: pd.DataFrame, name: str) -> bytes:
-    """The bytes a table artifact is written as (by its file name's suffix)."""
+    """The bytes a table artifact is written as (by its file name's suffix).
+
+    CSV (and ``.csv.gz``) is spreadsheet-safe: a text cell beginning with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return that is not a number gets a
+    ``'`` in front (:func:`riskmodel.io_safety.spreadsheet_safe`); Parquet keeps the
+    values as they are.
+    """
     if name.endswith(".parquet"):
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)
         return buf.getvalue()
-    text = df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    # text that a spreadsheet would run as a formula gets a ' in front (io_safety.spreadsheet_safe)
+    text = csv_text(df).encode("utf-8")
     if name.endswith(".gz"):
         # no file name or time in the gzip header: the same table gives the same bytes
         return gzip.compress(text, compresslevel=9, mtime=0)

@@ -5,9 +5,13 @@ adds ``forecast`` and ``backtest``...), each with a function ``register(app)``
 that adds its commands to a Typer app; the commands adapt the libraries'
 public API to files and MLflow runs, and take their method choices, option
 lists and help texts from the libraries' registries. This module only wires
-them, in the order of ``riskmodel --help`` (:data:`COMMANDS`), and maps
-errors to exit codes: 0 success, 2 bad input (a clear message on stderr), 1
-internal error (a short message; the traceback with ``RISKMODEL_DEBUG=1``).
+them, in the order of ``riskmodel --help`` (:data:`COMMANDS`), checks every
+command's options before it runs (:func:`riskmodel.cli.guard.check_options`:
+seeds, and outputs that would overwrite an input or cannot be written), and
+maps errors to exit codes: 0 success, 2 bad input (a clear message on stderr),
+1 internal error (a short message; the traceback with ``RISKMODEL_DEBUG=1``),
+130 interrupted (Ctrl-C; one line saying what was left: files are written
+whole or not at all, so nothing is half-written).
 
 A command's module is imported when that command runs (or shows its own
 help): ``riskmodel --help`` lists :data:`COMMANDS` without importing any
@@ -26,17 +30,23 @@ import sys
 import traceback
 from typing import Any
 
-import click
-import typer
-from typer.core import TyperGroup
+try:
+    import click
+    import typer
+    from typer.core import TyperGroup
 
-from riskmodel.errors import InputError
+    from riskmodel.cli.guard import check_options
+    from riskmodel.errors import InputError
+    from riskmodel.io_safety import protecting_inputs, written_files
+except KeyboardInterrupt:  # Ctrl-C while the command line starts (these imports take most of it)
+    sys.stderr.write("riskmodel: interrupted; nothing was written\n")
+    raise SystemExit(130) from None
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("data", "Regenerate the simulated sample city (areas, counts, indicators, claims, truth)."),
     "validate": ("data", "Check input files and report every problem at once (exit 2 if any)."),
     "forecast": ("forecast", "Forecast every series h periods ahead with intervals."),
-    "backtest": ("forecast", "Rolling-origin backtest: DIR/forecasts.csv and DIR/metrics.csv."),
+    "backtest": ("forecast", "Rolling-origin backtest: DIR/forecasts.csv, DIR/metrics.csv and DIR/coverage.csv."),
     "detect": ("alerts", "Flag spikes in every series with a detector (--method), at the frequencies it takes "
                          "(D daily, W weekly, M monthly); a detector's options are the flags marked with its name."),
     "grid": ("grid", "Count events per square grid cell, each cell nested in its street."),
@@ -45,12 +55,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "claim": ("impact", "Evaluate a reported change: observed change, programme effect by several methods, verdict."),
     "run": ("run", "Run a study end to end: every step the config names, tracked in MLflow."),
     "compare": ("tracking", "Print the metric differences between two runs (and their steps), b - a."),
-    "tracking-server": ("tracking", "Run a team MLflow tracking server with authentication until Ctrl-C "
+    "tracking-server": ("tracking", "Run a team MLflow tracking server with authentication until Ctrl-C or SIGTERM "
                                     "(docs/tracking_server.md)."),
     "appendix": ("report", "Render the forecast appendix (HTML and PDF, Chinese or English) from a tracked study run."),
     "index": ("index", "The Ping'an index: composite index build, rank uncertainty and weight sensitivity."),
 }
 """Command name -> (module of riskmodel.cli that registers it, the first line of its help)."""
+
+INTERRUPTED = 130
+"""The exit code after Ctrl-C (128 + SIGINT, as shells report it)."""
 
 
 @functools.cache
@@ -59,7 +72,27 @@ def load_command(name: str) -> click.Command:
     module = importlib.import_module(f"riskmodel.cli.{COMMANDS[name][0]}")
     sub = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
     module.register(sub)
-    return typer.main.get_group(sub).commands[name]
+    return _checked(typer.main.get_group(sub).commands[name])
+
+
+def _checked(cmd: click.Command) -> click.Command:
+    """``cmd`` (and its subcommands) with :func:`check_options` run before its callback,
+    and its input paths protected from being replaced while it runs."""
+    for sub in getattr(cmd, "commands", {}).values():
+        _checked(sub)
+    callback = cmd.callback
+    if callback is None:
+        return cmd
+    params = list(cmd.params)
+
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - the command's own return value
+        inputs = check_options(params, kwargs)
+        with protecting_inputs(inputs):
+            return callback(*args, **kwargs)
+
+    cmd.callback = checked
+    return cmd
 
 
 class _Commands(TyperGroup):
@@ -93,16 +126,57 @@ def _riskmodel() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (also used by tests)."""
+    """Run the command line; return the exit code (also used by tests).
+
+    0 success, 1 internal error, 2 bad input or usage, 130 interrupted (Ctrl-C);
+    any other code a command exits with is returned as it is.
+    """
     args = sys.argv[1:] if argv is None else argv
+    before = len(written_files())
     try:
-        app(args=args, prog_name="riskmodel", standalone_mode=False)
+        code = _run(args)
+    except KeyboardInterrupt:
+        code = INTERRUPTED
+    if code == INTERRUPTED:
+        _say_interrupted(written_files()[before:])
+    return code
+
+
+def _say_interrupted(written: list[Any]) -> None:
+    """One line on stderr after Ctrl-C: what was left (files are put in place whole or not at all)."""
+    if not written:
+        typer.echo("riskmodel: interrupted; nothing was written", err=True)
+    else:
+        typer.echo(f"riskmodel: interrupted; {len(written)} file(s) had been written whole before it "
+                   f"(the last: {written[-1]}); nothing is half-written", err=True)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of type ``kind`` in the chain that led to ``exc``, if any."""
+    seen, cause = {id(exc)}, exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, kind):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _run(args: list[str]) -> int:
+    try:
+        # not standalone: click returns the code of an Exit (130 after Ctrl-C) instead of calling sys.exit
+        rv = app(args=args, prog_name="riskmodel", standalone_mode=False)
     except InputError as exc:
         typer.echo(f"riskmodel: error: {exc.render()}", err=True)
         return 2
     except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
+        return int(exc.exit_code if exc.exit_code is not None else 0)
+    except typer.Abort as exc:  # Typer's: Ctrl-C in a prompt, or an EOFError (e.g. a truncated gzip file)
+        if _caused_by(exc, KeyboardInterrupt) is not None:
+            return INTERRUPTED
+        eof = _caused_by(exc, EOFError)
+        if eof is not None:
+            return _internal_error(eof)
         typer.echo("riskmodel: aborted", err=True)
         return 1
     except Exception as exc:  # click's usage errors come here too
@@ -115,15 +189,27 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 typer.echo(f"riskmodel: error: {exc}", err=True)
             return 2
-        if os.environ.get("RISKMODEL_DEBUG"):
-            traceback.print_exc()
-        typer.echo(
-            f"riskmodel: internal error: {type(exc).__name__}: {exc} "
-            "(set RISKMODEL_DEBUG=1 for the traceback)",
-            err=True,
-        )
-        return 1
+        if names & {"Abort"}:  # click's own Abort (not Typer's copy)
+            if _caused_by(exc, KeyboardInterrupt) is not None:
+                return INTERRUPTED
+            typer.echo("riskmodel: aborted", err=True)
+            return 1
+        return _internal_error(exc)
+    # a command returns None; an Exit returns its code
+    if isinstance(rv, int) and not isinstance(rv, bool):
+        return rv
     return 0
+
+
+def _internal_error(exc: BaseException) -> int:
+    if os.environ.get("RISKMODEL_DEBUG"):
+        traceback.print_exception(exc)
+    typer.echo(
+        f"riskmodel: internal error: {type(exc).__name__}: {exc} "
+        "(set RISKMODEL_DEBUG=1 for the traceback)",
+        err=True,
+    )
+    return 1
 
 
 def entry() -> None:  # pragma: no cover - console script

@@ -10,6 +10,12 @@ A command module uses them like this::
             tracker = make_tracker(no_track)
             with tracker.run("forecast", params={...}) as run:
                 ...
+
+:func:`~riskmodel.cli.guard.check_options` runs before every command (``riskmodel.cli`` wraps each
+command's callback with it): a ``--seed`` outside 0..2**32-1, an output path
+(``--out``, ``--out-*``) that is one of the command's input files or lies inside
+an input folder, or one that cannot be written, is refused (exit 2) before any
+work, in every command, including commands added later.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from typing import Annotated
 
 import typer
 
+from riskmodel.cli.guard import SEED_MAX, check_options, check_seed, is_output
 from riskmodel.errors import InputError, Problem
 from riskmodel.tracking import Tracker
 
 NoTrackOpt = Annotated[bool, typer.Option("--no-track", help="Do not log to MLflow.")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output file or folder (written whole or not at all).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help=f"Random seed, 0 to {SEED_MAX}.")]
+"""The ``--seed`` option (checked, in every command, by :func:`~riskmodel.cli.guard.check_options`)."""
 ExperimentOpt = Annotated[
     str, typer.Option("--experiment", help="MLflow experiment name.", show_default=True)
 ]
@@ -39,3 +48,7 @@ def choice(value: str, valid: list[str] | tuple[str, ...], option: str) -> str:
     if value not in valid:
         raise InputError(Problem(f"unknown value {value!r} for {option}; valid: {', '.join(valid)}"))
     return value
+
+
+__all__ = ["SEED_MAX", "ExperimentOpt", "NoTrackOpt", "OutOpt", "SeedOpt", "check_options", "check_seed", "choice",
+           "is_output", "make_tracker"]

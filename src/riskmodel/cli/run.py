@@ -8,7 +8,31 @@ from typing import Annotated
 import typer
 
 from riskmodel.cli.common import NoTrackOpt, make_tracker
+from riskmodel.io_safety import check_writable, protecting_inputs, refuse_overwriting_inputs
 from riskmodel.pipeline import Experiment, run_experiment
+
+
+def study_paths(exp: Experiment, out: Path | None) -> tuple[Path, dict[str, Path]]:
+    """The output folder a study writes and the input paths it reads (config key -> path).
+
+    Paths resolve as the pipeline resolves them: a data path that is absolute or
+    exists from here is taken as is, else from the config's grandparent; the
+    output folder is ``out``, else ``study.out``, else ``outputs/NAME``, from the
+    config's grandparent when its parent does not exist from here.
+    """
+    root = exp.path.resolve().parent.parent
+
+    def resolve(p: str) -> Path:
+        path = Path(p)
+        return path if path.is_absolute() or path.exists() else root / path
+
+    inputs = {"config": exp.path}
+    inputs.update({f"data.{k}": resolve(v) for k, v in exp.data.model_dump().items()
+                   if isinstance(v, str) and k != "format" and k != "freq"})
+    out_dir = Path(out or exp.study.out or f"outputs/{exp.study.name}")
+    if not out_dir.is_absolute() and not Path.cwd().joinpath(out_dir).parent.exists():
+        out_dir = root / out_dir
+    return out_dir, inputs
 
 
 def register(app: typer.Typer) -> None:
@@ -22,8 +46,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a study end to end: every step the config names, tracked in MLflow."""
         exp = Experiment.load(config)
+        # the data files the config names are inputs too: refuse an output folder over or inside one
+        out_dir, inputs = study_paths(exp, out)
+        what = "--out" if out is not None else "study.out"
+        refuse_overwriting_inputs({what: out_dir}, inputs)
+        check_writable(out_dir, what)
         tracker = make_tracker(no_track, experiment=exp.study.experiment)
-        summary = run_experiment(config, tracker=tracker, out=out, progress=not no_progress, only=only)
+        with protecting_inputs(inputs):
+            summary = run_experiment(config, tracker=tracker, out=out, progress=not no_progress, only=only)
         typer.echo(f"study {summary['study']}: {len(summary['steps'])} step(s) done; outputs in {summary['out']}")
         for name, s in summary["steps"].items():
             typer.echo(f"  {name:<12} {s['seconds']:>8.1f} s")
