@@ -56,7 +56,7 @@ def test_bad_options_exit_2_and_list_valid_values(counts_file, tmp_path, capsys)
     assert "too few" in capsys.readouterr().err
 
 
-def test_backtest_command_writes_forecasts_and_metrics(counts_file, tmp_path, monkeypatch):
+def test_backtest_command_writes_forecasts_and_metrics(counts_file, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlruns.db")
     f, _ = counts_file
     out = tmp_path / "bt"
@@ -71,6 +71,12 @@ def test_backtest_command_writes_forecasts_and_metrics(counts_file, tmp_path, mo
     overall = mt[mt.level == "overall"].set_index("model")
     assert overall.loc["snaive", "rel_mase"] == pytest.approx(1.0)
     assert len(fr) == 2 * 3 * 7 * 3
+    # coverage per area level and nominal level (issue 14.8), printed too
+    cov = pd.read_csv(out / "coverage.csv")
+    assert list(cov.columns) == ["model", "level", "nominal", "coverage", "n", "mean_width", "interval_score"]
+    assert set(cov.model) == {"nbglm", "hmean", "snaive"} and set(cov.nominal) == {80.0, 95.0}
+    assert (cov.loc[cov.level == "overall", "n"] == 2 * 3 * 7).all()
+    assert "interval coverage per area level" in capsys.readouterr().out
 
 
 def test_forecast_step_in_the_main_job(counts_file, tmp_path, monkeypatch):

@@ -39,6 +39,7 @@ from riskmodel.forecast import (
     make_model,
     with_all_levels,
 )
+from riskmodel.forecast.base import MAX_COUNT
 from riskmodel.forecast.registry import needs_hierarchy
 from riskmodel.pipeline.steps.forecast import ForecastStepConfig
 from riskmodel.registry import Option
@@ -112,6 +113,7 @@ def check_forecaster(name: str, wp: WidePanel) -> Forecast:
     lo80, hi80 = fc.interval(80)
     lo95, hi95 = fc.interval(95)
     assert (lo95 <= lo80).all() and (lo80 <= med).all() and (med <= hi80).all() and (hi80 <= hi95).all()
+    assert ((lo95 <= fc.mean) & (fc.mean <= hi95)).all(), "the point forecast is outside its 95% interval"
     assert list(fc.periods) == list(wp.future(H)) and fc.series == wp.series
 
     # fallbacks are named in `model`
@@ -142,6 +144,33 @@ def check_forecaster(name: str, wp: WidePanel) -> Forecast:
 @pytest.mark.parametrize("name", MODELS.names())
 def test_every_registered_model_keeps_the_contract(name, wide):
     check_forecaster(name, wide)
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_every_model_on_an_all_zero_panel_forecasts_zero(name):
+    # issue 16.9: auto and gbm crashed here (a Poisson loss cannot be fitted on zeros)
+    c = small_counts().assign(count=0)
+    wp = WidePanel.from_panel(IncidentPanel.from_counts(c, freq="M"))
+    fc = make_model(name, seed=0).fit(wp).predict(H, LEVELS)
+    assert (fc.mean == 0).all() and (fc.quantiles == 0).all()
+    assert set(fc.model) == {"zero (all-zero history)"}
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_every_model_keeps_its_point_forecast_inside_its_interval_up_to_the_count_limit(name):
+    # issue 16.8: counts of 1e18 gave a forecast outside its own interval (and nbglm/auto/gbm crashed);
+    # they are now refused above MAX_COUNT, and up to it the contract holds
+    base = WidePanel.from_panel(IncidentPanel.from_counts(small_counts(), freq="M"))
+    wp = WidePanel(base.y * 1.5e10, base.periods, base.series, base.freq, base.n_obs)  # up to ~1e12 (MAX_COUNT)
+    assert wp.y.max() <= MAX_COUNT
+    fc = make_model(name, seed=0).fit(wp).predict(H, LEVELS)
+    lo, hi = fc.interval(95)
+    assert np.isfinite(fc.mean).all() and ((lo <= fc.mean) & (fc.mean <= hi)).all()
+    # the loader refuses counts above 1e9 (RISKMODEL_MAX_COUNT); the models refuse above MAX_COUNT, naming the series
+    huge = WidePanel(wp.y * 1e6, wp.periods, wp.series, wp.freq, wp.n_obs)
+    with pytest.raises(InputError, match="largest count the forecast models handle") as e:
+        make_model(name, seed=0).fit(huge)
+    assert "S1/fires" in str(e.value)
 
 
 @pytest.mark.parametrize("method", RECONCILERS.names())
@@ -192,7 +221,20 @@ def test_forecaster_results_keep_the_result_protocol(panel):
     assert {"cutoff", "actual"} <= set(cv.to_frame().columns)
     assert "overall" in cv.summary() and "hmean" in cv.summary()
     assert [(a.name, a.logged) for a in cv.artifacts("backtest_")] == [
-        ("backtest_forecasts.csv", False), ("backtest_metrics.csv", True)]
+        ("backtest_forecasts.csv", False), ("backtest_metrics.csv", True), ("backtest_coverage.csv", True)]
+    cov = cv.coverage
+    assert list(cov.columns) == ["model", "level", "nominal", "coverage", "n", "mean_width", "interval_score"]
+    assert set(cov["level"]) == {"area", "overall"} and set(cov["nominal"]) == {80.0, 95.0}
+    # the coverage table agrees with the interval frame of the same backtest
+    inside = []
+    for w in cv.windows:
+        if w.model == "hmean":
+            lo, hi = w.forecast.interval(80)
+            y = cv.wide.y[w.cutoff: w.cutoff + H]
+            inside += list(((y >= lo) & (y <= hi)).ravel())
+    row = cov[(cov["model"] == "hmean") & (cov["level"] == "overall") & (cov["nominal"] == 80.0)].iloc[0]
+    assert row["n"] == len(inside) == 2 * H * 6
+    assert row["coverage"] == pytest.approx(np.mean(inside))
     assert (cv.conf_int(80)["lo"] <= cv.conf_int(80)["hi"]).all()
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import typer
 
 from riskmodel.cli.common import NoTrackOpt, OutOpt, make_tracker
+from riskmodel.cli.data import AlignDatesOpt
 from riskmodel.cli.execution import (
     BackendOpt,
     ChunkSizeOpt,
@@ -27,10 +28,12 @@ from riskmodel.cli.execution import (
     open_backend,
 )
 from riskmodel.data.loading import load_panel
+from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.readers import write_table_atomic
 from riskmodel.errors import InputError, Problem
 from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
 from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS, Forecaster
+from riskmodel.forecast.base import check_horizon
 from riskmodel.forecast.registry import needs_hierarchy
 from riskmodel.registry import Registry
 
@@ -62,6 +65,22 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (of the models
 GapsOpt = Annotated[str, typer.Option("--gaps", help="Missing periods inside the data: zero (no incident) or error.")]
 
 
+def _notes(panel: IncidentPanel, counts: Path) -> None:
+    """The loader's notes (rows moved by --align-dates) and the zeros riskmodel added (stderr, one line each)."""
+    for note in panel.meta.get("notes", []):
+        typer.echo(note if note.startswith("note:") else f"note: {note}", err=True)
+    note = panel.added_zeros.note(str(counts))
+    if note:
+        typer.echo(note, err=True)
+
+
+def _zero_note(df: pd.DataFrame) -> None:
+    """One line on stderr when every series of the forecast is the all-zero fallback."""
+    if len(df) and df["model"].astype(str).str.startswith("zero (").all():
+        typer.echo("note: every series has only zero counts: the forecast is 0 with zero-width intervals "
+                   "(model 'zero (all-zero history)')", err=True)
+
+
 def _summary_line(df: pd.DataFrame, what: str) -> str:
     models = df["model"].value_counts()
     shown = ", ".join(f"{m} x{n}" for m, n in models.head(4).items())
@@ -75,6 +94,7 @@ def register(app: typer.Typer) -> None:
         out: OutOpt,
         h: Annotated[int, typer.Option("--h", help="Periods ahead.")] = 3,
         freq: FreqOpt = None,
+        align_dates: AlignDatesOpt = False,
         model: ModelOpt = "auto",
         level: LevelOpt = None,
         reconcile: ReconcileOpt = DEFAULT_RECONCILE,
@@ -97,9 +117,11 @@ def register(app: typer.Typer) -> None:
         _check([model], reconcile, areas)
         check_execution(backend, workers, scheduler, chunk_size)
         levels = level or [80.0, 95.0]
-        panel = load_panel(counts, freq=freq, areas=areas)
+        panel = load_panel(counts, freq=freq, areas=areas, align=align_dates)
+        check_horizon(h, panel.freq, option="--h")
+        _notes(panel, counts)
         tracker = make_tracker(no_track)
-        params = {"counts": str(counts), "freq": panel.freq, "h": h, "model": model, "levels": levels,
+        params = {"counts": str(counts), "freq": panel.freq, "align_dates": align_dates, "h": h, "model": model, "levels": levels,
                   "reconcile": reconcile, "seed": seed, "gaps": gaps}
         with open_backend(backend, workers, scheduler) as ex, \
                 tracker.run("forecast", params={**params, **describe(ex, chunk_size)},
@@ -111,6 +133,7 @@ def register(app: typer.Typer) -> None:
             arts = res.artifacts()  # forecast.csv
             df = arts[0].content
             write_table_atomic(df, out)
+            _zero_note(df)
             run.log_fingerprint("counts", counts)
             run.log_artifacts(arts)
             fb = int((~df["model"].str.startswith(model)).sum() // max(h, 1))
@@ -126,6 +149,7 @@ def register(app: typer.Typer) -> None:
         windows: Annotated[int, typer.Option("--windows", help="Rolling origins (expanding window).")] = 1,
         step: Annotated[int | None, typer.Option("--step", help="Periods between origins (default: h).")] = None,
         freq: FreqOpt = None,
+        align_dates: AlignDatesOpt = False,
         model: ModelsOpt = None,
         level: LevelOpt = None,
         reconcile: ReconcileOpt = DEFAULT_RECONCILE,
@@ -138,20 +162,25 @@ def register(app: typer.Typer) -> None:
         chunk_size: ChunkSizeOpt = DEFAULT_CHUNK_SIZE,
         no_track: NoTrackOpt = False,
     ) -> None:
-        """Rolling-origin backtest: DIR/forecasts.csv and DIR/metrics.csv.
+        """Rolling-origin backtest: DIR/forecasts.csv, DIR/metrics.csv and DIR/coverage.csv.
 
         metrics.csv has one row per series and model plus summary rows per
         level and overall (area_id = category = ALL): mase, rmsse, pinball,
         crps, coverage_80, coverage_95, bias, rel_mase (vs seasonal naive),
-        seconds.
+        seconds. coverage.csv has per model, area level and --level: coverage,
+        n, mean_width and interval_score (lower is better; proper for the
+        whole-number intervals of small counts, whose coverage cannot be
+        exactly the nominal level).
         """
         models = model or ["auto"]
         _check(models, reconcile, areas)
         check_execution(backend, workers, scheduler, chunk_size)
         levels = level or [80.0, 95.0]
-        panel = load_panel(counts, freq=freq, areas=areas)
+        panel = load_panel(counts, freq=freq, areas=areas, align=align_dates)
+        check_horizon(h, panel.freq, option="--h")
+        _notes(panel, counts)
         tracker = make_tracker(no_track)
-        params = {"counts": str(counts), "freq": panel.freq, "h": h, "windows": windows, "step": step,
+        params = {"counts": str(counts), "freq": panel.freq, "align_dates": align_dates, "h": h, "windows": windows, "step": step,
                   "models": models, "levels": levels, "reconcile": reconcile, "seed": seed}
         with open_backend(backend, workers, scheduler) as ex, \
                 tracker.run("backtest", params={**params, **describe(ex, chunk_size)},
@@ -168,3 +197,6 @@ def register(app: typer.Typer) -> None:
         overall = mt[mt["level"] == "overall"].set_index("model")
         typer.echo(f"backtest ({windows} window(s), h={h}, {panel.freq}) written to {out}")
         typer.echo(overall[["mase", "rmsse", "pinball", "crps", "coverage_80", "coverage_95", "seconds"]].round(3).to_string())
+        if len(res.coverage):
+            typer.echo("interval coverage per area level (coverage.csv):")
+            typer.echo(res.coverage_text())

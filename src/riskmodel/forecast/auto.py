@@ -25,6 +25,10 @@ The rule (fixed before looking at any benchmark holdout):
    average was worse, on the internal windows too, than the best of them.
 5. Without any possible internal window (too short a history), the candidates
    are combined with equal weights.
+6. The combined forecast of each internal window is kept (``validation_``):
+   :class:`~riskmodel.forecast.Forecaster` calibrates the final intervals on
+   them, per area level and after reconciliation
+   (:mod:`riskmodel.forecast.calibrate`).
 
 ETS is not a default candidate: it is fitted series by series (0.05-0.2 s
 each), which would make ``auto`` far slower than the vectorised models on
@@ -43,6 +47,7 @@ from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.forecast.backtest import cutoffs, run_windows, window_scores
 from riskmodel.forecast.base import CountForecaster
+from riskmodel.forecast.calibrate import ValidationWindow
 from riskmodel.forecast.metrics import PINBALL_PROBS, pinball, scales
 from riskmodel.forecast.registry import MODELS, make_model
 from riskmodel.forecast.result import combine
@@ -165,6 +170,7 @@ class Auto(CountForecaster):
         groups[np.isin(cats, small)] = "ALL"
         rows = []
         W = np.zeros((len(cands), n))
+        self.validation_: list[ValidationWindow] = []
         if cuts is None:
             W[:] = 1.0 / len(cands)
             rows = [{"group": "ALL", "model": c, "score": np.nan, "weight": 1 / len(cands)} for c in cands]
@@ -173,9 +179,11 @@ class Auto(CountForecaster):
             sc = window_scores(wp, wf)
             # quantiles at the pinball probabilities: (candidate, window, h, n, 5)
             qs = np.zeros((len(cands), len(cuts), h, n, len(PINBALL_PROBS)))
+            ms = np.zeros((len(cands), len(cuts), h, n))
             for w in wf:
                 idx = [int(np.flatnonzero(np.isclose(w.forecast.probs, p))[0]) for p in PINBALL_PROBS]
                 qs[cands.index(w.model), cuts.index(w.cutoff)] = w.forecast.quantiles[:, :, idx]
+                ms[cands.index(w.model), cuts.index(w.cutoff)] = w.forecast.mean
             ys = [wp.y[c : c + h] for c in cuts]
             sca = [scales(wp.y[:c], wp.season)[0] for c in cuts]
             for g in np.unique(groups):
@@ -189,6 +197,11 @@ class Auto(CountForecaster):
                     w = float(wts[top.index(i)]) if i in top else 0.0
                     W[i, m] = w
                     rows.append({"group": g, "model": c, "score": float(scores[i]), "weight": w, "combined_score": comb})
+            # the combined forecast of each internal window: what the intervals are calibrated on
+            # (riskmodel.forecast.calibrate, after reconciliation, per area level)
+            vm = np.einsum("kn,kwhn->whn", W, ms)
+            vq = np.einsum("kn,kwhnq->whnq", W, qs)
+            self.validation_ = [ValidationWindow(c, vm[i], vq[i]) for i, c in enumerate(cuts)]
         self.weights_ = W
         self.selection_ = pd.DataFrame(rows)
         self.selected_h_ = h
@@ -224,6 +237,8 @@ class Auto(CountForecaster):
 
     def predict(self, h: int, levels: Sequence[float] = (80, 95), probs: np.ndarray | None = None):  # noqa: ANN201
         fc = super().predict(h, levels=levels, probs=probs)
+        if self.all_zero_:  # no candidate was fitted: every series is the zero fallback
+            return fc
         plain = fc.model == "auto"
         fc.model[plain] = self.component_[plain]
         return fc

@@ -14,10 +14,26 @@ Fallbacks (documented, recorded in the forecast's ``model`` column):
   (seasonal naive -> naive; every other model -> historical mean), model
   ``"<fallback> (fallback: <n> periods < <k> needed by <model>)"``;
 * a series on which the model's own fit fails numerically gets the fallback
-  too, with the reason.
+  too, with the reason;
+* a panel whose every series is all zeros is not fitted at all (a Poisson
+  loss, for one, cannot be fitted on zeros): every series gets the zero
+  forecast above (``all_zero_`` is True).
 
 Too short a panel for even the fallback (fewer than 2 periods) is an
 InputError naming the series.
+
+Limits (InputErrors, exit 2 on the command line):
+
+* a count above :data:`MAX_COUNT` (10^12 incidents in one series and period)
+  is refused, naming the series and period: beyond it the models' numerics
+  (log-link GLM fits, quantiles of count distributions in double precision)
+  no longer keep the point forecast inside its own interval (counts of 10^15
+  and more did; 10^18 crashed three models). The loader's plausibility
+  limit (:mod:`riskmodel.data.limits`: 10^9, raised with
+  ``RISKMODEL_MAX_COUNT``) is below it, so this one is met only when that
+  is raised, or by data built in Python;
+* a horizon above :func:`max_horizon` (:data:`MAX_H_YEARS` = 10 years of
+  periods: 120 months, 522 weeks, 3,653 days, 10 years) is refused.
 """
 
 from __future__ import annotations
@@ -29,11 +45,53 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from riskmodel.data.frequency import Frequency
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.forecast.registry import make_model
 from riskmodel.forecast.result import Forecast, probs_for
+
+MAX_COUNT = 1e12
+"""The largest count per series and period a model accepts (incidents): the models' numerical limit."""
+
+MAX_H_YEARS = 10
+"""The longest horizon a model forecasts, in years of periods (:func:`max_horizon`)."""
+
+
+def max_horizon(freq: str | Frequency) -> int:
+    """The largest ``h`` accepted at ``freq``: :data:`MAX_H_YEARS` years of periods, rounded up."""
+    return int(np.ceil(MAX_H_YEARS * Frequency.of(freq).periods_per_year))
+
+
+def check_horizon(h: int, freq: str | Frequency, option: str = "h") -> int:
+    """``h`` as an int when ``1 <= h <= max_horizon(freq)``; an InputError naming ``option`` otherwise."""
+    try:
+        hh = int(h)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(Problem(f"{option} must be a whole number of periods, got {h!r}", column=option)) from None
+    if hh < 1:
+        raise InputError(Problem(f"{option} must be >= 1, got {h}", column=option))
+    top = max_horizon(freq)
+    if hh > top:
+        f = Frequency.of(freq)
+        raise InputError(Problem(
+            f"{option}={hh} is too far ahead: at most {top} {f.unit}s ({MAX_H_YEARS} years) are forecast",
+            column=option))
+    return hh
+
+
+def check_counts(wp: WidePanel) -> None:
+    """An InputError when a count exceeds :data:`MAX_COUNT` (naming the series and period) or is not finite."""
+    y = wp.y
+    bad = ~np.isfinite(y) | (y > MAX_COUNT)
+    if bad.any():
+        t, j = np.argwhere(bad)[0]
+        raise InputError(Problem(
+            f"count {y[t, j]:.6g} for {'/'.join(wp.series[j])} at {wp.periods[t].date().isoformat()} is above "
+            f"the largest count the forecast models handle ({MAX_COUNT:.0e} incidents per series and period) "
+            f"or not finite; {int(bad.sum())} such count(s) in all",
+            column="count"))
 
 
 def as_wide(data: IncidentPanel | WidePanel) -> WidePanel:
@@ -66,6 +124,7 @@ class CountForecaster(BaseEstimator):
             raise InputError(
                 Problem(f"{wp.y.shape[0]} period(s) of history; forecasting needs at least 2 (series: {names})")
             )
+        check_counts(wp)
         self.wide_ = wp
         assert wp.n_obs is not None
         need = self.min_periods(wp)
@@ -76,7 +135,9 @@ class CountForecaster(BaseEstimator):
         for j in np.flatnonzero(~zero & (wp.n_obs < need)):
             self.fallback_[j] = f"{self.fallback} (fallback: {wp.n_obs[j]} periods < {need} needed by {self.name})"
         self.fitted_ = np.full(wp.y.shape, np.nan)
-        self._fit(wp)
+        self.all_zero_ = bool(zero.all())
+        if not self.all_zero_:
+            self._fit(wp)
         return self
 
     # subclasses ---------------------------------------------------------
@@ -95,11 +156,13 @@ class CountForecaster(BaseEstimator):
         """
         if not hasattr(self, "wide_"):
             raise RuntimeError(f"{self.name}: call fit() before predict()")
-        if int(h) < 1:
-            raise InputError(Problem(f"horizon h must be >= 1, got {h}"))
+        h = check_horizon(h, self.wide_.freq)
         probs = probs_for(levels) if probs is None else np.asarray(probs)
         wp = self.wide_
-        mean, q = self._predict(int(h), probs)
+        if getattr(self, "all_zero_", False):  # nothing to fit: every series gets the zero fallback below
+            mean, q = np.zeros((int(h), len(wp.series))), np.zeros((int(h), len(wp.series), len(probs)))
+        else:
+            mean, q = self._predict(int(h), probs)
         model = np.array([self.name] * len(wp.series), dtype=object)
         if self.fallback_:
             mean, q = mean.copy(), q.copy()

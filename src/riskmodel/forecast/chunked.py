@@ -27,6 +27,7 @@ from riskmodel.execution.backends import Backend, LocalBackend
 from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE, check_chunk_size, plan_chunks
 from riskmodel.forecast.backtest import run_windows
 from riskmodel.forecast.base import CountForecaster, as_wide
+from riskmodel.forecast.calibrate import ValidationWindow
 from riskmodel.forecast.registry import make_model
 from riskmodel.forecast.result import Forecast, probs_for
 
@@ -55,6 +56,27 @@ def assemble(parts: Sequence[Forecast], chunks: Sequence[np.ndarray], series: li
         quant[:, cols] = fc.quantiles
         model[cols] = fc.model
     return Forecast(mean, quant, parts[0].probs, parts[0].periods, list(series), model)
+
+
+def assemble_validation(parts: Sequence[list[ValidationWindow] | None], chunks: Sequence[np.ndarray],
+                        n: int) -> list[ValidationWindow] | None:
+    """The internal windows of every chunk's model over all series (None unless every chunk has the same windows)."""
+    if not parts or any(not p for p in parts):
+        return None
+    cuts = [w.cutoff for w in parts[0]]
+    if any([w.cutoff for w in p] != cuts for p in parts):
+        return None
+    if len(parts) == 1 and len(chunks[0]) == n:
+        return list(parts[0])
+    out = []
+    for k, c in enumerate(cuts):
+        h, q = parts[0][k].mean.shape[0], parts[0][k].quantiles.shape[-1]
+        mean, quant = np.full((h, n), np.nan), np.full((h, n, q), np.nan)
+        for p, cols in zip(parts, chunks, strict=True):
+            mean[:, cols] = p[k].mean
+            quant[:, cols] = p[k].quantiles
+        out.append(ValidationWindow(c, mean, quant))
+    return out
 
 
 def _assemble_fitted(fitted: Sequence[np.ndarray], chunks: Sequence[np.ndarray], n: int) -> np.ndarray:
@@ -111,20 +133,23 @@ class ChunkWindow:
     forecast: Forecast
     seconds: float
     fitted: np.ndarray | None = None
+    validation: list[ValidationWindow] | None = None
 
 
 def backtest_chunk(task: BacktestTask) -> list[ChunkWindow]:
     """Worker side: :func:`riskmodel.forecast.backtest.run_windows` on one chunk,
     keeping each model's in-sample fits when the driver reconciles."""
     fits: list[np.ndarray | None] = []
+    vals: list[list[ValidationWindow] | None] = []
 
     def keep(fc: Forecast, model: object, train: WidePanel) -> Forecast:  # noqa: ARG001
         fits.append(model.fitted_ if task.keep_fitted else None)  # type: ignore[attr-defined]
+        vals.append(getattr(model, "validation_", None))
         return fc
 
     make = {n: (lambda n=n: make_model(n, seed=task.seed, **task.params.get(n, {}))) for n in task.names}
     wf = run_windows(task.wide, make, task.h, task.cuts, task.levels, keep)
-    return [ChunkWindow(w.cutoff, w.model, w.forecast, w.seconds, f) for w, f in zip(wf, fits, strict=True)]
+    return [ChunkWindow(w.cutoff, w.model, w.forecast, w.seconds, f, v) for w, f, v in zip(wf, fits, vals, strict=True)]
 
 
 # ---------------------------------------------------------------- driver side
@@ -181,6 +206,14 @@ class ChunkedForecaster:
                           for j, why in m.fallback_.items()}
         return [fc for _, fc in results]
 
+    @property
+    def validation_(self) -> list[ValidationWindow] | None:
+        """The chunk models' internal windows over all series (``auto``'s), or None."""
+        if not self.models_:
+            return None
+        return assemble_validation([getattr(m, "validation_", None) for m in self.models_], self.chunks_,
+                                   len(self.wide_.series))
+
     def fit(self, data: Any, backend: Backend | None = None) -> ChunkedForecaster:
         """Fit every chunk (through ``backend``; default: in this process)."""
         wp = as_wide(data)
@@ -216,13 +249,15 @@ def backtest_chunks(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     backend: Backend | None = None,
     keep_fitted: bool = False,
-) -> list[tuple[int, str, Forecast, float, np.ndarray | None]]:
+) -> list[tuple[int, str, Forecast, float, np.ndarray | None, list[ValidationWindow] | None]]:
     """Every model at every cutoff, chunk by chunk, assembled over all series.
 
     Returns, in :func:`run_windows` order (cutoff, then model):
-    ``(cutoff, model, forecast, seconds, fitted)`` with ``seconds`` the sum
-    of the chunks' fit-and-forecast times and ``fitted`` the in-sample fits
-    of all series (``keep_fitted``) or None.
+    ``(cutoff, model, forecast, seconds, fitted, validation)`` with
+    ``seconds`` the sum of the chunks' fit-and-forecast times, ``fitted``
+    the in-sample fits of all series (``keep_fitted``) or None, and
+    ``validation`` the model's internal windows over all series (``auto``'s;
+    else None).
     """
     chunks = plan_chunks(wp.series, check_chunk_size(chunk_size))
     tasks = [BacktestTask(take(wp, c), list(names), int(seed), params, int(h), list(cuts), list(levels), keep_fitted)
@@ -233,5 +268,6 @@ def backtest_chunks(
         ws = [r[k] for r in results]
         fc = assemble([w.forecast for w in ws], chunks, wp.series)
         fitted = _assemble_fitted([w.fitted for w in ws], chunks, len(wp.series)) if keep_fitted else None
-        out.append((first.cutoff, first.model, fc, float(sum(w.seconds for w in ws)), fitted))
+        val = assemble_validation([w.validation for w in ws], chunks, len(wp.series))
+        out.append((first.cutoff, first.model, fc, float(sum(w.seconds for w in ws)), fitted, val))
     return out

@@ -49,6 +49,9 @@ from riskmodel.forecast.backtest import (
     forecasts_frame,
     metrics_frame,
 )
+from riskmodel.forecast.base import check_horizon
+from riskmodel.forecast.calibrate import calibrate as calibrate_forecast
+from riskmodel.forecast.calibrate import coverage_table
 from riskmodel.forecast.chunked import ChunkedForecaster, backtest_chunks
 from riskmodel.forecast.reconcile import reconcile as reconcile_forecast
 from riskmodel.forecast.registry import DEFAULT_RECONCILE, MODELS, RECONCILERS, needs_hierarchy
@@ -134,6 +137,10 @@ class PanelForecast:
         Area id -> its hierarchy level (``district``...), for ``to_frame(area_level=True)``.
     panel_series : int, optional
         Series of the panel given (the others are ancestors' sums added for reconciliation).
+    calibration : dict of str to DataFrame
+        Per model with internal windows (``auto``): the interval factors per
+        area level and nominal level (``level, nominal, factor, n``;
+        :mod:`riskmodel.forecast.calibrate`); the forecasts are calibrated.
     """
 
     forecasts: dict[str, Forecast]
@@ -146,6 +153,7 @@ class PanelForecast:
     seconds: dict[str, float] = field(default_factory=dict)
     area_levels: dict[str, str] = field(default_factory=dict)
     panel_series: int | None = None
+    calibration: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def models(self) -> list[str]:
@@ -247,6 +255,10 @@ class PanelForecast:
             fb = fbs[name]
             lines.append(f"  fallbacks: {len(fb)} series" + (":" if fb else ""))
             lines += _counts_text(list(fb.values()), indent="    ")
+            cal = self.calibration.get(name)
+            if cal is not None and len(cal):
+                lines.append("  interval factors per area level (calibrated on the model's internal windows): "
+                             + "; ".join(f"{r.level} {r.nominal:g}% x{r.factor:.2f}" for r in cal.itertuples()))
         return "\n".join(lines) + "\n"
 
     def artifacts(self, name: str = "forecast.csv", *, area_level: bool = False) -> list[Artifact]:
@@ -282,6 +294,14 @@ class PanelBacktest:
     h : int
     levels : list of float
     reconcile : str
+    coverage : DataFrame
+        Per model, area level (then ``overall``) and nominal level: ``coverage,
+        n, mean_width, interval_score`` of the central intervals
+        (:func:`riskmodel.forecast.calibrate.coverage_table`).
+    calibration : DataFrame
+        The interval factors each window's forecast was calibrated with:
+        ``cutoff, model, level, nominal, factor, n`` (models with internal
+        windows only).
     """
 
     forecasts: pd.DataFrame
@@ -292,6 +312,8 @@ class PanelBacktest:
     h: int
     levels: list[float]
     reconcile: str = DEFAULT_RECONCILE
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def cutoffs(self) -> list[pd.Timestamp]:
@@ -331,15 +353,26 @@ class PanelBacktest:
         freq = FREQ_WORDS.get(self.wide.freq, self.wide.freq)
         cols = [*METRICS, "rel_mase", "seconds"]
         table = self.overall.set_index("model")[cols].round(3).to_string()
-        return (f"Cross-validation of {n} series ({freq}): {len(cuts)} window(s) of h={self.h}, "
+        text = (f"Cross-validation of {n} series ({freq}): {len(cuts)} window(s) of h={self.h}, "
                 f"cutoffs {', '.join(cuts)}\n"
                 f"models: {', '.join(self.models)} (rel_mase against {REFERENCE}); reconciliation: {self.reconcile}\n"
                 f"overall (means over series; seconds: total):\n{table}\n")
+        if len(self.coverage):
+            text += f"interval coverage per area level:\n{self.coverage_text()}\n"
+        return text
+
+    def coverage_text(self) -> str:
+        """:attr:`coverage` as a text table (one row per model, level and nominal level)."""
+        c = self.coverage.copy()
+        c["nominal"] = c["nominal"].map(lambda v: f"{v:g}%")
+        return c.round({"coverage": 3, "mean_width": 2, "interval_score": 2}).to_string(index=False)
 
     def artifacts(self, prefix: str = "") -> list[Artifact]:
-        """``forecasts.csv`` (written, not logged: it is large) and ``metrics.csv``; names prefixed by ``prefix``."""
+        """``forecasts.csv`` (written, not logged: it is large), ``metrics.csv`` and ``coverage.csv``
+        (:attr:`coverage`); names prefixed by ``prefix``."""
         return [Artifact(f"{prefix}forecasts.csv", self.forecasts, log_as=""),
-                Artifact(f"{prefix}metrics.csv", self.metrics)]
+                Artifact(f"{prefix}metrics.csv", self.metrics),
+                Artifact(f"{prefix}coverage.csv", self.coverage)]
 
 
 def _percent(level: float) -> float:
@@ -371,6 +404,11 @@ class Forecaster:
         declares; others are refused).
     gaps : {'zero', 'error'}
         Missing periods inside the data: zero counts, or an InputError.
+    calibrate : bool
+        Calibrate the intervals of models that backtest themselves (``auto``)
+        per area level, after reconciliation (:mod:`riskmodel.forecast.calibrate`).
+        Off by default: on the sample city it made the district and city
+        intervals too narrow (see that module's notes).
     """
 
     def __init__(
@@ -383,6 +421,7 @@ class Forecaster:
         backend: Backend | None = None,
         params: Mapping[str, Mapping[str, Any]] | None = None,
         gaps: str = "zero",
+        calibrate: bool = False,
     ):
         self.models = _names(models)
         RECONCILERS.get(reconcile)
@@ -394,6 +433,7 @@ class Forecaster:
         for name, opts in self.params.items():
             MODELS.check_options(name, opts, where="parameter")
         self.gaps = gaps
+        self.calibrate = bool(calibrate)
 
     def __repr__(self) -> str:
         return (f"Forecaster(models={self.models}, seed={self.seed}, reconcile={self.reconcile!r}, "
@@ -434,16 +474,21 @@ class Forecaster:
         PanelForecast
         """
         levels = check_levels(level)
-        if int(h) < 1:
-            raise InputError(Problem(f"--h must be >= 1, got {h}"))
+        h = check_horizon(h, panel.freq, option="--h")
         wp = self._wide(panel, all_levels)
-        forecasts, fitted, seconds = {}, {}, {}
+        forecasts, fitted, seconds, calibration = {}, {}, {}, {}
+        level_of = _area_levels(panel)
         chunks = 0
         for name in self.models:
             t0 = time.perf_counter()
             cf = ChunkedForecaster(name, seed=self.seed, params=self.params.get(name), chunk_size=self.chunk_size)
             fc = cf.fit_predict(wp, int(h), levels=levels, backend=self.backend)
             fc = reconcile_forecast(fc, panel.hierarchy, self.reconcile, wp.y, cf.fitted_)
+            if self.calibrate:
+                fc, factors = calibrate_forecast(fc, cf.validation_, wp, level_of, panel.hierarchy, self.reconcile,
+                                                 cf.fitted_)
+                if factors is not None:
+                    calibration[name] = factors
             forecasts[name] = fc
             fitted[name] = cf.models_[0] if len(cf.models_) == 1 else cf
             seconds[name] = time.perf_counter() - t0
@@ -452,7 +497,7 @@ class Forecaster:
         if needs_hierarchy(self.reconcile):  # the ancestors' sums were added
             own = int(panel.counts[["area_id", "category"]].drop_duplicates().shape[0])
         return PanelForecast(forecasts, fitted, wp, int(h), levels, self.reconcile, chunks, seconds,
-                             _area_levels(panel), own)
+                             level_of, own, calibration)
 
     def cross_validation(
         self,
@@ -489,22 +534,33 @@ class Forecaster:
         """
         levels = check_levels(level)
         names = list(dict.fromkeys([*self.models, REFERENCE]))
+        h = check_horizon(h, panel.freq, option="--h")
         wp = self._wide(panel, all_levels)
         cuts = cutoffs(wp.y.shape[0], int(h), int(n_windows), step_size)
         rec = self.reconcile != "none"
         runs = backtest_chunks(wp, names, int(h), cuts, levels, self.seed, self.params, self.chunk_size,
                                self.backend, keep_fitted=rec)
         wf = []
-        for c, name, fc, secs, fitted in runs:
+        level_of = _area_levels(panel)
+        cal = []
+        for c, name, fc, secs, fitted, val in runs:
+            t0 = time.perf_counter()
             if rec:
-                t0 = time.perf_counter()
                 fc = reconcile_forecast(fc, panel.hierarchy, self.reconcile, wp.y[:c], fitted)
-                secs += time.perf_counter() - t0
+            if self.calibrate and val:
+                fc, factors = calibrate_forecast(fc, val, wp.head(c), level_of, panel.hierarchy, self.reconcile,
+                                                 fitted)
+                if factors is not None:
+                    cal.append(factors.assign(cutoff=wp.periods[c - 1], model=name))
+            secs += time.perf_counter() - t0
             wf.append(WindowForecast(c, name, fc, secs))
         fr = forecasts_frame(wp, wf, levels)
         fr["actual"] = fr["actual"].astype(float)
-        mt = metrics_frame(wp, wf, level_of=_area_levels(panel))
-        return PanelBacktest(fr, mt, wf, wp, names, int(h), levels, self.reconcile)
+        mt = metrics_frame(wp, wf, level_of=level_of)
+        cov = coverage_table([(w.model, w.cutoff, w.forecast) for w in wf], wp, level_of, levels)
+        calib = (pd.concat(cal, ignore_index=True)[["cutoff", "model", "level", "nominal", "factor", "n"]] if cal
+                 else pd.DataFrame(columns=["cutoff", "model", "level", "nominal", "factor", "n"]))
+        return PanelBacktest(fr, mt, wf, wp, names, int(h), levels, self.reconcile, cov, calib)
 
 
 def series_table(wp: WidePanel) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from riskmodel.data.wide import WidePanel
 from riskmodel.features.calendar import period_calendar
 from riskmodel.features.wide import fourier_terms
-from riskmodel.forecast.base import CountForecaster
+from riskmodel.forecast.base import CountForecaster, max_horizon
 from riskmodel.forecast.distributions import nb_quantiles
 
 
@@ -124,6 +124,8 @@ class GlobalGBM(CountForecaster):
         if X.shape[0] == 0:
             return None, design, scale
         target = ys[ti, si]
+        if not (target > 0).any():  # a Poisson loss needs a positive count (a window of zeros)
+            return None, design, scale
         weight = scale[si]
         rng = np.random.default_rng(self.random_state)
         if X.shape[0] > self.max_rows:
@@ -159,7 +161,7 @@ class GlobalGBM(CountForecaster):
     def _fit_inner(self, wp: WidePanel) -> None:
         T = wp.y.shape[0]
         self.h_cal_ = 0
-        self.fut_periods_ = wp.future(400)  # calendar rows for the forecast periods
+        self.fut_periods_ = wp.future(max(400, max_horizon(wp.freq)))  # calendar rows for the forecast periods
         periods_all = wp.periods.append(self.fut_periods_)
         model, design, scale = self._train(wp.y, periods_all, wp)
         if model is None:

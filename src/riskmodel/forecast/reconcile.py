@@ -169,6 +169,8 @@ def project(
             )
         ids = uppers + bottom
         cols = np.array([col[(a, cat)] for a in ids])
+        if not (fc.quantiles[:, cols] > 0).any() and not (mean[:, cols] > 0).any():
+            continue  # every forecast 0 (a category with no incident yet): coherent as it is, whatever the method
         resid = None
         if y is not None and fitted is not None:
             e = y[:, cols] - fitted[:, cols]

@@ -182,6 +182,25 @@ def cell_counts(panel: IncidentPanel, cells: GridCells, periods: pd.DatetimeInde
     return out
 
 
+def history_before(panel: IncidentPanel, end: pd.Timestamp) -> IncidentPanel:
+    """The panel up to ``end`` (inclusive) with only the series that have an event by then.
+
+    :meth:`GridCells.panel` gives a (cell, category) a series, zero-filled
+    over the whole span, when it has an event at any time: cut at an origin,
+    a cell whose first event comes later would still have a series of zeros
+    in the history, and which series exist (what a global model is trained
+    on, what a reconciliation sums) would depend on the future. Here a series
+    exists in the history only when it has an event before the origin.
+    """
+    hist = panel.select(end=end)
+    c = hist.counts
+    seen = c.groupby(["area_id", "category"], sort=False, observed=True)["count"].transform("sum") > 0
+    if seen.all() or not seen.any():  # no event at all yet: every ranker ranks zeros whatever the series
+        return hist
+    return IncidentPanel(counts=c[seen.to_numpy()].reset_index(drop=True), freq=hist.freq, hierarchy=hist.hierarchy,
+                         population=hist.population, neighbours=hist.neighbours, meta=dict(hist.meta))
+
+
 def rank_context(
     panel: IncidentPanel,
     cells: GridCells,
@@ -214,7 +233,9 @@ def rank_context(
     Returns
     -------
     RankContext
-        Counts, periods and events before ``origin`` only.
+        Counts, periods and events before ``origin`` only; the history has a
+        series only for the (cell, category) pairs with an event before
+        ``origin`` (:func:`history_before`).
     """
     periods = panel.periods
     o = _as_period(origin, periods, panel.freq, "origin")
@@ -223,7 +244,7 @@ def rank_context(
         raise InputError(Problem(f"origin {o.date()} leaves no history before it"))
     allc = counts if counts is not None else cell_counts(panel, cells, periods)
     ev = events[events["area_id"].isin(set(cells.ids))]
-    return RankContext(cells=cells, history=panel.select(end=periods[i - 1]),
+    return RankContext(cells=cells, history=history_before(panel, periods[i - 1]),
                        counts={k: v[:i] for k, v in allc.items()}, periods=periods[:i],
                        events=ev[ev["timestamp"] < o], horizon=int(horizon), seed=seed)
 
