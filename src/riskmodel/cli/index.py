@@ -14,7 +14,7 @@ import typer
 
 from riskmodel.cli.common import NoTrackOpt, make_tracker
 from riskmodel.errors import InputError, Problem
-from riskmodel.index.build import build_index
+from riskmodel.index.build import IndexResult, build_index
 from riskmodel.index.config import IndexConfig, load_config
 from riskmodel.index.outputs import analyse_sensitivity
 from riskmodel.index.registry import AGGREGATORS, NORMALISERS, WEIGHTS
@@ -50,6 +50,7 @@ def register(app: typer.Typer) -> None:
                              **res.metrics()})
             run.publish(arts, out)
         typer.echo(res.summary())
+        _warn(res)
         typer.echo(f"wrote {out / 'scores.csv'}")
 
     @sub.command("sensitivity")
@@ -67,7 +68,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(Problem(f"--n must be >= 1, got {n}"))
         tracker = make_tracker(no_track)
         with tracker.run("index-sensitivity", params={**_params(cfg, config), "n": n, "seed": seed}) as run:
-            rep = analyse_sensitivity(build_index(cfg), n=n, seed=seed, sobol_base=sobol_base)
+            res = build_index(cfg)
+            _warn(res)
+            rep = analyse_sensitivity(res, n=n, seed=seed, sobol_base=sobol_base)
             arts = rep.artifacts()
             run.publish(arts, out)
             run.log_metrics(rep.metrics())
@@ -87,6 +90,7 @@ def register(app: typer.Typer) -> None:
         """The smallest weight change at one level that ties two areas (DIR/swap.csv)."""
         cfg = load_config(config)
         res = build_index(cfg)
+        _warn(res)
         sw = swap_weights(res, a, b, level)
         loc = local_sensitivity(res, level)
         tracker = make_tracker(no_track)
@@ -109,6 +113,12 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  {spec.name:<11s} {spec.label(lang)}{kind}: {spec.summary}" + (f" ({opts})" if opts else ""))
 
     app.add_typer(sub, name="index")
+
+
+def _warn(res: IndexResult) -> None:
+    """The build's warnings (a data-driven weight that dominates its parent) on stderr."""
+    for line in res.warnings():
+        typer.echo(f"riskmodel: {line}", err=True)
 
 
 def _params(cfg: IndexConfig, path: Path) -> dict[str, object]:

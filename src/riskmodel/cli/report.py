@@ -20,9 +20,17 @@ def register(app: typer.Typer) -> None:
         suppress_below: Annotated[
             int | None, typer.Option("--suppress-below", help="Show counts below N as '<N' (for publication).")
         ] = None,
+        root: Annotated[
+            Path | None, typer.Option("--root", help="Folder the study's [data] paths are relative to, when the run "
+                                                     "did not log the appendix's tables (default: the current folder).")
+        ] = None,
     ) -> None:
         """Render the forecast appendix (HTML and PDF, Chinese or English) from a tracked study run."""
         formats = tuple(f.strip().lower() for f in fmt.split(",") if f.strip())
-        files = write_appendix(run, out, formats=formats, lang=lang, suppress_below=suppress_below)
+        notes: list[str] = []
+        files = write_appendix(run, out, formats=formats, lang=lang, suppress_below=suppress_below, root=root,
+                               notes=notes)
+        for n in notes:
+            typer.echo(f"riskmodel: {n}", err=True)
         for f in files:
             typer.echo(f"wrote {f} ({f.stat().st_size / 1024:.0f} KiB)")

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from riskmodel.plotting import use_cjk_font
+
+FAN_TEXT = {
+    "zh": {"observed": "实际数", "pi95": "95%预测区间", "pi80": "80%预测区间", "mean": "预测均值",
+           "unit": {"D": "每日件数", "W": "每周件数", "M": "每月件数", "Y": "每年件数"}},
+    "en": {"observed": "observed", "pi95": "95% interval", "pi80": "80% interval", "mean": "forecast mean",
+           "unit": {"D": "incidents per day", "W": "incidents per week", "M": "incidents per month",
+                    "Y": "incidents per year"}},
+}
+"""The fan chart's legend and axis labels in each language."""
+
+# Chinese date ticks: 2021年, 03月 (ConciseDateFormatter's levels: year, month, day, hour, minute, second)
+_ZH_FORMATS = ["%Y年", "%m月", "%d日", "%H:%M", "%H:%M", "%S.%f"]
+_ZH_ZERO = ["", "%Y年", "%m月", "%m-%d", "%H:%M", "%H:%M"]
+_ZH_OFFSET = ["", "%Y年", "%Y-%m", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"]
 
 
 def fan_chart(
@@ -19,6 +34,8 @@ def fan_chart(
     freq: str,
     source: str = "",
     last: int = 36,
+    lang: str = "en",
+    category_names: Mapping[str, str] | None = None,
 ) -> plt.Figure:
     """Fan chart of one area: every category in its own panel.
 
@@ -29,37 +46,46 @@ def fan_chart(
     forecast : DataFrame
         ``area_id, category, period, mean, lo_80, hi_80, lo_95, hi_95``.
     area_id, title : str
-    freq : {'D', 'W', 'M'}
-        For the axis label (incidents per day, week or month).
+    freq : {'D', 'W', 'M', 'Y'}
+        For the axis label (incidents per day, week, month or year).
     last : int
         Periods of history to show.
+    lang : {'en', 'zh'}
+        Language of the legend, the axis label and the date ticks.
+    category_names : mapping, optional
+        Category code -> the panel's title (the code when absent).
     """
     use_cjk_font(required=False)
+    text = FAN_TEXT["zh" if lang == "zh" else "en"]
+    names = category_names or {}
     hist = history[history["area_id"] == area_id]
     fc = forecast[forecast["area_id"] == area_id]
     cats = sorted(fc["category"].unique())
     ncol = min(3, len(cats)) or 1
     nrow = math.ceil(len(cats) / ncol) or 1
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.8 * nrow), squeeze=False)
-    unit = {"D": "day", "W": "week", "M": "month"}[freq]
     for ax, cat in zip(axes.ravel(), cats, strict=False):
         h = hist[hist["category"] == cat].sort_values("period").tail(last)
         f = fc[fc["category"] == cat].sort_values("period")
-        ax.plot(h["period"], h["count"], color="black", lw=1, label="observed")
+        ax.plot(h["period"], h["count"], color="black", lw=1, label=text["observed"])
         if len(h):
             link = pd.concat([h[["period", "count"]].tail(1).rename(columns={"count": "mean"}), f[["period", "mean"]]])
         else:
             link = f[["period", "mean"]]
-        ax.fill_between(f["period"], f["lo_95"], f["hi_95"], color="tab:blue", alpha=0.18, lw=0, label="95% interval")
-        ax.fill_between(f["period"], f["lo_80"], f["hi_80"], color="tab:blue", alpha=0.35, lw=0, label="80% interval")
-        ax.plot(link["period"], link["mean"], color="tab:blue", lw=1.5, label="forecast mean")
-        ax.set_title(cat, fontsize=9)
+        ax.fill_between(f["period"], f["lo_95"], f["hi_95"], color="tab:blue", alpha=0.18, lw=0, label=text["pi95"])
+        ax.fill_between(f["period"], f["lo_80"], f["hi_80"], color="tab:blue", alpha=0.35, lw=0, label=text["pi80"])
+        ax.plot(link["period"], link["mean"], color="tab:blue", lw=1.5, label=text["mean"])
+        ax.set_title(str(names.get(cat, cat)), fontsize=9)
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
         loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
         ax.xaxis.set_major_locator(loc)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-        ax.set_ylabel(f"incidents per {unit}", fontsize=7)
+        if lang == "zh":
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(
+                loc, formats=_ZH_FORMATS, zero_formats=_ZH_ZERO, offset_formats=_ZH_OFFSET))
+        else:
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        ax.set_ylabel(text["unit"][freq], fontsize=7)
     for ax in axes.ravel()[len(cats):]:
         ax.set_visible(False)
     axes.ravel()[0].legend(fontsize=6, loc="upper left")

@@ -320,6 +320,11 @@ class IndexResult:
     treatment: pd.DataFrame
     ahp: list[AHPResult] = field(default_factory=list)
     inputs: BuildInputs | None = field(default=None, repr=False)
+    weight_warnings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(WARNING_COLUMNS)))
+
+    def warnings(self) -> list[str]:
+        """One line per data-driven weight above :data:`DOMINANT_SHARE` of its parent (English)."""
+        return [weight_warning_text(r, "en") for r in self.weight_warnings.itertuples()]
 
     @property
     def index(self) -> pd.DataFrame:
@@ -338,6 +343,7 @@ class IndexResult:
         ]
         for a in self.ahp:
             lines.append(a.summary())
+        lines.extend(self.warnings())
         lines.append("top 5: " + ", ".join(f"{r.area_id} {r.score:.2f} ({int(r.rank)})" for r in last.head(5).itertuples()))
         lines.append("bottom 3: " + ", ".join(f"{r.area_id} {r.score:.2f} ({int(r.rank)})" for r in last.tail(3).itertuples()))
         return "\n".join(lines)
@@ -369,6 +375,9 @@ class IndexResult:
         ]
         if len(self.treatment):
             arts.append(Artifact("treatment.csv", self.treatment, log_as=""))
+        if len(self.weight_warnings):
+            # logged: the study's appendix shows them beside the index ranks
+            arts.append(Artifact("weight_warnings.csv", self.weight_warnings))
         if self.ahp:
             rows, experts = [], []
             for a in self.ahp:
@@ -424,14 +433,83 @@ def build_index(cfg: IndexConfig, spec: IndexSpec | None = None, data: IndexData
     log["normalise"] = cfg.steps.normalise.label()
     log["aggregate"] = cfg.steps.aggregate.label()
     log["weights"] = wc.method
+    warn = dominant_weights(spec, ws, wc.method, Xpre, levels=wc.levels) if dw else None
     nan_top = int(np.isnan(levels[-1]).sum())
     if nan_top:
         log["units_without_index_score"] = nan_top
     stages = dict(prep.stages)
     stages["normalised"] = pd.concat([prep.data.units[["area_id", "period"]],
                                       pd.DataFrame(X, columns=spec.indicators)], axis=1)
-    return IndexResult(cfg, spec_used, prep.data.units, levels, scores, eff, stages, log, prep.treatment, ahp_res,
-                       BuildInputs(static_spec, data, prep, X))
+    res = IndexResult(cfg, spec_used, prep.data.units, levels, scores, eff, stages, log, prep.treatment, ahp_res,
+                      BuildInputs(static_spec, data, prep, X))
+    if warn is not None:
+        res.weight_warnings = warn
+    return res
+
+
+DOMINANT_SHARE = 0.5
+"""A data-driven weight above this share of its parent (among three or more siblings) is warned about:
+one indicator then decides the parent's score, often a sparse one whose few non-zero values look
+"informative" to entropy or CRITIC."""
+
+WARNING_COLUMNS = ("code", "parent", "level", "weight", "siblings", "method", "zero_share")
+
+
+def dominant_weights(spec: IndexSpec, ws: list[np.ndarray], method: str, Xpre: np.ndarray | None = None,
+                     levels: list[int] | None = None) -> pd.DataFrame:
+    """The data-driven weights above :data:`DOMINANT_SHARE` of their parent, among >= 3 siblings.
+
+    Parameters
+    ----------
+    ws : list of ndarray
+        Weights per level (``ws[L - 1]`` for the codes of level L), as :func:`aggregate_all` returns.
+    Xpre : ndarray (n_units, n_indicators), optional
+        Indicator values before normalisation: gives the share of zeros of a level-1 indicator.
+    levels : list of int, optional
+        The levels whose weights the method computed (all when None); the others were given.
+
+    Returns
+    -------
+    DataFrame
+        :data:`WARNING_COLUMNS`; ``weight`` is the share of the parent (0-1), ``zero_share`` the
+        share of the indicator's values that are 0 (NaN above level 1).
+    """
+    rows = []
+    for L, w in enumerate(ws, start=1):
+        if levels is not None and L not in levels:
+            continue
+        codes = spec.codes_at(L)
+        M = spec.membership(L)
+        parents = spec.codes_at(L + 1)
+        for q in range(M.shape[1]):
+            kids = np.flatnonzero(M[:, q] > 0)
+            if len(kids) < 3:
+                continue
+            tot = float(np.sum(w[kids]))
+            for k in kids:
+                share = float(w[k]) / tot if tot > 0 else np.nan
+                if share > DOMINANT_SHARE:
+                    zeros = np.nan
+                    if L == 1 and Xpre is not None:
+                        col = Xpre[:, k]
+                        col = col[~np.isnan(col)]
+                        zeros = float(np.mean(col == 0)) if col.size else np.nan
+                    rows.append({"code": codes[k], "parent": parents[q], "level": L, "weight": share,
+                                 "siblings": len(kids), "method": method, "zero_share": zeros})
+    return pd.DataFrame(rows, columns=list(WARNING_COLUMNS))
+
+
+def weight_warning_text(r: Any, lang: str = "en") -> str:  # noqa: ANN401 - a row of weight_warnings
+    """One warning line for a row of :attr:`IndexResult.weight_warnings`, in ``lang`` (zh or en)."""
+    zeros = getattr(r, "zero_share", np.nan)
+    has_zeros = zeros is not None and np.isfinite(zeros) and zeros > 0
+    if lang == "zh":
+        z = f"（其数值中{zeros:.0%}为0）" if has_zeros else ""
+        return (f"注意：{r.method}权重把{r.parent}的{r.weight:.0%}（{r.weight:.2f}）放在一个指标{r.code}上{z}，"
+                f"超过{r.parent}下{int(r.siblings)}个指标总权重的一半，该指标几乎单独决定{r.parent}的得分。")
+    z = f"; {zeros:.0%} of its values are 0" if has_zeros else ""
+    return (f"warning: {r.method} weights put {r.weight:.2f} of '{r.parent}' on one indicator, '{r.code}'{z}: "
+            f"more than half the weight of the {int(r.siblings)} indicators under '{r.parent}', so it alone nearly decides that score")
 
 
 def scores_table(data: IndexData, spec: IndexSpec, levels: list[np.ndarray], cfg: IndexConfig) -> pd.DataFrame:

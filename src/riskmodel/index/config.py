@@ -39,10 +39,12 @@ method also takes the options that method declares.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pandas as pd
 from pydantic import ConfigDict, PrivateAttr, field_validator, model_validator
 
 from riskmodel.config import StrictModel, parse, read_toml, registry_choice
@@ -75,6 +77,19 @@ def _typed(value: Any, kind: type, key: str) -> Any:  # noqa: ANN401 - a TOML va
     if not ok:
         raise ValueError(f"option '{key}' must be {getattr(kind, '__name__', kind)}, got {value!r}")
     return value
+
+
+def _period_choice(v: str) -> str:
+    """``all``, ``latest`` or a date in 1900-2199 (a pydantic validator: ValueError otherwise)."""
+    if v in ("all", "latest"):
+        return v
+    try:
+        t = pd.Timestamp(v)
+    except (ValueError, TypeError, OverflowError):
+        t = pd.NaT
+    if pd.isna(t) or not 1900 <= t.year <= 2199:
+        raise ValueError(f"must be 'all', 'latest' or a date (YYYY-MM-DD in 1900-2199), got {v!r}")
+    return v
 
 
 class MethodTable(StrictModel):
@@ -120,6 +135,8 @@ class DataCfg(StrictModel):
     areas: str | None = None
     groups: list[str] = []
     period: str = "all"
+
+    _p = field_validator("period")(_period_choice)
 
     @model_validator(mode="after")
     def _pairs(self) -> DataCfg:
@@ -167,6 +184,29 @@ class NormaliseCfg(MethodTable):
     cap: bool = True
     pooled: bool = False
     _m = field_validator("method")(registry_choice(NORMALISERS))
+
+    @field_validator("range")
+    @classmethod
+    def _range(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not all(math.isfinite(x) for x in v) or not v[0] < v[1]:
+            raise ValueError(f"must be [low, high] with finite low < high, got [{v[0]:g}, {v[1]:g}] "
+                             "(every unit would get the same score)" if v[0] == v[1] else
+                             f"must be [low, high] with finite low < high, got [{v[0]:g}, {v[1]:g}]")
+        return v
+
+    @field_validator("mean_sd")
+    @classmethod
+    def _mean_sd(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not all(math.isfinite(x) for x in v) or not v[1] > 0:
+            raise ValueError(f"must be [mean, sd] with finite values and sd > 0, got [{v[0]:g}, {v[1]:g}]")
+        return v
+
+    @field_validator("scale")
+    @classmethod
+    def _scale(cls, v: float) -> float:
+        if not (math.isfinite(v) and v > 0):
+            raise ValueError(f"must be a finite number > 0, got {v:g}")
+        return v
 
 
 class AggregateCfg(MethodTable):
@@ -274,6 +314,7 @@ class SensitivityCfg(StrictModel):
     confidence: float = 0.95
     period: str = "latest"
     chunk: int = 256
+    _p = field_validator("period")(_period_choice)
     _d = field_validator("weights_dist")(_one_of(("uniform", "dirichlet")))
     _sw = field_validator("sobol_weights")(_one_of(("levels", "each")))
 

@@ -66,6 +66,25 @@ class IndexData:
         )
 
 
+YEARS = (1900, 2199)
+"""Years an indicator's period may fall in (the same limits as the counts' periods): a date outside
+them (such as 9999-01-01) is a typo, not a period of the index."""
+
+
+def _check_periods(per: pd.Series, raw: pd.Series, source: str, column: str, blank_ok: bool = False) -> pd.Series:
+    """``per`` (parsed from ``raw``), or InputError naming the rows that are not a date in :data:`YEARS`."""
+    bad = per.isna() & (raw.notna() if blank_ok else True)
+    if bad.any():
+        raise InputError(Problem(f"not a date (expected YYYY-MM-DD, or a year, in {YEARS[0]}-{YEARS[1]})",
+                                 source=source, column=column, rows=(np.flatnonzero(bad) + 2).tolist(),
+                                 values=raw[bad].tolist()))
+    far = per.notna() & ((per.dt.year < YEARS[0]) | (per.dt.year > YEARS[1]))
+    if far.any():
+        raise InputError(Problem(f"a date outside {YEARS[0]}-{YEARS[1]} (a typo?)", source=source, column=column,
+                                 rows=(np.flatnonzero(far) + 2).tolist(), values=raw[far].tolist()))
+    return per
+
+
 def _numeric(df: pd.DataFrame, cols: list[str], source: str) -> tuple[pd.DataFrame, list[Problem]]:
     out = {}
     problems = []
@@ -77,6 +96,13 @@ def _numeric(df: pd.DataFrame, cols: list[str], source: str) -> tuple[pd.DataFra
             problems.append(
                 Problem("not a number", source=source, column=c, rows=(np.flatnonzero(bad) + 2).tolist(),
                         values=raw[bad].tolist())
+            )
+        inf = num.notna() & ~np.isfinite(num.astype(float))
+        if inf.any():
+            # an infinite value has no place on any scale: it would make every score of its period NaN
+            problems.append(
+                Problem("not a finite number (inf is not a value an indicator can take)", source=source, column=c,
+                        rows=(np.flatnonzero(inf) + 2).tolist(), values=raw[inf].tolist())
             )
         out[c] = num.astype(float)
     return pd.DataFrame(out, index=df.index), problems
@@ -121,10 +147,12 @@ def from_idata(df: pd.DataFrame, spec: IndexSpec, source: str = "iData", group_c
     if "Time" in df.columns and df["Time"].nunique() > 1:
         t = pd.to_numeric(df["Time"], errors="coerce")
         # COINr panels give years (2018 or 2018.0): read them as the year's first day
-        if t.notna().all() and (t == t.round()).all() and t.between(1000, 9999).all():
-            period = pd.to_datetime(t.astype(int).astype(str), format="%Y").to_numpy()
+        if t.notna().all() and (t == t.round()).all():
+            t = t.where(t.between(YEARS[0], YEARS[1]))
+            per = pd.to_datetime(t.astype("Int64").astype("string"), format="%Y", errors="coerce")
         else:
-            period = pd.to_datetime(df["Time"], errors="coerce").to_numpy()
+            per = pd.to_datetime(df["Time"], errors="coerce")
+        period = _check_periods(per, df["Time"], source, "Time").to_numpy()
     units = pd.DataFrame({
         "area_id": df["uCode"].astype(str).to_numpy(),
         "period": period,
@@ -169,11 +197,7 @@ def from_long(
     d["value"] = v["value"]
     if has_period:
         per = pd.to_datetime(d["period"], errors="coerce")
-        bad = per.isna() & d["period"].notna()
-        if bad.any():
-            raise InputError(Problem("not a date", source=source, column="period",
-                                     rows=(np.flatnonzero(bad) + 2).tolist(), values=d.loc[bad, "period"].tolist()))
-        d["period"] = per
+        d["period"] = _check_periods(per, d["period"], source, "period", blank_ok=True)
     dup = d.duplicated(["area_id", "period", "indicator"], keep=False)
     if dup.any():
         raise InputError(Problem("duplicate (area_id, period, indicator) rows", source=source,

@@ -27,6 +27,7 @@ import datetime as dt
 import fnmatch
 import io
 import os
+import re
 import tempfile
 import tomllib
 from collections.abc import Mapping
@@ -34,16 +35,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from riskmodel.alerts.registry import DEFAULT_METHOD, DETECTORS
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.loading import DataSource, load_source
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
+from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS
+from riskmodel.forecast.figures import fan_chart
+from riskmodel.index.build import weight_warning_text
+from riskmodel.index.figures import rank_interval_chart
 from riskmodel.io_safety import atomic_dir
-from riskmodel.results import table_bytes
+from riskmodel.results import FIGURE_PNG, figure_png, table_bytes
 from riskmodel.tracking import RunHandle, Tracker
 
 TEXT = {
@@ -69,7 +76,7 @@ TEXT = {
         "change": "同比", "count": "实际数", "expected": "期望值", "upper": "上限", "severity": "级别",
         "score": "得分", "rank": "排名", "median": "排名中位数", "interval": "5%–95%区间", "grade": "等级",
         "claim": "声明", "reported": "报告变化", "observed": "数据变化", "effect": "项目效果（95%区间）", "verdict": "结论",
-        "model": "模型", "skill": "相对季节性朴素法的MASE", "coverage": "区间覆盖率",
+        "model": "模型", "skill": "相对季节性朴素法的MASE", "coverage": "区间覆盖率", "level": "层级", "series": "序列数",
         "suppressed": "小于{n}的计数已隐去（显示为“<{n}”）。",
         "source": "数据来源",
     },
@@ -95,7 +102,7 @@ TEXT = {
         "change": "Change", "count": "Count", "expected": "Expected", "upper": "Upper bound", "severity": "Severity",
         "score": "Score", "rank": "Rank", "median": "Median rank", "interval": "5%-95% interval", "grade": "Grade",
         "claim": "Claim", "reported": "Reported", "observed": "Observed", "effect": "Programme effect (95% interval)", "verdict": "Verdict",
-        "model": "Model", "skill": "MASE relative to seasonal naive", "coverage": "Interval coverage",
+        "model": "Model", "skill": "MASE relative to seasonal naive", "coverage": "Interval coverage", "level": "Level", "series": "Series",
         "suppressed": "Counts below {n} are suppressed (shown as '<{n}').",
         "source": "Source",
     },
@@ -232,7 +239,7 @@ def _fmt_count(v: float, suppress: int | None) -> str:
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "–"
     if suppress and v < suppress:
-        return f"&lt;{suppress}"
+        return f"<{suppress}"  # text: the template escapes it
     if abs(v) >= 10 or float(v).is_integer():
         return f"{v:,.0f}"
     return f"{v:.1f}"
@@ -287,30 +294,135 @@ def _study_panel(arts: StudyOutputs, root: Path) -> IncidentPanel | None:
                        lambda p: _resolve(p, root) or Path(p))
 
 
-def _forecast_section(arts: StudyOutputs, L: Labels, T: dict, suppress: int | None,
-                      panel: IncidentPanel | None) -> list[dict]:
+HISTORY_PERIODS = 36
+"""Observed periods before the first forecast period kept for the fan charts (and last year's figures)."""
+
+APPENDIX_TABLES = ("areas.csv", "categories.csv", "history.csv")
+"""The study data the appendix shows besides the steps' tables (:func:`appendix_inputs`)."""
+
+_YEAR_AGO = {"D": pd.DateOffset(days=364), "W": pd.DateOffset(weeks=52), "M": pd.DateOffset(years=1),
+             "Y": pd.DateOffset(years=1)}
+
+
+def _forecast_freq(arts: StudyOutputs) -> str:
+    return str(arts.config.get("steps", {}).get("forecast", {}).get("freq", "M"))
+
+
+def appendix_inputs(panel: IncidentPanel, forecast: pd.DataFrame | None, freq: str = "M",
+                    categories: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The study data the appendix needs besides the steps' published tables.
+
+    * ``areas.csv``: ``area_id, name, name_en, parent_id, level`` (the names and the hierarchy);
+    * ``categories.csv``: ``category, name_zh, name_en`` (when the data have a categories table);
+    * ``history.csv``: ``area_id, level, category, period, count`` -- the observed counts at every
+      level of the hierarchy, at the forecast's frequency ``freq``, for the :data:`HISTORY_PERIODS`
+      periods before the first forecast period (the fan charts' history and last year's figures).
+
+    The appendix step of a study can log these (so that ``riskmodel appendix --run`` needs no data);
+    otherwise the run-based appendix computes them from the study's data read again.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    a = panel.areas
+    out["areas.csv"] = a[[c for c in ("area_id", "name", "name_en", "parent_id", "level") if c in a.columns]]
+    if categories is not None and "category" in categories.columns:
+        out["categories.csv"] = categories[[c for c in ("category", "name_zh", "name_en") if c in categories.columns]]
+    if forecast is not None and len(forecast):
+        try:
+            p = panel if panel.freq == freq else panel.resample(freq)
+        except InputError:
+            p = None
+        if p is not None:
+            first = pd.Timestamp(pd.to_datetime(forecast["period"]).min())
+            before = [t for t in p.periods if t < first][-HISTORY_PERIODS:]
+            if before:
+                lv = p.select(start=before[0], end=before[-1]).all_levels()
+                h = lv[lv["area_id"].isin(set(forecast["area_id"].astype(str)))]
+                h = h[["area_id", "level", "category", "period", "count"]].sort_values(["area_id", "category", "period"])
+                out["history.csv"] = h.assign(period=h["period"].dt.strftime("%Y-%m-%d")).reset_index(drop=True)
+    return out
+
+
+def appendix_tables(arts: StudyOutputs, root: Path, panel: IncidentPanel) -> dict[str, pd.DataFrame]:
+    """:func:`appendix_inputs` of a study: its panel, its forecast table and frequency, and the
+    ``categories.csv`` beside its counts. The study's appendix step logs these to its run
+    (``run.log_table(table, name)`` for each) so that ``riskmodel appendix --run`` needs no data."""
+    cat_path = _resolve(arts.config.get("data", {}).get("counts"), root)
+    cats = None
+    if cat_path is not None and (cat_path.parent / "categories.csv").exists():
+        cats = pd.read_csv(cat_path.parent / "categories.csv")
+    return appendix_inputs(panel, arts.table("forecast", "forecast.csv"), _forecast_freq(arts), cats)
+
+
+@dataclass
+class StudyData:
+    """What the appendix shows of the study's data: names, hierarchy and observed history (may be None)."""
+
+    areas: pd.DataFrame | None = None
+    categories: pd.DataFrame | None = None
+    history: pd.DataFrame | None = None
+
+    @property
+    def parent(self) -> dict[str, str]:
+        if self.areas is None or "parent_id" not in self.areas.columns:
+            return {}
+        a = self.areas
+        return {str(k): str(v) for k, v in zip(a["area_id"], a["parent_id"], strict=True) if pd.notna(v) and str(v)}
+
+
+def _as_logged(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A table as it reads back from the store (through its CSV form): both paths see the same values."""
+    return pd.read_csv(io.BytesIO(table_bytes(df, name)))
+
+
+def study_data(arts: StudyOutputs, root: Path, panel: IncidentPanel | None = None) -> StudyData:
+    """The study data of the appendix: the tables the appendix step logged, else computed from the panel.
+
+    ``panel``: the study's panel when the caller has it; otherwise it is read again from the study's
+    ``[data]`` paths under ``root`` (None when they are not there: names and history are then missing).
+    """
+    logged = {n: arts.table("appendix", n) for n in APPENDIX_TABLES}
+    if logged["areas.csv"] is not None:
+        tables = {k: v for k, v in logged.items() if v is not None}
+    else:
+        if panel is None:
+            panel = _study_panel(arts, root)
+        if panel is None:
+            return StudyData()
+        tables = {k: _as_logged(v, k) for k, v in appendix_tables(arts, root, panel).items()}
+    hist = tables.get("history.csv")
+    if hist is not None:
+        hist = hist.assign(period=pd.to_datetime(hist["period"]), area_id=hist["area_id"].astype(str))
+    areas = tables.get("areas.csv")
+    if areas is not None:
+        areas = areas.assign(area_id=areas["area_id"].astype(str))
+    return StudyData(areas, tables.get("categories.csv"), hist)
+
+
+def _groups(fc: pd.DataFrame, parent: Mapping[str, str]) -> list[tuple[str, list[str]]]:
+    """One group per area of the level above the bottom (districts above streets), with its children."""
+    ids = set(fc["area_id"])
+    bottom = ids - {parent.get(a) for a in ids}  # areas with no child in the forecast (the areas file may go deeper)
+    heads = sorted({parent.get(a) for a in bottom if parent.get(a) in ids})
+    groups = [(d, [d] + sorted(x for x in fc["area_id"].unique() if parent.get(x) == d)) for d in heads]
+    return groups or [("all", sorted(fc["area_id"].unique()))]
+
+
+def _forecast_section(arts: StudyOutputs, L: Labels, T: Mapping[str, str], suppress: int | None,
+                      sd: StudyData) -> list[dict]:
     fc = arts.table("forecast", "forecast.csv")
     if fc is None:
         return []
     fc["period"] = pd.to_datetime(fc["period"])
+    fc["area_id"] = fc["area_id"].astype(str)
     last = None
-    parent: dict = {}
-    if panel is not None:
-        m = panel.resample("M") if panel.freq != "M" else panel
-        prev_periods = sorted({p - pd.DateOffset(years=1) for p in fc["period"].unique()})
-        lv = m.select(start=min(prev_periods), end=max(prev_periods)).all_levels()
-        last = lv[lv["period"].isin(prev_periods)].groupby(["area_id", "category"])["count"].sum()
-        parent = panel.hierarchy.parent
+    if sd.history is not None:
+        lag = _YEAR_AGO.get(_forecast_freq(arts), pd.DateOffset(years=1))
+        prev = {p - lag: p for p in fc["period"].unique()}
+        h = sd.history[sd.history["period"].isin(list(prev))]
+        last = h.groupby(["area_id", "category"])["count"].sum()
     months = sorted(fc["period"].unique())
     tables = []
-    # one table per area of the level above the bottom (districts above streets), with its children
-    bottom = set(fc["area_id"]) - {p for p in parent.values() if p}
-    heads = sorted({parent.get(a) for a in bottom if parent.get(a) in set(fc["area_id"])})
-    districts = heads
-    groups = [(d, [d] + sorted(x for x in fc["area_id"].unique() if parent.get(x) == d)) for d in districts]
-    if not groups:
-        groups = [("all", sorted(fc["area_id"].unique()))]
-    for head, members in groups:
+    for head, members in _groups(fc, sd.parent):
         rows = []
         sub = fc[fc["area_id"].isin(members)]
         for (area, cat), g in sub.groupby(["area_id", "category"], sort=False):
@@ -331,7 +443,7 @@ def _forecast_section(arts: StudyOutputs, L: Labels, T: dict, suppress: int | No
                          _pct(total / ly - 1 if ly and np.isfinite(ly) and ly > 0 else np.nan)])
         rows.sort(key=lambda r: (r[0] != L.a(head), r[0], r[1]))
         tables.append({
-            "title": L.a(head),
+            "title": L.a(head) if head != "all" else "",
             "header": [T["area"], T["category"], *[pd.Timestamp(m).strftime("%Y-%m") for m in months],
                        T["last_year"], T["forecast_total"], T["change"]],
             "rows": rows,
@@ -339,35 +451,80 @@ def _forecast_section(arts: StudyOutputs, L: Labels, T: dict, suppress: int | No
     return tables
 
 
+def _fan_charts(arts: StudyOutputs, L: Labels, lang: str, sd: StudyData) -> list[bytes]:
+    """One fan chart per district, labelled in ``lang`` (the forecast step's own charts when there is no history)."""
+    fc = arts.table("forecast", "forecast.csv")
+    if fc is None or sd.history is None:
+        return arts.images("forecast", "fan_*.png")
+    fc = fc.assign(period=pd.to_datetime(fc["period"]), area_id=fc["area_id"].astype(str))
+    freq = _forecast_freq(arts)
+    fcfg = arts.config.get("steps", {}).get("forecast", {})
+    model = MODELS.label(str(fcfg.get("model", "auto")), lang)
+    rec = RECONCILERS.label(str(fcfg.get("reconcile", DEFAULT_RECONCILE)), lang)
+    source = arts.config.get("data", {}).get("counts", "")
+    pngs = []
+    for head, _ in _groups(fc, sd.parent):
+        if head == "all":
+            continue
+        if lang == "zh":
+            title = f"{L.a(head)}：各类别{FREQ_ZH.get(freq, '')}预测（模型：{model}；层级协调：{rec}）"
+            note = f"数据：{source}；阴影为80%与95%预测区间。"
+        else:
+            title = f"{L.a(head)}: forecasts by category (model: {model}; reconciliation: {rec})"
+            note = f"Data: {source}; shaded: 80% and 95% prediction intervals."
+        fig = fan_chart(sd.history, fc, head, title, freq, source=note, lang=lang, category_names=L.cat)
+        try:
+            pngs.append(figure_png(fig, **FIGURE_PNG))
+        finally:
+            plt.close(fig)
+    return pngs
+
+
+FREQ_ZH = {"D": "逐日", "W": "逐周", "M": "逐月", "Y": "逐年"}
+
+INDEX_TITLE = {"zh": "平安指数排名不确定性", "en": "Ping'an index rank uncertainty"}
+
+
+def _rank_charts(arts: StudyOutputs, L: Labels, lang: str, period: str) -> list[bytes]:
+    """The index's rank-interval chart labelled in ``lang`` (the sensitivity step's own chart without its table)."""
+    rs = arts.table("sensitivity", "rank_stats.csv")
+    if rs is None or not {"area_id", "nominal", "median", "q05", "q95"} <= set(rs.columns):
+        return arts.images("sensitivity", "rank_interval*.png")
+    rs = rs.assign(name=[L.a(a) for a in rs["area_id"]])
+    fails = arts.table("sensitivity", "failures.csv")
+    n = int(fails["n"].sum()) if fails is not None and "n" in fails.columns else None
+    nf = int(fails["n_failed"].sum()) if fails is not None and "n_failed" in fails.columns else 0
+    fig = rank_interval_chart(rs, title=INDEX_TITLE[lang], n_replications=n, n_failed=nf, period=period, lang=lang)
+    try:
+        return [figure_png(fig, **FIGURE_PNG)]
+    finally:
+        plt.close(fig)
+
+
 def render_html(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int | None = None, root: Path | None = None,
-                panel: IncidentPanel | None = None) -> str:
+                panel: IncidentPanel | None = None, data: StudyData | None = None) -> str:
     """The appendix as one self-contained HTML page.
 
-    ``panel``: the study's panel when the caller has it (a study being run);
-    otherwise it is loaded from the study's ``[data]`` paths under ``root``.
+    ``data``: the study data shown beside the steps' tables (:func:`study_data`), when the caller
+    has them; else they are read from the tables the appendix step logged, or computed from
+    ``panel`` (the study's panel when the caller has it, a study being run; otherwise loaded from
+    the study's ``[data]`` paths under ``root``).
     """
-    import jinja2
-
     if lang not in TEXT:
         raise InputError(Problem(f"unknown language {lang!r} for --lang; valid: zh, en"))
-    T = TEXT[lang]
+    # riskmodel's own wording is trusted markup; everything else is escaped by the template
+    T = {k: Markup(v) for k, v in TEXT[lang].items()}
     root = root or Path.cwd()
+    sd = data if data is not None else study_data(arts, root, panel)
     data = arts.config.get("data", {})
-    if panel is None:
-        panel = _study_panel(arts, root)
-    areas = panel.areas if panel is not None else None
-    cat_path = _resolve(data.get("counts"), root)
-    cats = None
-    if cat_path is not None and (cat_path.parent / "categories.csv").exists():
-        cats = pd.read_csv(cat_path.parent / "categories.csv")
-    L = Labels(areas, cats, lang)
+    L = Labels(sd.areas, sd.categories, lang)
     simulated = "sample" in str(data.get("counts", "")) or "simulated" in arts.config.get("study", {}).get("description", "").lower()
 
     sections = []
-    fc_tables = _forecast_section(arts, L, T, suppress_below, panel)
+    fc_tables = _forecast_section(arts, L, T, suppress_below, sd)
     if fc_tables:
         sections.append({"id": "forecast", "title": T["forecast"], "note": T["forecast_note"], "tables": fc_tables})
-    fans = arts.images("forecast", "fan_*.png")
+    fans = _fan_charts(arts, L, lang, sd)
     if fans:
         sections.append({"id": "fan", "title": T["fan"], "images": [_img(p) for p in fans]})
     warn = arts.table("alerts", "alerts_warnings.csv")
@@ -396,9 +553,12 @@ def render_html(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int | N
             grade = str(r.grade) if hasattr(r, "grade") and pd.notna(r.grade) else ""
             rows.append([L.a(r.area_id), f"{r.score:.1f}", str(int(r.rank)), med, iv, grade])
         per = str(top["period"].iloc[0])[:7] if "period" in top.columns and len(top) else ""
-        sections.append({"id": "index", "title": f"{T['index']} {per}", "note": T["index_note"],
+        ww = arts.table("index", "weight_warnings.csv")
+        warnings = [weight_warning_text(r, lang) for r in ww.itertuples()] if ww is not None else []
+        sections.append({"id": "index", "title": Markup("{} {}").format(T["index"], per), "note": T["index_note"],
+                         "warnings": warnings,
                          "tables": [{"title": "", "header": [T["area"], T["score"], T["rank"], T["median"], T["interval"], T["grade"]], "rows": rows}],
-                         "images": [_img(p) for p in arts.images("sensitivity", "rank_interval*.png")]})
+                         "images": [_img(p) for p in _rank_charts(arts, L, lang, per)]})
     cl = arts.table("claims", "claims_summary.csv")
     if cl is not None:
         rows = []
@@ -410,55 +570,126 @@ def render_html(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int | N
         sections.append({"id": "claims", "title": T["claims"], "note": "",
                          "tables": [{"title": "", "header": [T["claim"], T["reported"], T["observed"], T["effect"], T["verdict"]], "rows": rows}],
                          "images": imgs})
-    methods = _methods(arts, T, lang)
-    sections.append({"id": "methods", "title": T["methods"], "paragraphs": methods})
+    methods, method_tables = _methods(arts, T, lang)
+    sections.append({"id": "methods", "title": T["methods"], "paragraphs": methods, "tables": method_tables})
 
-    tpl = jinja2.Environment(loader=jinja2.PackageLoader("riskmodel.report", "templates"), autoescape=False)
-    return tpl.get_template("appendix.html").render(
+    return _environment().get_template("appendix.html").render(
         T=T, lang=lang, study=arts.name, run_id=arts.run_id, simulated=simulated,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), sections=sections,
         data_source=str(data.get("counts", "")),
-        suppressed=T["suppressed"].format(n=suppress_below) if suppress_below else "",
+        suppressed=TEXT[lang]["suppressed"].format(n=suppress_below) if suppress_below else "",
     )
 
 
-def _methods(arts: StudyOutputs, T: dict, lang: str) -> list[str]:
-    out = []
+def _environment(autoescape: bool = True) -> Any:  # noqa: ANN401 - a jinja2.Environment
+    """The template environment: every value is HTML-escaped unless it is :class:`markupsafe.Markup`.
+
+    Names, titles, labels and verdicts come from the user's files and go to officials' browsers:
+    they are always text. Only riskmodel's own fixed wording (:data:`TEXT`) is passed as Markup.
+    """
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("riskmodel.report", "templates"), autoescape=autoescape)
+
+
+LEVEL_TEXT = {
+    "zh": {"overall": "全部序列", "city": "全市", "district": "区", "area": "街镇"},
+    "en": {"overall": "all series", "city": "city", "district": "district", "area": "street"},
+}
+"""Names of the hierarchy's levels (the ``level`` column of the forecast tables)."""
+
+UNIT_TEXT = {"zh": {"D": "天", "W": "周", "M": "个月", "Y": "年"}, "en": {"D": "days", "W": "weeks", "M": "months", "Y": "years"}}
+
+
+def _model_parts(models: pd.Series) -> tuple[list[str], int, str]:
+    """The base models named in forecast.csv's ``model`` column (``auto(gbm 0.2+pooled 0.8)+mint_shrink``),
+    the number of rows forecast as zero (an all-zero history), and the top model's name."""
+    parts: list[str] = []
+    zero = 0
+    top = ""
+    for m in models.astype(str):
+        if m.startswith("zero"):
+            zero += 1
+            continue
+        hit = re.match(r"^([A-Za-z_]\w*)\((.*)\)(\+\w+)?$", m)
+        top = top or (hit.group(1) if hit else m.split("+")[0])
+        for c in (hit.group(2).split("+") if hit else []):
+            name = c.split()[0] if c.split() else ""
+            if name and name not in parts:
+                parts.append(name)
+    return parts, zero, top
+
+
+def _methods(arts: StudyOutputs, T: Mapping[str, str], lang: str) -> tuple[list[str], list[dict]]:
+    """The methods note: paragraphs, and the backtest's accuracy per model and level as a table."""
+    zh = lang == "zh"
+    out: list[str] = []
+    tables: list[dict] = []
     cfg = arts.config.get("steps", {})
     data = arts.config.get("data", {})
+    fcfg = cfg.get("forecast", {})
+    unit = UNIT_TEXT[lang].get(_forecast_freq(arts), "")
     fc = arts.table("forecast", "forecast.csv")
     if fc is not None:
-        models = ", ".join(sorted(fc["model"].astype(str).unique())[:6])
-        out.append(f"预测模型：{models}；预测步长 {cfg.get('forecast', {}).get('h', 3)} 个月；层级协调：{cfg.get('forecast', {}).get('reconcile', '')}。"
-                    if lang == "zh" else
-                    f"Forecast models: {models}; horizon {cfg.get('forecast', {}).get('h', 3)} months; hierarchical reconciliation: {cfg.get('forecast', {}).get('reconcile', '')}.")
+        parts, zero, top = _model_parts(fc.drop_duplicates(["area_id", "category"])["model"])
+        top = top or str(fcfg.get("model", "auto"))
+        rec = str(fcfg.get("reconcile", DEFAULT_RECONCILE))
+        comps = ("、" if zh else ", ").join(f"{MODELS.label(c, lang)}（{c}）" if zh else f"{MODELS.label(c, lang)} ({c})"
+                                          for c in parts)
+        if zh:
+            txt = f"预测模型：{MODELS.label(top, lang)}（{top}）"
+            txt += f"，每个序列从以下模型中选择并加权组合：{comps}" if comps else ""
+            txt += f"；{zero}个历史全为零的序列预测为零" if zero else ""
+            txt += f"；预测步长 {fcfg.get('h', 3)} {unit}；层级协调：{RECONCILERS.label(rec, lang)}（{rec}）。"
+        else:
+            txt = f"Forecast model: {MODELS.label(top, lang)} ({top})"
+            txt += f", per series a weighted combination chosen among: {comps}" if comps else ""
+            txt += f"; {zero} series with an all-zero history are forecast as zero" if zero else ""
+            txt += f"; horizon {fcfg.get('h', 3)} {unit}; hierarchical reconciliation: {RECONCILERS.label(rec, lang)} ({rec})."
+        out.append(txt)
     bm = arts.table("forecast", "backtest_metrics.csv")
     if bm is not None and {"mase", "model"} <= set(bm.columns):
-        overall = bm[bm.get("area_id", pd.Series(dtype=str)).astype(str).isin(["__overall__", "overall", "ALL"])] if "area_id" in bm.columns else bm
-        if overall.empty:
-            overall = bm.groupby("model", as_index=False)[[c for c in ("mase", "coverage_80", "coverage_95") if c in bm.columns]].mean()
-        parts = []
-        for r in overall.itertuples():
-            cov = f", {T['coverage']} 80%: {getattr(r, 'coverage_80', float('nan')):.2f}, 95%: {getattr(r, 'coverage_95', float('nan')):.2f}"
-            parts.append(f"{r.model}: MASE {r.mase:.3f}{cov}")
-        out.append(("滚动起点回测（扩展窗口）：" if lang == "zh" else "Rolling-origin backtest (expanding window): ") + "; ".join(parts) + ("。MASE 以季节性朴素法为尺度，小于1表示优于季节性朴素法。" if lang == "zh" else ". MASE is scaled by the seasonal naive forecast: below 1 beats it."))
+        out.append("滚动起点回测（扩展窗口）：下表为各模型在各层级上的MASE与区间覆盖率。MASE 以季节性朴素法为尺度，小于1表示优于季节性朴素法；"
+                   "覆盖率为实际值落入80%与95%预测区间的比例（目标0.80与0.95）。" if zh else
+                   "Rolling-origin backtest (expanding window): the table gives each model's MASE and interval coverage "
+                   "per level of the hierarchy. MASE is scaled by the seasonal naive forecast: below 1 beats it. Coverage is the share of "
+                   "actual counts inside the 80% and 95% prediction intervals (targets 0.80 and 0.95).")
+        levels = LEVEL_TEXT[lang]
+        lv = bm["level"].astype(str) if "level" in bm.columns else pd.Series("overall", index=bm.index)
+        # rows with area_id ALL summarise a level (or every series: level 'overall'); the rest are series
+        summary = bm.get("area_id", pd.Series("", index=bm.index)).astype(str).isin(["ALL", "__overall__"])
+        rows = []
+        for model in dict.fromkeys(bm["model"].astype(str)):
+            m_ = bm["model"].astype(str) == model
+            for key in ("overall", "city", "district", "area"):
+                series = m_ & ~summary & (lv == key if key != "overall" else True)
+                given = bm[m_ & summary & (lv == key)]
+                g = given if len(given) else bm[series]
+                if g.empty:
+                    continue
+                cov = [f"{g[c].mean():.2f}" if c in g.columns else "–" for c in ("coverage_80", "coverage_95")]
+                rows.append([f"{MODELS.label(model, lang)}（{model}）" if zh else f"{MODELS.label(model, lang)} ({model})",
+                             levels[key], str(int(series.sum())), f"{g['mase'].mean():.3f}", *cov])
+        if rows:
+            tables.append({"title": "", "header": [T["model"], T["level"], T["series"], "MASE",
+                                                   f"{T['coverage']} 80%", f"{T['coverage']} 95%"], "rows": rows})
     if "alerts" in arts.steps:
         # the step's method and frequency as the config gives them, else the step's defaults
         m = cfg.get("alerts", {}).get("method", DEFAULT_METHOD)
         f = Frequency.of(cfg.get("alerts", {}).get("freq", "W"))
-        unit_zh = {"D": "按日", "W": "按周", "M": "按月"}[f.code]
-        out.append(f"预警方法：{DETECTORS.label(m, 'zh')}（{m}，{unit_zh}监测）。" if lang == "zh" else
+        unit_zh = {"D": "按日", "W": "按周", "M": "按月", "Y": "按年"}.get(f.code, "")
+        out.append(f"预警方法：{DETECTORS.label(m, 'zh')}（{m}，{unit_zh}监测）。" if zh else
                    f"Warning method: {DETECTORS.label(m, 'en')} ({m}, {f.name} monitoring).")
     fc_periods = fc["period"] if fc is not None else None
     bt = arts.table("forecast", "backtest_forecasts.csv")
-    if bt is not None and "cutoff" in bt.columns:
+    if bt is not None and "cutoff" in bt.columns and fc_periods is not None:
         out.append(f"回测起点：{bt['cutoff'].min()} 至 {bt['cutoff'].max()}；预测期：{str(fc_periods.min())[:10]} 至 {str(fc_periods.max())[:10]}。"
-                    if lang == "zh" else
-                    f"Backtest origins: {bt['cutoff'].min()} to {bt['cutoff'].max()}; forecast periods: {str(fc_periods.min())[:10]} to {str(fc_periods.max())[:10]}.")
-    out.append(f"{T['source']}：{data.get('counts', '')}；运行编号 {arts.run_id}；代码版本 {arts.tags.get('git_commit', arts.tags.get('riskmodel_version', ''))}。"
-                if lang == "zh" else
-                f"{T['source']}: {data.get('counts', '')}; run {arts.run_id}; code version {arts.tags.get('git_commit', arts.tags.get('riskmodel_version', ''))}.")
-    return out
+                   if zh else
+                   f"Backtest origins: {bt['cutoff'].min()} to {bt['cutoff'].max()}; forecast periods: {str(fc_periods.min())[:10]} to {str(fc_periods.max())[:10]}.")
+    version = arts.tags.get("git_commit", arts.tags.get("riskmodel_version", ""))
+    out.append(f"{T['source']}：{data.get('counts', '')}；运行编号 {arts.run_id}；代码版本 {version}。" if zh else
+               f"{T['source']}: {data.get('counts', '')}; run {arts.run_id}; code version {version}.")
+    return out, tables
 
 
 def write_appendix(
@@ -470,10 +701,13 @@ def write_appendix(
     suppress_below: int | None = None,
     tracking_uri: str | None = None,
     root: Path | None = None,
+    notes: list[str] | None = None,
 ) -> list[Path]:
     """Render the appendix of a tracked study run into ``out_dir`` (whole or not at all).
 
-    Returns the written files: ``appendix_<lang>.html`` and/or ``.pdf``.
+    Returns the written files: ``appendix_<lang>.html`` and/or ``.pdf``. ``notes`` (a list) receives
+    a line when the study data could not be found (names, last year's figures and the fan charts'
+    history then missing from the document).
     """
     bad = [f for f in formats if f not in ("html", "pdf")]
     if bad:
@@ -483,7 +717,13 @@ def write_appendix(
     written = []
     with tempfile.TemporaryDirectory() as d:
         arts = load_study(run_id, d, tracking_uri=tracking_uri)
-        html = render_html(arts, lang=lang, suppress_below=suppress_below, root=root)
+        sd = study_data(arts, root or Path.cwd())
+        if sd.areas is None and notes is not None:
+            counts = arts.config.get("data", {}).get("counts", "")
+            notes.append(f"note: the study's data ({counts}) are not under {root or Path.cwd()} and the run did not log "
+                         "the appendix's tables: areas are shown by code, without last year's figures "
+                         "(give --root, the folder the study ran in)")
+        html = render_html(arts, lang=lang, suppress_below=suppress_below, root=root, data=sd)
         with atomic_dir(out_dir) as tmp:
             if "html" in formats:
                 (tmp / f"appendix_{lang}.html").write_text(html, encoding="utf-8")
