@@ -191,3 +191,106 @@ def test_missing_postgresql_programs_are_reported_as_such(tmp_path):
     with pytest.raises(TeamServerError, match="initdb, pg_ctl") as err:
         LocalPostgres(bindir=tmp_path).start()
     assert err.value.component == "postgresql"
+
+
+def test_wrong_passwords_lock_the_user_out_with_429_and_retry_after(team, monkeypatch):
+    team.create_user("carol", "carol-password-1")
+    search = f"{team.url_}/api/2.0/mlflow/experiments/search?max_results=5"
+    assert [_get(search, ("carol", f"guess-{i}")) for i in range(5)] == [401] * 5
+    req = urllib.request.Request(search)
+    req.add_header("Authorization", "Basic " + base64.b64encode(b"carol:carol-password-1").decode())
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=60)
+    assert err.value.code == 429  # the right password too, while locked (policy: 5 in 5 min -> 15 min)
+    assert 890 <= int(err.value.headers["Retry-After"]) <= 900
+    assert _get(search, ("alice", USERS["alice"])) == 200  # other users go on
+    # riskmodel says what happened (MLflow's client would retry a 429 first: not here)
+    _as(monkeypatch, team, "carol", "carol-password-1")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    with pytest.raises(InputError, match="HTTP 429"):
+        Tracker(experiment="team-carol").check()
+
+
+@pytest.fixture
+def open_tmp():
+    """A temp folder the 'postgres' user can reach (pytest's tmp_path is private to root)."""
+    import os
+    import shutil
+    import tempfile
+
+    d = Path(tempfile.mkdtemp(prefix="riskmodel-test-sigterm-"))
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_tracking_server_stopped_with_sigterm_removes_mlflow_postgresql_and_temp_folders(open_tmp):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    if postgres_bindir() is None:
+        pytest.skip("PostgreSQL's server programs are not installed (scripts/ensure_postgres.sh)")
+    tmp_path = open_tmp
+    env = {**os.environ, "TMPDIR": str(tmp_path), "MLFLOW_AUTH_ADMIN_PASSWORD": "admin-password-123"}
+    p = subprocess.Popen([sys.executable, "-c", "import sys; from riskmodel.cli import main; sys.exit(main())",
+                          "tracking-server", "--throwaway"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    lines = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "stops it" in line:
+            break
+    text = "".join(lines)
+    if "stops it" not in text:
+        p.kill()
+        pytest.skip(f"the throwaway server did not start: {text[-500:]} {p.stderr.read()[-1000:]}")
+    url_port = int(re.search(r"URL\s+http://127\.0\.0\.1:(\d+)", text).group(1))
+    pg_port = int(re.search(r"backend store\s+\S+@127\.0\.0\.1:(\d+)/", text).group(1))
+    made = sorted(x.name for x in tmp_path.iterdir())
+    assert any(n.startswith("riskmodel-pg-") for n in made) and any(n.startswith("riskmodel-mlflow-") for n in made)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err[-2000:]
+    assert "stopped" in out and "Traceback" not in err
+    assert [x.name for x in tmp_path.iterdir()] == []  # the cluster's and the server's folders are gone
+    for port in (url_port, pg_port):  # nothing listens any more
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, port
+
+
+def test_tracking_server_exits_non_zero_saying_the_mlflow_server_died(monkeypatch, capsys, tmp_path):
+    import riskmodel.cli.tracking as cli_tracking
+
+    class Dead:
+        def __init__(self, **kw):
+            self.log_path_ = tmp_path / "mlflow-server.log"
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def summary(self):
+            return "MLflow team tracking server (fake)"
+
+        def wait(self):
+            return 3
+
+        def log_tail(self, n=25):
+            return "ModuleNotFoundError: no module named psycopg2"
+
+    monkeypatch.setattr(cli_tracking, "TeamServer", Dead)
+    code = main(["tracking-server", "--backend-store-uri", "postgresql://u@127.0.0.1:1/db", "--artifacts",
+                 str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "the MLflow server died (exit code 3)" in err and "no module named psycopg2" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ class StudyContext:
 
     ``results[name]``: what an earlier step returned (result objects, in
     memory); ``runs[name]``: its run record (the tables, figures and texts it
-    published); ``study_run``: the study's parent run.
+    published); ``study_run``: the study's parent run; ``to_register``: models
+    to register in the MLflow registry after the study succeeded.
     """
 
     config_path: Path
@@ -35,6 +37,9 @@ class StudyContext:
     _panel: IncidentPanel | None = None
     execution: ExecutionSection = field(default_factory=ExecutionSection)
     _backend: Any = None
+    to_register: list[tuple[str, str]] = field(default_factory=list)
+    """(model URI, registered name) of models logged by steps: :func:`run_experiment`
+    registers them once the study's outputs are in place, never before."""
 
     @property
     def backend(self) -> Backend:
@@ -71,7 +76,19 @@ class StudyContext:
         """The study's panel at the data's own frequency (validated once)."""
         if self._panel is None:
             self._panel = load_source(self.data.source(), self.path)
+            self._note_added_zeros(self._panel)
         return self._panel
+
+    def _note_added_zeros(self, panel: IncidentPanel) -> None:
+        """Say how many zeros riskmodel added to the counts (stderr, and the study run's tags and metrics)."""
+        az = panel.added_zeros
+        note = az.note(str(self.data.counts))
+        if not note:
+            return
+        print(note, file=sys.stderr)
+        if self.study_run is not None:
+            self.study_run.set_tags({"data.added_zeros": note})
+            self.study_run.log_metrics({"data.added_zeros": az.total, "data.added_zeros_series": len(az.by_series)})
 
     def panel_at(self, freq: str) -> IncidentPanel:
         """The panel resampled to ``freq`` (cached)."""

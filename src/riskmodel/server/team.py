@@ -43,6 +43,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from riskmodel.errors import InputError, Problem, RiskmodelError
+from riskmodel.server.lockout import LockoutPolicy
 
 PERMISSIONS = ("READ", "EDIT", "MANAGE", "NO_PERMISSIONS")
 MIN_ADMIN_PASSWORD = 12  # MLflow's own rule for the bootstrap admin password
@@ -398,6 +399,10 @@ class TeamServer:
     log_path : path, optional
         The server's log file (appended to); default ``mlflow-server.log`` in
         the state folder.
+    lockout : LockoutPolicy, optional
+        Wrong passwords allowed before a user name or an address is answered
+        HTTP 429 for a while (:mod:`riskmodel.server.lockout`; default 5 per
+        user in 5 minutes -> 15 minutes locked).
 
     Attributes
     ----------
@@ -427,7 +432,9 @@ class TeamServer:
         startup_timeout: float = 180.0,
         state_dir: str | os.PathLike[str] | None = None,
         log_path: str | os.PathLike[str] | None = None,
+        lockout: LockoutPolicy | None = None,
     ):
+        self.lockout = (lockout or LockoutPolicy()).checked()
         self.backend_store_uri = backend_store_uri
         self.artifacts_destination = artifacts_destination
         self.auth_db_uri = auth_db_uri
@@ -511,7 +518,8 @@ class TeamServer:
             f"default_permission = {self.default_permission}",
             f"database_uri = {auth_db}",
             f"admin_username = {self.admin_username}",
-            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+            # MLflow's basic-auth check behind riskmodel's lockout on wrong passwords
+            "authorization_function = riskmodel.server.lockout:authenticate_request_limited",
             f"auth_cache_ttl_seconds = {int(self.auth_cache_seconds)}",
         ]
         # the config holds the auth database's URI (maybe with a password): private
@@ -529,6 +537,7 @@ class TeamServer:
             # MLflow's job runner (GenAI evaluation jobs) starts several worker
             # processes; riskmodel does not use it
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": os.environ.get("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false"),
+            **self.lockout.env(),
         }
         if self.admin_password is not None:
             env["MLFLOW_AUTH_ADMIN_PASSWORD"] = self.admin_password
@@ -575,6 +584,10 @@ class TeamServer:
             f"its log:\n{_log_tail(self.log_path_)}"
         )
 
+    def log_tail(self, n: int = 25) -> str:
+        """The last ``n`` lines of the server's log ("" when there is none)."""
+        return _log_tail(self.log_path_, n) if self.log_path_ is not None else ""
+
     def wait(self) -> int:
         """Block until the server exits; return its exit code."""
         assert self.process_ is not None
@@ -620,6 +633,8 @@ class TeamServer:
             f"  artifact store      {self.artifacts_destination} (proxied as mlflow-artifacts:)",
             f"  auth database       {redact_uri(self.auth_db_uri)}",
             f"  default permission  {self.default_permission}",
+            f"  wrong passwords     {self.lockout.max_failures} per user in {self.lockout.window_seconds:g} s "
+            f"-> locked {self.lockout.lockout_seconds:g} s (HTTP 429)",
             f"  admin user          {self.admin_username}",
             f"  workers             {self.workers}",
             "Users connect with:",
@@ -675,6 +690,7 @@ def throwaway_team_server(
     workers: int = 1,
     auth_cache_seconds: int = 60,
     startup_timeout: float = 180.0,
+    lockout: LockoutPolicy | None = None,
 ) -> Iterator[TeamServer]:
     """A complete team server that lives for one ``with`` block.
 
@@ -698,6 +714,7 @@ def throwaway_team_server(
                 auth_cache_seconds=auth_cache_seconds,
                 startup_timeout=startup_timeout,
                 state_dir=state,
+                lockout=lockout,
             )
             server.postgres_ = pg
             with server:

@@ -29,10 +29,12 @@ code and tests can read it back.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import math
 import os
+import socket
 import subprocess
 import tempfile
 import time
@@ -59,6 +61,75 @@ def default_tracking_uri(workdir: str | os.PathLike[str] | None = None) -> str:
         return env
     wd = Path(workdir or os.getcwd()).resolve()
     return f"sqlite:///{wd / 'mlruns.db'}"
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI, or None for any other store."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri[len("sqlite:///") :].split("?", 1)[0])
+
+
+@contextlib.contextmanager
+def store_lock(db: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold an exclusive lock on ``<db>.lock`` (``fcntl.flock``) for a block.
+
+    Creating a SQLite store runs MLflow's migrations (``CREATE TABLE ...``):
+    two processes doing it at once on a new ``mlruns.db`` collide ("table
+    alembic_version already exists", "duplicate column name") and one of them
+    fails. :attr:`Tracker.client` creates the store under this lock, so the
+    second process waits and then finds the tables made. The lock file stays
+    beside the database (empty; the lock itself goes with the process).
+    """
+    lock = Path(f"{os.fspath(db)}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, ``/proc/<pid>/stat``), or None.
+
+    None when the process does not exist (or on a system without ``/proc``).
+    With the pid it identifies a process even after the pid is reused.
+    """
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text(encoding="ascii", errors="replace")
+    except (OSError, ValueError):
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None  # field 22 of the line: starttime
+
+
+def process_tags() -> dict[str, str]:
+    """Who runs this: ``riskmodel.host``, ``riskmodel.pid`` and ``riskmodel.pid_start``.
+
+    Recorded on every run at its start, so that a run left RUNNING by a
+    killed process can be told from a live one (:mod:`riskmodel.tracking.cleanup`).
+    """
+    pid = os.getpid()
+    out = {"riskmodel.host": socket.gethostname(), "riskmodel.pid": str(pid)}
+    start = process_start(pid)
+    if start is not None:
+        out["riskmodel.pid_start"] = start
+    return out
+
+
+UPLOAD_PREFIX = "riskmodel-upload-"
+"""Temp folders of artifact uploads: ``riskmodel-upload-<pid>-<pid start>-<random>`` in the temp folder."""
+
+
+def upload_dir() -> tempfile.TemporaryDirectory[str]:
+    """A temporary folder for one artifact upload, named after this process (see :data:`UPLOAD_PREFIX`).
+
+    Removed when the upload is done; a killed process leaves it, and
+    :func:`riskmodel.tracking.cleanup.remove_stale_upload_dirs` removes it later.
+    """
+    return tempfile.TemporaryDirectory(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-{process_start(os.getpid()) or 0}-")
 
 
 def fingerprint(obj: pd.DataFrame | str | os.PathLike[str] | bytes) -> str:
@@ -191,7 +262,7 @@ class RunHandle:
         if not self.enabled:
             self.artifacts.append(f"{artifact_path}/{name}")
             return
-        with tempfile.TemporaryDirectory() as d:
+        with upload_dir() as d:
             p = Path(d) / name
             if name.endswith(".parquet"):
                 df.to_parquet(p, index=False)
@@ -287,7 +358,7 @@ class RunHandle:
             self.figures[key] = fig
             self.artifacts.append(f"{artifact_path}/{name}")
             return
-        with tempfile.TemporaryDirectory() as d:
+        with upload_dir() as d:
             p = Path(d) / name
             fig.savefig(p, **FIGURE_PNG)
             self.figures[key] = p.read_bytes()
@@ -306,7 +377,7 @@ class RunHandle:
         if not self.enabled:
             self.artifacts.append(name)
             return
-        with tempfile.TemporaryDirectory() as d:
+        with upload_dir() as d:
             p = Path(d) / name
             p.write_text(text, encoding="utf-8")
             self._upload(p, artifact_path)
@@ -392,8 +463,29 @@ class Tracker:
             logging.getLogger("alembic").setLevel(logging.WARNING)
             logging.getLogger("mlflow").setLevel(logging.WARNING)
 
-            self._client = MlflowClient(tracking_uri=self.uri)
+            db = sqlite_path(self.uri)
+            if db is None:
+                self._client = MlflowClient(tracking_uri=self.uri)
+            else:
+                # the client opens the store, running MLflow's migrations on a new one:
+                # under the lock, so that two commands started together do not both do it
+                with store_lock(db):
+                    self._client = MlflowClient(tracking_uri=self.uri)
         return self._client
+
+    def check(self) -> Tracker:
+        """Check now that the store takes this user's runs; return the tracker.
+
+        Opens the store (creating it if new) and finds or creates the
+        experiment, so that a refusal by a team server (wrong password: HTTP
+        401; no permission: 403) stops a command with a clear
+        :class:`~riskmodel.errors.InputError` before it does any work. A
+        tracker with ``enabled=False`` checks nothing. Commands call it at
+        their start (``riskmodel run`` does, through the study's parent run).
+        """
+        if self.enabled:
+            self.experiment_id()
+        return self
 
     def _terminate(self, run_id: str, status: str) -> None:
         import io
@@ -420,6 +512,12 @@ class Tracker:
                     f"the tracking server refused the credentials (HTTP 401: {why}); set "
                     "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to your account on it",
                     source=self.uri)) from None
+            # MLflow's client retries a 429 and then reports urllib3's "too many 429 error responses"
+            if status == 429 or "too many 429 error responses" in str(exc):
+                raise InputError(Problem(
+                    f"the tracking server refuses user {user!r} for now after too many wrong passwords "
+                    "(HTTP 429); wait and retry with the right MLFLOW_TRACKING_PASSWORD "
+                    "(docs/tracking_server.md, 'Wrong passwords')", source=self.uri)) from None
             if status == 403:
                 raise InputError(Problem(
                     f"the tracking server does not let user {user!r} write to experiment "
@@ -436,11 +534,24 @@ class Tracker:
                     self._experiment_id = exp.experiment_id
                 else:
                     loc = None
-                    if self.uri.startswith("sqlite:///"):
-                        root = Path(self.artifact_root or Path(self.uri[len("sqlite:///") :]).parent / "mlartifacts")
+                    db = sqlite_path(self.uri)
+                    if db is not None:
+                        root = Path(self.artifact_root or db.parent / "mlartifacts")
                         loc = root.resolve().as_uri()
-                    self._experiment_id = self.client.create_experiment(self.experiment, artifact_location=loc)
+                    self._experiment_id = self._create_experiment(loc)
         return self._experiment_id
+
+    def _create_experiment(self, artifact_location: str | None) -> str:
+        """Create the experiment; if another process created it meanwhile, use that one."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client.create_experiment(self.experiment, artifact_location=artifact_location)
+        except MlflowException:
+            exp = self.client.get_experiment_by_name(self.experiment)
+            if exp is None:
+                raise
+            return exp.experiment_id
 
     @contextlib.contextmanager
     def run(
@@ -455,7 +566,7 @@ class Tracker:
         in the tags ``error.type`` and ``error.message``, and the exception
         propagates.
         """
-        base_tags = {"riskmodel.command": name, **code_version()}
+        base_tags = {"riskmodel.command": name, **code_version(), **process_tags()}
         if self.enabled:
             all_tags = {**base_tags, **(tags or {})}
             if self._stack:

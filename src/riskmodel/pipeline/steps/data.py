@@ -42,6 +42,13 @@ def validate_step(ctx: StudyContext, cfg: ValidateConfig, run: RunHandle) -> dic
             "total_count": int(c["count"].sum()),
         }
     )
+    az = panel.added_zeros
+    run.log_metrics({"added_zeros": az.total, "added_zeros_series": len(az.by_series)})
+    if az.total:
+        # which series got zeros riskmodel added (absent periods counted as 0)
+        run.set_tags({"data.added_zeros": az.note(str(ctx.data.counts))})
+        run.log_table(az.by_series.assign(first=lambda d: d["first"].dt.strftime("%Y-%m-%d"),
+                                          last=lambda d: d["last"].dt.strftime("%Y-%m-%d")), "added_zeros.csv")
     run.log_params({"freq": panel.freq, "first_period": str(c["period"].min().date()),
                     "last_period": str(c["period"].max().date())})
     summary.to_csv(ctx.step_dir("validate") / "data_summary.csv", index=False, lineterminator="\n")

@@ -29,7 +29,12 @@ the fan charts.
 Writes ``forecast.csv`` (every area, street to city, and category),
 ``backtest_metrics.csv``, ``backtest_forecasts.csv`` and
 ``figures/fan_<district>.png`` into the step's folder, and logs the same
-tables, the overall backtest metrics and the figures to MLflow.
+tables, the overall backtest metrics and the figures to MLflow. With
+``register_model`` (default true) the model is logged to the step's run as
+an MLflow pyfunc model that serves the published ``forecast.csv``
+(:mod:`riskmodel.tracking.pyfunc`), and registered as
+``riskmodel-<study>-forecaster`` when the whole study has succeeded and its
+outputs are in place.
 """
 
 from __future__ import annotations
@@ -91,12 +96,13 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
           "backend": ctx.backend}  # the study's [execution] table
     res = Forecaster([cfg.model], **ex).forecast(panel, cfg.h, level=cfg.levels, all_levels=full)
     secs = time.perf_counter() - t0
-    if cfg.register_model and getattr(run, "enabled", False):
-        # the fitted model as a registered MLflow pyfunc model (its own, unreconciled forecasts)
-        log_forecaster(res.model, run.run_id, ctx.tracker.uri,
-                       registered_name=f"riskmodel-{ctx.study.name}-forecaster")
     arts = res.artifacts(area_level=True)  # forecast.csv, with each area's level
     fc = arts[0].content
+    if cfg.register_model and getattr(run, "enabled", False):
+        # the fitted model as an MLflow pyfunc model serving what the study publishes (forecast.csv,
+        # reconciled); registered by run_experiment only once the study's outputs are in place
+        uri = log_forecaster(res.model, run.run_id, ctx.tracker.uri, published=fc)
+        ctx.to_register.append((uri, f"riskmodel-{ctx.study.name}-forecaster"))
     metrics: dict[str, float] = {"forecast_seconds": secs, "series": float(fc[["area_id", "category"]].drop_duplicates().shape[0])}
     overall = None
     if cfg.backtest_windows > 0:
