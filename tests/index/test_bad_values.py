@@ -165,3 +165,17 @@ def test_the_warning_is_a_result_field(tmp_path):
     assert len(res.warnings()) == 1 and "'arson'" in res.warnings()[0]
     assert res.warnings()[0] in res.summary()
     assert "weight_warnings.csv" in [a.name for a in res.artifacts()]
+
+
+def test_an_out_folder_that_is_a_data_file_the_config_names_is_refused(tmp_path, capsys):
+    spec_path = tmp_path / "spec.csv"
+    SPEC.to_csv(spec_path, index=False)
+    _long().to_csv(tmp_path / "long.csv", index=False)
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text(f'[data]\nindicators = "{tmp_path / "long.csv"}"\nspec = "{spec_path}"\n', encoding="utf-8")
+    before = (tmp_path / "long.csv").read_bytes()
+    code = main(["index", "build", "--config", str(cfg), "--out", str(tmp_path / "long.csv"), "--no-track"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "long.csv" in err and "data.indicators" in err
+    assert (tmp_path / "long.csv").read_bytes() == before

@@ -119,8 +119,7 @@ def test_cleanup_command(tmp_path, monkeypatch, capsys):
     from riskmodel import cli
     from riskmodel.cli import main
 
-    if "tracking" not in cli.COMMANDS:  # until riskmodel.cli lists the group
-        monkeypatch.setitem(cli.COMMANDS, "tracking", ("tracking", "Look after the MLflow store."))
+    assert "tracking" in cli.COMMANDS
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     t = Tracker(experiment="riskmodel")

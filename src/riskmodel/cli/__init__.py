@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "claim": ("impact", "Evaluate a reported change: observed change, programme effect by several methods, verdict."),
     "run": ("run", "Run a study end to end: every step the config names, tracked in MLflow."),
     "compare": ("tracking", "Print the metric differences between two runs (and their steps), b - a."),
+    "tracking": ("tracking", "Look after the MLflow store: `riskmodel tracking cleanup`."),
     "tracking-server": ("tracking", "Run a team MLflow tracking server with authentication until Ctrl-C or SIGTERM "
                                     "(docs/tracking_server.md)."),
     "appendix": ("report", "Render the forecast appendix (HTML and PDF, Chinese or English) from a tracked study run."),

@@ -19,6 +19,7 @@ from riskmodel.index.config import IndexConfig, load_config
 from riskmodel.index.outputs import analyse_sensitivity
 from riskmodel.index.registry import AGGREGATORS, NORMALISERS, WEIGHTS
 from riskmodel.index.sensitivity import local_sensitivity, swap_weights
+from riskmodel.io_safety import refuse_overwriting_inputs
 from riskmodel.registry import LANGS
 from riskmodel.results import Artifact
 
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
     def build(config: ConfigOpt, out: DirOpt, no_track: NoTrackOpt = False) -> None:
         """Build the index: DIR/scores.csv (area_id, level, code, score, rank) for every level."""
         cfg = load_config(config)
+        _refuse_overwriting_data(cfg, out)
         res = build_index(cfg)
         tracker = make_tracker(no_track)
         with tracker.run("index-build", params=_params(cfg, config)) as run:
@@ -64,6 +66,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Rank intervals (DIR/rank_stats.csv) and Sobol' indices (DIR/sobol.csv) of the index."""
         cfg = load_config(config)
+        _refuse_overwriting_data(cfg, out)
         if n < 1:
             raise InputError(Problem(f"--n must be >= 1, got {n}"))
         tracker = make_tracker(no_track)
@@ -89,6 +92,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The smallest weight change at one level that ties two areas (DIR/swap.csv)."""
         cfg = load_config(config)
+        _refuse_overwriting_data(cfg, out)
         res = build_index(cfg)
         _warn(res)
         sw = swap_weights(res, a, b, level)
@@ -130,3 +134,11 @@ def _params(cfg: IndexConfig, path: Path) -> dict[str, object]:
         "treat": (cfg.steps.treat_cfg().method if cfg.steps.treat_cfg() else "none"),
         "impute": (cfg.steps.impute_cfg().method if cfg.steps.impute_cfg() else "none"),
     }
+
+
+def _refuse_overwriting_data(cfg: IndexConfig, out: Path) -> None:
+    """Refuse an --out that is, or holds, a data file the config names (the guard sees only --config)."""
+    d = cfg.data
+    keys = {f"data.{k}": cfg.path(v) for k in ("idata", "imeta", "indicators", "spec", "areas")
+            if (v := getattr(d, k))}
+    refuse_overwriting_inputs({"--out": out}, keys)

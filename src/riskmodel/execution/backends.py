@@ -26,6 +26,7 @@ started are closed::
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -112,11 +113,16 @@ class LocalBackend:
             import multiprocessing
 
             self._pool = ProcessPoolExecutor(
-                max_workers=n, mp_context=multiprocessing.get_context("spawn"), initializer=single_threaded_worker
+                max_workers=n, mp_context=multiprocessing.get_context("spawn"), initializer=_local_worker
             )
             self._pool_size = n
         try:
             return list(self._pool.map(call_single_threaded, [fn] * len(items), items))
+        except KeyboardInterrupt:
+            # Ctrl-C reaches the whole process group; the workers ignore it (_local_worker) and the
+            # driver stops them here instead of waiting for their chunks to finish
+            self.terminate()
+            raise
         except BrokenProcessPool:
             self.close()
             raise RuntimeError(
@@ -134,11 +140,29 @@ class LocalBackend:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool, self._pool_size = None, 0
 
+    def terminate(self) -> None:
+        """Stop the workers now, abandoning their chunks (after an interrupt)."""
+        if self._pool is not None:
+            # ProcessPoolExecutor has no public terminate: its worker processes are in _processes
+            procs = list(getattr(self._pool, "_processes", {}).values())
+            for proc in procs:
+                proc.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                proc.join(timeout=5)
+        self._pool, self._pool_size = None, 0
+
     def __enter__(self) -> LocalBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _local_worker() -> None:
+    """Initialiser of a local worker: single-threaded, and deaf to Ctrl-C (the driver stops it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    single_threaded_worker()
 
 
 def _riskmodel_version() -> str:

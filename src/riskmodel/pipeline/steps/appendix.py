@@ -14,7 +14,7 @@ import tomllib
 from riskmodel.config import StrictModel
 from riskmodel.pipeline.context import StudyContext
 from riskmodel.pipeline.steps.base import register_step
-from riskmodel.report.appendix import StudyRecord, render_html, write_pdf
+from riskmodel.report.appendix import StudyRecord, appendix_tables, render_html, write_pdf
 from riskmodel.tracking import RunHandle
 
 
@@ -37,6 +37,10 @@ def appendix_step(ctx: StudyContext, cfg: AppendixConfig, run: RunHandle) -> dic
         config=tomllib.loads(ctx.config_path.read_text(encoding="utf-8")),
         runs={k: v for k, v in ctx.runs.items() if k != "appendix"},
     )
+    # the names, hierarchy and history the document shows, logged so that `riskmodel appendix --run`
+    # renders the same document without the study's data
+    for name, table in appendix_tables(record, ctx.root, ctx.panel).items():
+        run.log_table(table, name)
     out = ctx.step_dir("appendix")
     files = []
     for lang in cfg.langs:

@@ -7,7 +7,7 @@ Config (``[steps.claims]``)::
     interventions = { ZH-XZ-XW = "2019-07-01" }   # programme start per claim_id or area_id;
                                                # default: the claim's comparison_start
     methods = ["all"]                          # or names registered in riskmodel.impact.METHODS
-    freq = "M"
+    freq = "M"                                 # default: Y for annual data, else M
     log = true
     seasonal = "auto"                          # none with comparison areas, else trig
     trend = "auto"                             # local level with comparison areas, else linear trend
@@ -47,7 +47,8 @@ class ClaimsStepConfig(StrictModel):
     claims: str | None = None
     interventions: dict[str, str] = {}
     methods: list[str] = ["all"]
-    freq: str = "M"
+    freq: str | None = None
+    """The analysis frequency (default: Y for annual data, else M)."""
     log: bool = True
     seasonal: str = "auto"
     trend: str = "auto"
@@ -88,7 +89,8 @@ def claims_step(ctx: StudyContext, cfg: ClaimsStepConfig, run: RunHandle) -> dic
     methods = methods_of(cfg.methods)
     claims = read_claims(ctx.path(src))
     out = ctx.step_dir("claims")
-    opt = EvaluationOptions(freq=cfg.freq, log=cfg.log, seasonal=cfg.seasonal, trend=cfg.trend,
+    freq = cfg.freq or ("Y" if ctx.panel.freq == "Y" else "M")
+    opt = EvaluationOptions(freq=freq, log=cfg.log, seasonal=cfg.seasonal, trend=cfg.trend,
                             full_sample=cfg.full_sample, n_sims=cfg.n_sims, seed=ctx.seed)
     truth = _truth(ctx)
     summaries, effects, texts, metrics = [], [], [], {}
