@@ -103,18 +103,19 @@ def load_sample_city(freq: str = "M", *, seed: int = SAMPLE_SEED,
 
     Parameters
     ----------
-    freq : {'D', 'W', 'M'}
-        Frequency of the counts panel (the files hold all three).
+    freq : {'D', 'W', 'M', 'Y'}
+        Frequency of the counts panel (the files hold D, W and M; Y sums the
+        monthly file to calendar years, 2014-2021).
     seed : int
         The generator's seed (the repository's city by default).
     folder : path, optional
         Read this copy instead of the cache (it is not generated).
     """
     f = str(freq).upper()
-    if f not in COUNTS_FILES:
-        raise InputError(Problem(f"unknown frequency {freq!r}; valid: {', '.join(COUNTS_FILES)}"))
+    if f not in COUNTS_FILES and f != "Y":
+        raise InputError(Problem(f"unknown frequency {freq!r}; valid: {', '.join(COUNTS_FILES)}, Y"))
     d = sample_city_folder(seed, folder)
-    panel = load_panel(d / COUNTS_FILES[f], freq=f, areas=d / "areas.csv", population=d / "population.csv",
+    panel = load_panel(d / COUNTS_FILES.get(f, COUNTS_FILES["M"]), freq=f, areas=d / "areas.csv", population=d / "population.csv",
                        neighbours=d / "neighbours.csv")
     truth = {p.stem: pd.read_csv(p) for p in sorted((d / "truth").glob("*.csv")) if p.stem != "expected_monthly"}
     return SampleCity(

@@ -12,13 +12,30 @@ from riskmodel.errors import InputError
 @pytest.mark.parametrize(("dates", "code"), [
     (["2020-01-01", "2020-02-01", "2020-04-01"], "M"),  # a missing month is still monthly
     (["2020-01-06", "2020-01-13", "2020-02-03"], "W"),
-    (["2018-01-01"], "M"),                               # a Monday that is the 1st: the month wins
+    (["2018-10-01"], "M"),                               # a Monday that is the 1st: the month wins
+    (["2018-01-01"], "Y"),                               # ... and 1 January is a year
+    (["2019-01-01", "2020-01-01", "2022-01-01"], "Y"),
     (["2020-01-06", "2020-01-07"], "D"),
-    (["2020-01-01", "2020-01-15"], "D"),                 # one mid-month date: not monthly
+    (["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-05"], "D"),
     ([], "D"),
 ])
 def test_inference_rule(dates: list[str], code: str) -> None:
     assert Frequency.infer(pd.to_datetime(pd.Series(dates, dtype=object))).code == code
+
+
+@pytest.mark.parametrize(("dates", "message"), [
+    # one mid-month date made a monthly file "daily" (issue 14.1): now refused, naming the row
+    (["2020-01-01", "2020-01-15", "2020-02-01", "2020-03-01"],
+     r"all dates but 1 are the 1st of a month \(monthly\); this row is not.*line 3 \('2020-01-15'\)"),
+    (["2020-01-05", "2020-01-12", "2020-01-19"], "dates are 7 days apart but fall on Sundays: weekly periods start on"),
+    (["2020-03-15", "2020-04-15", "2020-05-15"], "dates are a month apart but fall on day 15: monthly periods start"),
+    (["2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30"], "a month apart but fall on the last day of the month"),
+    (["2019-07-01", "2020-07-01", "2021-07-01"], "dates are a year apart but fall on 01 July: annual periods"),
+    (["2020-01-03", "2020-01-08", "2020-01-14", "2020-01-20"], "typically 6 days apart"),
+])
+def test_inference_refuses_what_fits_no_rule(dates: list[str], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        Frequency.infer(pd.Series(pd.to_datetime(dates)), source="c.csv")
 
 
 def test_frequency_values() -> None:

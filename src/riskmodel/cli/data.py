@@ -9,10 +9,18 @@ import typer
 
 from riskmodel.cli.common import NoTrackOpt, make_tracker
 from riskmodel.data.frequency import Frequency
+from riskmodel.data.loading import aligned_counts, refuse_finer
+from riskmodel.data.panel import added_zeros_of
 from riskmodel.data.readers import read_table
 from riskmodel.data.sample_city import generate
 from riskmodel.data.schemas import validate_areas, validate_counts
 from riskmodel.errors import InputError, Problem
+
+AlignDatesOpt = Annotated[bool, typer.Option(
+    "--align-dates",
+    help="With --freq: count each row in the period (ISO week, month, year) that contains its date, e.g. weekly "
+         "counts dated on the Sunday that ends each week; rows of a series landing in one period are summed.")]
+"""The ``--align-dates`` option (shared: every command that reads counts can take it)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -36,9 +44,15 @@ def register(app: typer.Typer) -> None:
     def validate(
         counts: Annotated[Path, typer.Option("--counts", help="Counts file (CSV, CSV.gz or Parquet).")],
         areas: Annotated[Path | None, typer.Option("--areas", help="Areas file.")] = None,
-        freq: Annotated[str | None, typer.Option("--freq", help="D, W or M (inferred if omitted).")] = None,
+        freq: Annotated[str | None, typer.Option("--freq", help="D, W, M or Y (inferred if omitted).")] = None,
+        align_dates: AlignDatesOpt = False,
     ) -> None:
-        """Check input files and report every problem at once (exit 2 if any)."""
+        """Check input files and report every problem at once (exit 2 if any).
+
+        Lists the zeros riskmodel would add (periods absent from a series
+        between the file's first and last date, which every model counts as
+        0) by series, with their total.
+        """
         problems: list[Problem] = []
         notes: list[str] = []
         area_ids = None
@@ -59,12 +73,25 @@ def register(app: typer.Typer) -> None:
             cdf, src = read_table(counts, what="counts")
             if src.note:
                 notes.append(f"{counts}: {src.note}")
+            if align_dates:
+                if freq is None:
+                    raise InputError(Problem("--align-dates needs --freq: the frequency whose periods the dates go to",
+                                             column="--freq"))
+                cdf, note = aligned_counts(cdf, Frequency.of(freq), str(counts))
+                notes.append(note.removeprefix("note: "))
+            elif freq is not None and "period" in cdf.columns:
+                have = refuse_finer(cdf["period"], freq, str(counts))
+                if have is not None and have.finer_than(freq) and have.nests_in(freq):
+                    # as the loader does: finer counts are validated as they are, then summed
+                    notes.append(f"{counts}: the counts are {have.name}; --freq {freq} sums them to "
+                                 f"{Frequency.of(freq).name} periods")
+                    freq = have.code
             typed, pc = validate_counts(cdf, source=str(counts), freq=freq, area_ids=area_ids, raise_on_error=False)
             problems += pc
         except InputError as exc:
             problems += exc.problems
         for n in notes:
-            typer.echo(f"note: {n}")
+            typer.echo(f"note: {n}", err=True)
         if problems:
             raise InputError(problems)
         n_series = typed[["area_id", "category"]].drop_duplicates().shape[0]
@@ -72,3 +99,12 @@ def register(app: typer.Typer) -> None:
             f"{counts}: OK - {len(typed):,} rows, {n_series} series, frequency {typed.attrs['freq']}, "
             f"{typed['period'].min().date()} to {typed['period'].max().date()}"
         )
+        zeros = added_zeros_of(typed, typed.attrs["freq"], str(counts))
+        if zeros.total:
+            typer.echo(f"zeros riskmodel adds: {zeros.total:,} absent {zeros.unit}s counted as 0 "
+                       f"in {len(zeros.by_series)} series:")
+            for line in zeros.lines():
+                typer.echo(line)
+            typer.echo(zeros.note(), err=True)
+        else:
+            typer.echo("zeros riskmodel adds: none (every series has a row for every period)")

@@ -16,7 +16,7 @@ import typer
 
 from riskmodel.cli.common import OutOpt
 from riskmodel.data.grid import cells_from_files
-from riskmodel.io_safety import atomic_dir
+from riskmodel.io_safety import atomic_dir, csv_text
 
 # The options shared with ``riskmodel hotspots`` (one definition for both commands)
 EventsOpt = Annotated[Path, typer.Option("--events", help="Event records with coordinates (CSV, CSV.gz, Parquet).")]
@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
         id_field: IdFieldOpt,
         cell_size: CellSizeOpt,
         out: OutOpt,
-        freq: Annotated[str, typer.Option("--freq", help="Period of the counts: D, W (Monday weeks) or M.")] = "W",
+        freq: Annotated[str, typer.Option(
+            "--freq", help="Period of the counts: D, W (Monday weeks), M or Y (calendar years).")] = "W",
         areas: GridAreasOpt = None,
         x_col: XColOpt = "x",
         y_col: YColOpt = "y",
@@ -60,18 +61,23 @@ def register(app: typer.Typer) -> None:
         (cells under their streets, and the --areas hierarchy above), DIR/cells.csv
         (each cell's street, grid column and row, centroid and area) and
         DIR/unmatched.csv (events outside every polygon or with bad
-        coordinates or dates, with the reason). Then, for example:
+        coordinates or dates, with the reason). Features of --polygons that share
+        an --id-field value (a street drawn as several polygons) are merged into
+        one MultiPolygon per street, and a note says how many. Then, for example:
         riskmodel forecast --counts DIR/counts.csv --areas DIR/areas.csv --reconcile mint_shrink ...
         """
         cells, mapping, panel, above = cells_from_files(events, polygons, id_field, cell_size, freq, areas, x_col, y_col,
                                                  time_col, category_col, category, include_empty)
+        for note in [*panel.meta.get("notes", []), panel.added_zeros.note()]:
+            if note:
+                typer.echo(note, err=True)
         counts = panel.counts.assign(period=lambda d: d["period"].dt.strftime("%Y-%m-%d"))
         hierarchy = cells.areas_table(above)
         with atomic_dir(out) as tmp:
-            counts.to_csv(tmp / "counts.csv", index=False, lineterminator="\n")
-            hierarchy.to_csv(tmp / "areas.csv", index=False, lineterminator="\n")
-            cells.table.to_csv(tmp / "cells.csv", index=False, lineterminator="\n")
-            mapping.unmatched.to_csv(tmp / "unmatched.csv", index=False, lineterminator="\n")
+            # spreadsheet-safe: an id or category like "=cmd|..." is written "'=cmd|..." (consistently in every file)
+            for name, table in (("counts.csv", counts), ("areas.csv", hierarchy), ("cells.csv", cells.table),
+                                ("unmatched.csv", mapping.unmatched)):
+                (tmp / name).write_text(csv_text(table), encoding="utf-8")
         n_series = counts[["area_id", "category"]].drop_duplicates().shape[0]
         n_streets = cells.table["parent_id"].nunique()
         typer.echo(

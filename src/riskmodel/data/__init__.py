@@ -2,7 +2,9 @@
 
 * :class:`IncidentPanel` -- the long count series that flow through riskmodel;
 * :class:`WidePanel` -- the same as arrays (the one wide converter);
-* :class:`Frequency` -- daily, weekly, monthly: one value object, one inference rule;
+* :class:`Frequency` -- daily, weekly, monthly, annual: one value object, one inference rule;
+* :class:`AddedZeros` -- the zeros riskmodel adds to counts (``IncidentPanel.added_zeros``), always reported;
+* :class:`Limits` -- plausibility limits on dates and counts (refused, naming the rows; overridable);
 * :func:`load_panel` -- the one loader every command and the pipeline use;
 * :class:`AreaHierarchy`, the readers (UTF-8 / GBK), the Chinese calendar,
   events -> areas (:mod:`~riskmodel.data.events`) and grid cells
@@ -11,9 +13,10 @@
 """
 
 from riskmodel.data.areas import AreaHierarchy
-from riskmodel.data.frequency import DAILY, FREQUENCIES, MONTHLY, WEEKLY, Frequency
+from riskmodel.data.frequency import DAILY, FREQUENCIES, MONTHLY, WEEKLY, YEARLY, Frequency
+from riskmodel.data.limits import Limits
 from riskmodel.data.loading import DataSource, load_panel, load_panel_dir, load_source
-from riskmodel.data.panel import IncidentPanel, period_range, period_start
+from riskmodel.data.panel import AddedZeros, IncidentPanel, period_range, period_start
 from riskmodel.data.portland import load_portland
 from riskmodel.data.readers import read_table, write_table_atomic
 from riskmodel.data.schemas import validate_areas, validate_counts
@@ -24,10 +27,13 @@ __all__ = [
     "FREQUENCIES",
     "MONTHLY",
     "WEEKLY",
+    "YEARLY",
+    "AddedZeros",
     "AreaHierarchy",
     "DataSource",
     "Frequency",
     "IncidentPanel",
+    "Limits",
     "WidePanel",
     "load_panel",
     "load_panel_dir",

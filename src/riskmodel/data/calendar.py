@@ -8,6 +8,21 @@ Spring Festival extension). It covers 2004 to the last year announced (2026
 in version 1.11); any other year is refused with a clear error rather than
 guessed, because holiday dates move every year.
 
+Years the package does not know (2027 with version 1.11)
+--------------------------------------------------------
+* :func:`holiday_table` (default ``strict=True``) and :func:`period_calendar`
+  refuse them, naming the years and how to supply them: a calendar file.
+* A **calendar file** adds or overrides days: a CSV named by the environment
+  variable ``RISKMODEL_HOLIDAY_FILE`` with columns ``date`` (YYYY-MM-DD),
+  ``kind`` (``holiday``: a statutory day off; ``workday``: a weekend day
+  worked, 调休) and optionally ``name`` (``Spring Festival``, ...; English
+  names as above). Every year with at least one row in the file counts as
+  covered, so list a year's whole notice.
+* ``strict=False`` (the forecast features, which must describe future
+  periods) treats days of unknown years as ordinary days (Monday to Friday
+  working, no holiday) and flags them ``calendar_known = False``;
+  :func:`unknown_years` names those years so that callers say so.
+
 Definitions used by :func:`holiday_table`:
 
 * ``is_holiday``: a day off in a statutory holiday period (weekend days inside
@@ -27,13 +42,18 @@ Definitions used by :func:`holiday_table`:
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from riskmodel.data.frequency import Frequency
+from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
+
+HOLIDAY_FILE_ENV = "RISKMODEL_HOLIDAY_FILE"
+"""Environment variable naming a calendar file that adds years (see the module notes)."""
 
 _NAMES_ZH = {
     "New Year's Day": "元旦",
@@ -47,24 +67,83 @@ _NAMES_ZH = {
 }
 
 
+@lru_cache(maxsize=4)
+def _calendar_file(path: str) -> tuple[dict[pd.Timestamp, str], frozenset[pd.Timestamp], frozenset[int]]:
+    """Holidays (date -> name), make-up workdays and covered years of a calendar file."""
+    raw, src = read_table(path, what=f"calendar file ({HOLIDAY_FILE_ENV})")
+    missing = [c for c in ("date", "kind") if c not in raw.columns]
+    if missing:
+        raise InputError(Problem(f"missing column(s) {', '.join(missing)}; a calendar file needs date, kind "
+                                 "(holiday or workday) and optionally name", source=src.name))
+    dates = pd.to_datetime(raw["date"].astype("string").str.strip(), format="%Y-%m-%d", errors="coerce")
+    kind = raw["kind"].astype("string").str.strip().str.lower()
+    problems = []
+    bad = dates.isna()
+    if bad.any():
+        problems.append(Problem.at_rows("date is not YYYY-MM-DD", source=src.name, column="date",
+                                        index=raw.index[bad], values=raw.loc[bad, "date"].tolist()))
+    badk = ~kind.isin(["holiday", "workday"])
+    if badk.any():
+        problems.append(Problem.at_rows("kind is not 'holiday' or 'workday'", source=src.name, column="kind",
+                                        index=raw.index[badk], values=raw.loc[badk, "kind"].tolist()))
+    if problems:
+        raise InputError(problems)
+    names = raw["name"].fillna("").astype(str).str.strip() if "name" in raw.columns else pd.Series("", index=raw.index)
+    hol = {d: (n or "Holiday") for d, k, n in zip(dates, kind, names, strict=True) if k == "holiday"}
+    mk = frozenset(d for d, k in zip(dates, kind, strict=True) if k == "workday")
+    return hol, mk, frozenset(int(y) for y in dates.dt.year.unique())
+
+
+def _extra() -> tuple[dict[pd.Timestamp, str], frozenset[pd.Timestamp], frozenset[int]]:
+    path = os.environ.get(HOLIDAY_FILE_ENV, "").strip()
+    return _calendar_file(path) if path else ({}, frozenset(), frozenset())
+
+
 @lru_cache(maxsize=1)
-def covered_years() -> tuple[int, int]:
-    """First and last year that the installed calendar data cover."""
+def _package_years() -> frozenset[int]:
     from chinese_calendar import constants
 
-    years = [d.year for d in constants.holidays] + [d.year for d in constants.workdays]
-    return min(years), max(years)
+    return frozenset(d.year for d in constants.holidays) | frozenset(d.year for d in constants.workdays)
+
+
+def known_years() -> frozenset[int]:
+    """Every year the calendar covers: the package's and those of the calendar file."""
+    return _package_years() | _extra()[2]
+
+
+def covered_years() -> tuple[int, int]:
+    """First and last year of the calendar's unbroken coverage (the package's years, extended by a calendar file)."""
+    years = known_years()
+    pkg = _package_years()
+    lo, hi = min(pkg), max(pkg)
+    while lo - 1 in years:
+        lo -= 1
+    while hi + 1 in years:
+        hi += 1
+    return lo, hi
+
+
+def unknown_years(start: dt.date | pd.Timestamp, end: dt.date | pd.Timestamp) -> list[int]:
+    """The years from ``start`` to ``end`` that the calendar does not cover."""
+    years = known_years()
+    return [y for y in range(pd.Timestamp(start).year, pd.Timestamp(end).year + 1) if y not in years]
 
 
 def check_years(start: dt.date | pd.Timestamp, end: dt.date | pd.Timestamp, what: str = "dates") -> None:
-    lo, hi = covered_years()
-    y0, y1 = pd.Timestamp(start).year, pd.Timestamp(end).year
-    if y0 < lo or y1 > hi:
+    """InputError naming the years from ``start`` to ``end`` that the calendar does not cover."""
+    missing = unknown_years(start, end)
+    if missing:
+        lo, hi = covered_years()
+        y0, y1 = pd.Timestamp(start).year, pd.Timestamp(end).year
+        yrs = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
         raise InputError(
             Problem(
-                f"the Chinese holiday calendar covers {lo}-{hi}; {what} run {y0}-{y1}. "
+                f"the Chinese holiday calendar covers {lo}-{hi}; {what} run {y0}-{y1}, and {yrs} "
+                f"{'is' if len(missing) == 1 else 'are'} not covered. "
                 "Holiday dates are set each year by the State Council and are not guessed: "
-                "restrict the data to covered years or upgrade the chinesecalendar package"
+                "restrict the data to covered years, upgrade the chinesecalendar package, or give the "
+                f"year's notice in a calendar file named by {HOLIDAY_FILE_ENV} (CSV: date, kind = holiday or "
+                "workday, name)"
             )
         )
 
@@ -91,7 +170,8 @@ def holiday_table(
     Raises
     ------
     InputError
-        A year outside the calendar's coverage.
+        A year outside the calendar's coverage (``strict=True``): naming the
+        years and how to add them (a calendar file, see the module notes).
     """
     from chinese_calendar import constants
 
@@ -127,6 +207,10 @@ def holiday_table(
     days = pd.date_range(pad0, pad1, freq="D")
     hol = {pd.Timestamp(d): str(getattr(v, "value", (v,))[0]) if not isinstance(v, str) else v for d, v in constants.holidays.items()}
     mk = {pd.Timestamp(d) for d in constants.workdays}
+    ex_hol, ex_mk, ex_years = _extra()
+    if ex_years:  # a calendar file replaces the package's days of the years it lists
+        hol = {d: v for d, v in hol.items() if d.year not in ex_years} | ex_hol
+        mk = {d for d in mk if d.year not in ex_years} | set(ex_mk)
     is_hol = np.array([d in hol for d in days])
     is_mk = np.array([d in mk for d in days])
     weekday = days.day_of_week < 5

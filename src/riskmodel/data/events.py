@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.data.frequency import Frequency
+from riskmodel.data.limits import Limits
+from riskmodel.data.readers import why_missing
 from riskmodel.errors import InputError, Problem
 
 
@@ -47,33 +49,55 @@ class AreaPolygons:
     attributes: pd.DataFrame
     source: str = ""
 
+    merged: dict[str, int] = field(default_factory=dict)
+    """Areas whose several features were merged into one (multi)polygon: id -> number of features."""
+
+    @property
+    def note(self) -> str:
+        """One line saying which features were merged, or ``""``."""
+        if not self.merged:
+            return ""
+        n = sum(self.merged.values())
+        ex = ", ".join(f"{a} ({k})" for a, k in list(self.merged.items())[:3])
+        return (f"note: {n} features of {self.source} share the area ids of {len(self.merged)} areas and were merged "
+                f"into one (multi)polygon per area: {ex}{' ...' if len(self.merged) > 3 else ''}")
+
     @classmethod
     def read(cls, path: str | os.PathLike[str], id_field: str) -> AreaPolygons:
-        """Read a shapefile (``.shp``) or GeoJSON (``.geojson``/``.json``)."""
+        """Read a shapefile (``.shp``) or GeoJSON (``.geojson``/``.json``).
+
+        Features that share an id (a street drawn as several polygons) are
+        merged into one geometry per area (``shapely.unary_union``, a
+        MultiPolygon when the parts do not touch); :attr:`merged` and
+        :attr:`note` say which. A feature with no geometry (GeoJSON
+        ``"geometry": null``, a null shape) or one that is not a polygon is
+        refused, naming it.
+        """
         from shapely.geometry import shape
 
         p = Path(path)
         if not p.exists():
-            raise InputError(Problem("polygon file does not exist", source=str(p)))
+            raise InputError(Problem(f"polygon file {why_missing(p)}", source=str(p)))
+        raw_geoms: list[object]
         if p.suffix.lower() == ".shp":
             import shapefile
 
             try:
                 r = shapefile.Reader(str(p))
+                names = [f[0] for f in r.fields[1:]]
+                rows = [list(rec) for rec in r.records()]
+                raw_geoms = [None if s.shapeType == shapefile.NULL else s.__geo_interface__ for s in r.shapes()]
             except Exception as exc:  # pyshp raises its own types
                 raise InputError(Problem(f"cannot read the shapefile: {exc}", source=str(p))) from None
-            names = [f[0] for f in r.fields[1:]]
-            rows = [list(rec) for rec in r.records()]
             attrs = pd.DataFrame(rows, columns=names)
-            geoms = [shape(s.__geo_interface__) for s in r.shapes()]
         elif p.suffix.lower() in (".geojson", ".json"):
             try:
                 gj = json.loads(p.read_text(encoding="utf-8"))
                 feats = gj["features"]
-            except (ValueError, KeyError) as exc:
+                attrs = pd.DataFrame([f.get("properties") or {} for f in feats])
+                raw_geoms = [f.get("geometry") for f in feats]
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise InputError(Problem(f"not a GeoJSON FeatureCollection: {exc}", source=str(p))) from None
-            attrs = pd.DataFrame([f.get("properties") or {} for f in feats])
-            geoms = [shape(f["geometry"]) for f in feats]
         else:
             raise InputError(Problem("polygon file must be .shp, .geojson or .json", source=str(p)))
         if id_field not in attrs.columns:
@@ -84,8 +108,35 @@ class AreaPolygons:
                 )
             )
         ids = attrs[id_field].astype(str).str.strip().tolist()
+        geoms = []
+        for i, g in enumerate(raw_geoms):
+            what = f"feature {i} ({id_field} {ids[i]!r})"
+            if g is None:
+                raise InputError(Problem(f"{what} has no geometry (null): give it a polygon or remove it",
+                                         source=str(p)))
+            try:
+                geom = shape(g)
+            except Exception as exc:  # shapely raises several types on malformed coordinates
+                raise InputError(Problem(f"{what}: not a valid geometry ({exc})", source=str(p))) from None
+            if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+                raise InputError(Problem(f"{what} is {'empty' if geom.is_empty else 'a ' + geom.geom_type}, "
+                                         "not a polygon", source=str(p)))
+            geoms.append(geom)
         attrs = attrs.assign(area_id=ids)
-        return cls(ids=ids, geoms=geoms, attributes=attrs, source=str(p))
+        counts = pd.Series(ids).value_counts(sort=False)
+        merged = {str(a): int(n) for a, n in counts.items() if n > 1}
+        if merged:
+            import shapely
+
+            order = list(dict.fromkeys(ids))
+            parts: dict[str, list[object]] = {a: [] for a in order}
+            for a, g in zip(ids, geoms, strict=True):
+                parts[a].append(g)
+            geoms = [shapely.unary_union([g if shapely.is_valid(g) else shapely.make_valid(g) for g in parts[a]])
+                     if len(parts[a]) > 1 else parts[a][0] for a in order]
+            attrs = attrs.drop_duplicates("area_id").reset_index(drop=True)
+            ids = order
+        return cls(ids=ids, geoms=geoms, attributes=attrs, source=str(p), merged=merged)
 
 
 @dataclass
@@ -189,6 +240,12 @@ def map_events(
         )
     ev = events.reset_index(drop=True).copy()
     ts = pd.to_datetime(ev[time_col], errors="coerce", format="mixed")
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_localize(None)
+    # an event dated 1677 or 9999 would make centuries of empty periods: refused, naming the row
+    far = Limits.from_env().check_dates(ts, source=source, column=time_col, values=ev[time_col])
+    if far:
+        raise InputError(far)
     bad_t = ts.isna()
     ev["_line"] = np.arange(len(ev)) + 2
     ev["timestamp"] = ts

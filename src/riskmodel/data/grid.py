@@ -280,7 +280,9 @@ class GridCells:
             new = allc.merge(have, how="left", indicator=True).query("_merge == 'left_only'")
             zeros = new[["area_id", "category"]].assign(period=first, count=0)
             counts = pd.concat([counts, zeros], ignore_index=True)
-        panel = IncidentPanel.from_counts(counts, freq=freq, areas=self.areas_table(areas)).complete()
+        panel = IncidentPanel.from_counts(counts, freq=freq, areas=self.areas_table(areas), source="events")
+        panel.meta["origin"] = "events"  # counted from an event log: its zeros are true zeros
+        panel = panel.complete()
         panel.meta.update({"unmatched": mapping.unmatched, "n_unmatched": mapping.n_unmatched,
                            "n_events": len(mapping.events) + mapping.n_unmatched,
                            "on_border": mapping.on_border, "cell_size": self.size})
@@ -311,6 +313,8 @@ def cells_from_files(events: str | os.PathLike[str], polygons: str | os.PathLike
     mapping = cells.map(ev, x_col=x_col, y_col=y_col, source=str(events), time_col=time_col,
                         category_col=None if category is not None else category_col, category=category)
     panel = cells.panel(mapping, freq, areas=area_df, include_empty=include_empty)
+    if streets.note:
+        panel.meta.setdefault("notes", []).append(streets.note)
     return cells, mapping, panel, area_df
 
 

@@ -20,6 +20,15 @@ period with no row means "zero incidents" or "no data" depends on the source:
   :meth:`complete`; or call it with ``span="series"`` so that only the gaps
   inside each series' own observed range are filled, not the time before the
   series started.
+
+Whatever the call, riskmodel never adds a zero to counts silently: a panel
+read from counts knows the (series, period) cells absent from its file that
+:meth:`complete`, :meth:`resample` or :meth:`WidePanel.from_panel
+<riskmodel.data.WidePanel.from_panel>` count (or would count) as 0 --
+:attr:`IncidentPanel.added_zeros`, an :class:`AddedZeros` whose ``note()``
+every command prints and ``riskmodel validate`` lists by series. A panel
+counted from an event log (:meth:`IncidentPanel.from_events`, ``riskmodel
+grid``) has none: there a period with no event had zero events.
 """
 
 from __future__ import annotations
@@ -34,11 +43,139 @@ import pandas as pd
 from riskmodel.data.areas import AreaHierarchy
 from riskmodel.data.events import events_to_counts, map_events
 from riskmodel.data.frequency import Frequency
+from riskmodel.data.limits import Limits
 from riskmodel.data.readers import read_table
 from riskmodel.data.schemas import check_freq, validate_areas, validate_counts
 from riskmodel.errors import InputError, Problem
 
 TableLike = pd.DataFrame | str | os.PathLike[str]
+
+_CELL = ["area_id", "category", "period"]
+
+
+@dataclass(frozen=True)
+class AddedZeros:
+    """The (series, period) cells absent from a counts file that riskmodel counts as 0.
+
+    Attributes
+    ----------
+    cells : DataFrame
+        ``area_id, category, period`` of each zero added (``period`` at ``freq``).
+    freq : str
+        The frequency code of ``cells['period']`` (``'D'`` for days absent
+        from daily counts later summed to weeks).
+    source : str
+        The counts file, for :meth:`note`.
+    n_series : int
+        Series in the panel (to tell a gap in every series from one in a few).
+    """
+
+    cells: pd.DataFrame
+    freq: str = "D"
+    source: str = ""
+    n_series: int = 0
+
+    @classmethod
+    def none(cls, freq: str = "D", source: str = "") -> AddedZeros:
+        return cls(pd.DataFrame({"area_id": pd.Series(dtype=object), "category": pd.Series(dtype=object),
+                                 "period": pd.Series(dtype="datetime64[ns]")}), freq, source)
+
+    @property
+    def total(self) -> int:
+        """How many zeros were added (cells)."""
+        return len(self.cells)
+
+    @property
+    def by_series(self) -> pd.DataFrame:
+        """``area_id, category, n_added, first, last``: one row per series with at least one zero added."""
+        if not self.total:
+            return pd.DataFrame({"area_id": pd.Series(dtype=object), "category": pd.Series(dtype=object),
+                                 "n_added": pd.Series(dtype="int64"), "first": pd.Series(dtype="datetime64[ns]"),
+                                 "last": pd.Series(dtype="datetime64[ns]")})
+        g = self.cells.groupby(["area_id", "category"], sort=True)["period"]
+        return g.agg(n_added="size", first="min", last="max").reset_index()
+
+    @property
+    def unit(self) -> str:
+        return Frequency.of(self.freq).unit
+
+    def week53(self) -> list[pd.Timestamp]:
+        """The ISO-week-53 Mondays when exactly those weeks are absent, from every series (else [])."""
+        if self.freq != "W" or not self.total or not self.n_series:
+            return []
+        per = pd.DatetimeIndex(self.cells["period"])
+        if not (per.isocalendar().week.to_numpy() == 53).all():
+            return []
+        n = self.cells.groupby("period").size()
+        return list(n.index) if (n == self.n_series).all() else []
+
+    def note(self, source: str = "") -> str:
+        """One line saying how many zeros were added, or ``""`` when none were.
+
+        The line contains the words ``counted as 0``; when the zeros are
+        exactly the ISO weeks 53 of every series, it says the source seems to
+        have 52 weeks a year.
+        """
+        if not self.total:
+            return ""
+        src = source or self.source or "the counts"
+        k = len(self.by_series)
+        w53 = self.week53()
+        if w53:
+            dates = ", ".join(str(d.date()) for d in w53[:5]) + (" ..." if len(w53) > 5 else "")
+            return (f"note: the source seems to have 52 weeks a year: ISO week 53 ({dates}) is absent from every "
+                    f"series of {src} and was counted as 0 ({self.total:,} zeros in {k} series; "
+                    "riskmodel validate lists them)")
+        u = self.unit if self.total == 1 else f"{self.unit}s"
+        return (f"note: {self.total:,} {u} absent from {src} were counted as 0 in {k} series "
+                "(riskmodel validate lists them)")
+
+    def lines(self, limit: int | None = 100) -> list[str]:
+        """One line per series: area, category, how many, first and last (for ``riskmodel validate``).
+
+        At most ``limit`` series (the most zeros first), then a line saying how many more.
+        """
+        out = []
+        bs = self.by_series.sort_values(["n_added", "area_id", "category"], ascending=[False, True, True])
+        more = 0 if limit is None else max(len(bs) - limit, 0)
+        for a, c, n, f, last in bs.head(len(bs) - more).itertuples(index=False, name=None):
+            out.append(f"  {a} / {c}: {n} {self.unit}{'s' if n != 1 else ''} counted as 0, "
+                       f"first {f.date()}, last {last.date()}")
+        if more:
+            out.append(f"  ... and {more:,} more series")
+        return out
+
+
+def absent_cells(counts: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """``area_id, category, period`` of every cell of the panel's grid that ``counts`` has no row for.
+
+    The grid is every series (area, category) in ``counts`` times every
+    period from the first to the last date of ``counts`` at ``freq``: the
+    cells the wide form (:meth:`WidePanel.from_panel
+    <riskmodel.data.WidePanel.from_panel>`) fills.
+    """
+    if counts.empty:
+        return AddedZeros.none(freq).cells
+    series = counts[["area_id", "category"]].drop_duplicates()
+    periods = Frequency.of(freq).range(counts["period"].min(), counts["period"].max())
+    if len(series) * len(periods) == len(counts):
+        return AddedZeros.none(freq).cells
+    full = pd.MultiIndex.from_product([pd.MultiIndex.from_frame(series).to_flat_index(), periods])
+    have = pd.MultiIndex.from_arrays([pd.MultiIndex.from_frame(counts[["area_id", "category"]]).to_flat_index(),
+                                      counts["period"]])
+    miss = full.difference(have)
+    if not len(miss):
+        return AddedZeros.none(freq).cells
+    sid = miss.get_level_values(0)
+    return pd.DataFrame({"area_id": [a for a, _ in sid], "category": [c for _, c in sid],
+                         "period": miss.get_level_values(1)}).sort_values(_CELL, kind="stable").reset_index(drop=True)
+
+
+def added_zeros_of(counts: pd.DataFrame, freq: str, source: str = "") -> AddedZeros:
+    """The zeros that the wide form of a counts table (validated, long) adds (its :func:`absent_cells`)."""
+    n = counts[["area_id", "category"]].drop_duplicates().shape[0] if len(counts) else 0
+    return AddedZeros(absent_cells(counts, freq), freq, source, n)
+
 
 def period_start(dates: pd.Series | pd.DatetimeIndex, freq: str) -> pd.Series:
     """Map timestamps to the start date of their period (day, ISO week, month)."""
@@ -97,6 +234,7 @@ class IncidentPanel:
         population: TableLike | None = None,
         neighbours: TableLike | None = None,
         source: str | None = None,
+        limits: Limits | None = None,
     ) -> IncidentPanel:
         """Validate a counts table (and optional areas tables) and build a panel.
 
@@ -116,6 +254,9 @@ class IncidentPanel:
         source : str, optional
             The name of ``counts`` in messages when it is a DataFrame read
             from a file (default ``counts``).
+        limits : Limits, optional
+            Plausibility limits (:mod:`riskmodel.data.limits`; default from
+            the environment).
 
         Raises
         ------
@@ -130,7 +271,8 @@ class IncidentPanel:
             problems += pa_
         raw_counts, cname = _load(counts, "counts", source)
         known = None if area_df is None or problems else area_df["area_id"]
-        c, pc = validate_counts(raw_counts, source=cname, freq=freq, area_ids=known, raise_on_error=False)
+        c, pc = validate_counts(raw_counts, source=cname, freq=freq, area_ids=known, raise_on_error=False,
+                                limits=limits)
         problems += pc
         if problems:
             raise InputError(problems)
@@ -145,7 +287,8 @@ class IncidentPanel:
         elif area_df is not None and "population" in area_df.columns and "year" in area_df.columns:
             pop = area_df[["area_id", "year", "population"]].dropna()
         nb = _read_neighbours(neighbours, hier) if neighbours is not None else None
-        return cls(counts=c, freq=freq, hierarchy=hier, population=pop, neighbours=nb)
+        return cls(counts=c, freq=freq, hierarchy=hier, population=pop, neighbours=nb,
+                   meta={"source": cname, "origin": "counts"})
 
     @classmethod
     def from_events(
@@ -188,7 +331,9 @@ class IncidentPanel:
         freq = check_freq(freq)
         m = map_events(raw, source=name, **mapping)  # type: ignore[arg-type]
         counts = events_to_counts(m, freq)
-        panel = cls.from_counts(counts, freq=freq, areas=areas, population=population, neighbours=neighbours)
+        panel = cls.from_counts(counts, freq=freq, areas=areas, population=population, neighbours=neighbours,
+                                source=name)
+        panel.meta["origin"] = "events"  # a complete event log: its zeros are true zeros, not added ones
         panel = panel.complete()
         panel.meta.update(
             {"unmatched": m.unmatched, "n_unmatched": m.n_unmatched, "n_events": len(raw), "on_border": m.on_border}
@@ -231,6 +376,43 @@ class IncidentPanel:
     def frequency(self) -> Frequency:
         """The panel's frequency as a value object (``freq`` is its code)."""
         return Frequency.of(self.freq)
+
+    @property
+    def added_zeros(self) -> AddedZeros:
+        """The zeros riskmodel adds to this panel's counts (see the module notes).
+
+        The cells :meth:`complete` filled (recorded in ``meta``) and the cells
+        still absent from the panel's grid, which the wide form counts as 0;
+        none for a panel counted from an event log (``meta['origin'] ==
+        'events'``). After :meth:`resample` the absent cells of the finer
+        data are reported in their own unit (days, say).
+        """
+        key = ("added_zeros", "")
+        if key in self._derived:
+            return self._derived[key]  # type: ignore[return-value]
+        source = str(self.meta.get("source", ""))
+        n = len(self.series_ids)
+        if self.meta.get("origin") == "events":
+            az = AddedZeros(AddedZeros.none(self.freq).cells, self.freq, source, n)
+        else:
+            rec = self.meta.get("zero_cells")
+            unit = str(self.meta.get("zero_freq", self.freq))
+            now = absent_cells(self.counts, self.freq)
+            if isinstance(rec, pd.DataFrame) and len(rec):
+                if unit != self.freq and len(now):
+                    # a coarse cell absent now is already counted: its finer cells (days of an absent
+                    # week, say) were recorded when the finer panel was summed (every absent coarse
+                    # cell of a resampled panel has at least one such day)
+                    cov = rec.assign(period=period_start(rec["period"], self.freq)).drop_duplicates()
+                    now = now.merge(cov, on=_CELL, how="left", indicator=True)
+                    now = now[now["_merge"] == "left_only"].drop(columns="_merge")
+                cells = pd.concat([rec, now], ignore_index=True).drop_duplicates(_CELL)
+                cells = cells.sort_values(_CELL, kind="stable").reset_index(drop=True)
+            else:
+                cells, unit = now, self.freq
+            az = AddedZeros(cells, unit, source, n)
+        self._derived[key] = az
+        return az
 
     @property
     def categories(self) -> list[str]:
@@ -303,8 +485,18 @@ class IncidentPanel:
                 parts.append(pd.DataFrame({"area_id": a, "category": k, "period": rng}))
             full = pd.concat(parts, ignore_index=True)
         out = full.merge(c, on=["area_id", "category", "period"], how="left")
+        filled = out.loc[out["count"].isna(), _CELL]
         out["count"] = out["count"].fillna(fill)
-        return self._replace(out)
+        res = self._replace(out)
+        if self.meta.get("origin") != "events" and len(filled):
+            rec = self.meta.get("zero_cells")
+            if isinstance(rec, pd.DataFrame) and len(rec) and self.meta.get("zero_freq", self.freq) == self.freq:
+                filled = pd.concat([rec, filled], ignore_index=True).drop_duplicates(_CELL)
+            elif isinstance(rec, pd.DataFrame) and len(rec):
+                filled = rec  # finer cells recorded already cover these (see added_zeros)
+            res.meta["zero_cells"] = filled.reset_index(drop=True)
+            res.meta.setdefault("zero_freq", self.freq)
+        return res
 
     def resample(self, freq: str) -> IncidentPanel:
         """Sum counts to a coarser frequency (D -> W -> M, or D -> M).
@@ -324,13 +516,17 @@ class IncidentPanel:
         if not self.frequency.nests_in(freq):
             raise InputError(
                 Problem(
-                    f"cannot resample from {self.freq} to {freq}: only D -> W, D -> M "
+                    f"cannot resample from {self.freq} to {freq}: only D -> W, D -> M, D -> Y, M -> Y "
                     "(weeks do not nest in months; resample daily data instead)"
                 )
             )
         c = self.counts.assign(period=period_start(self.counts["period"], freq))
         out = c.groupby(["area_id", "category", "period"], as_index=False, sort=True)["count"].sum()
         res = self._replace(out, freq)
+        az = self.added_zeros
+        if az.total:
+            # days absent from daily counts are summed into weeks as zeros: carry them, in days
+            res.meta["zero_cells"], res.meta["zero_freq"] = az.cells, az.freq
         first, last = self.counts["period"].min(), self.counts["period"].max()
         res.meta["partial_first"] = bool(period_start(pd.Series([first]), freq).iloc[0] != first)
         end_of_last = out["period"].max() + Frequency.of(freq).offset
@@ -357,7 +553,13 @@ class IncidentPanel:
             )
         c = self.counts.assign(area_id=self.counts["area_id"].map(target))
         out = c.groupby(["area_id", "category", "period"], as_index=False, sort=True)["count"].sum()
-        return self._replace(out)
+        res = self._replace(out)
+        az = self.added_zeros
+        if az.total:
+            # a parent's count in a period where a child's count was added as 0
+            cells = az.cells.assign(area_id=az.cells["area_id"].map(target)).drop_duplicates(_CELL)
+            res.meta["zero_cells"], res.meta["zero_freq"] = cells.reset_index(drop=True), az.freq
+        return res
 
     def all_levels(self) -> pd.DataFrame:
         """Counts at the panel's own areas and every ancestor level, long, with ``level``.
@@ -413,7 +615,20 @@ class IncidentPanel:
             m &= c["period"] <= pd.Timestamp(end)
         if not m.any():
             raise InputError(Problem("the selection is empty"))
-        return self._replace(c[m].copy())
+        res = self._replace(c[m].copy())
+        rec = self.meta.get("zero_cells")
+        if isinstance(rec, pd.DataFrame) and len(rec):
+            keep = pd.Series(True, index=rec.index)
+            if areas is not None:
+                keep &= rec["area_id"].isin(areas)
+            if categories is not None:
+                keep &= rec["category"].isin(categories)
+            if start is not None:
+                keep &= rec["period"] >= pd.Timestamp(start)
+            if end is not None:
+                keep &= rec["period"] <= pd.Timestamp(end)
+            res.meta["zero_cells"] = rec[keep].reset_index(drop=True)
+        return res
 
     def to_wide(self, fill: float | None = 0) -> pd.DataFrame:
         """Periods as rows, (area_id, category) as columns.

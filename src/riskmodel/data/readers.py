@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from riskmodel.errors import InputError, Problem
-from riskmodel.io_safety import atomic_path
+from riskmodel.io_safety import atomic_path, spreadsheet_safe
 
 
 @dataclass
@@ -65,7 +65,7 @@ def read_table(
     p = Path(path)
     name = str(path)
     if not p.exists():
-        raise InputError(Problem(f"{what} file does not exist", source=name))
+        raise InputError(Problem(f"{what} file {why_missing(p)}", source=name))
     if p.is_dir():
         raise InputError(Problem(f"{what} path is a folder, not a file", source=name))
     if p.stat().st_size == 0:
@@ -81,12 +81,7 @@ def read_table(
     sep = "\t" if suffix.endswith(".tsv") else ","
     raw = p.read_bytes()
     if suffix.endswith(".gz"):
-        import gzip
-
-        try:
-            raw = gzip.decompress(raw)
-        except OSError as exc:
-            raise InputError(Problem(f"not a valid gzip file: {exc}", source=name)) from None
+        raw = gunzip_limited(raw, name)
     if not raw.strip():
         raise InputError(Problem(f"{what} file has no content", source=name))
     text, encoding, note = decode_text(raw, name)
@@ -107,8 +102,93 @@ def read_table(
     return _check_nonempty(df, name, what), TableSource(name=name, encoding=encoding, note=note)
 
 
+MAX_DECOMPRESSED_BYTES = 2 * 1024**3
+"""Largest decompressed size of a ``.gz`` input (2 GiB; ``RISKMODEL_MAX_GUNZIP_BYTES`` overrides)."""
+MAX_GZIP_RATIO = 200
+"""Largest ratio of decompressed to compressed size for inputs over 10 MB decompressed (a "gzip bomb")."""
+
+
+def _max_gunzip() -> int:
+    raw = os.environ.get("RISKMODEL_MAX_GUNZIP_BYTES", "").strip()
+    try:
+        return int(float(raw)) if raw else MAX_DECOMPRESSED_BYTES
+    except ValueError:
+        raise InputError(Problem(f"environment variable RISKMODEL_MAX_GUNZIP_BYTES={raw!r} is not a number")) from None
+
+
+def gunzip_limited(data: bytes, name: str) -> bytes:
+    """Decompress gzip ``data`` (every member), refusing a truncated or corrupt file and a "gzip bomb".
+
+    Refused: more than :data:`MAX_DECOMPRESSED_BYTES` out (2 GiB, or
+    ``RISKMODEL_MAX_GUNZIP_BYTES``), or more than 10 MB out at a ratio
+    above :data:`MAX_GZIP_RATIO` (200 to 1; CSV text compresses about 5 to
+    20 to 1), checked as the data are decompressed, before they are held in
+    memory; setting ``RISKMODEL_MAX_GUNZIP_BYTES`` replaces both limits by
+    that size. InputError names the file.
+    """
+    import zlib
+
+    limit = _max_gunzip()
+    ratio_limit = MAX_GZIP_RATIO if not os.environ.get("RISKMODEL_MAX_GUNZIP_BYTES", "").strip() else float("inf")
+    out = bytearray()
+    rest = data
+    step = 16 * 1024**2  # bytes out per call: the limits are checked as the data come out
+    while rest:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        buf = rest
+        while not d.eof:
+            try:
+                chunk = d.decompress(buf, step)
+            except zlib.error as exc:
+                raise InputError(Problem(f"not a valid gzip file: {exc}", source=name)) from None
+            out += chunk
+            if len(out) > limit or (len(out) > 10 * 1024**2 and len(out) / max(len(data), 1) > ratio_limit):
+                raise InputError(Problem(
+                    f"gzip file decompresses to more than {len(out):,} bytes from {len(data):,} "
+                    f"(limits: {limit:,} bytes, and {MAX_GZIP_RATIO} to 1): refused as a possible decompression "
+                    "bomb; set RISKMODEL_MAX_GUNZIP_BYTES to read a larger file, or decompress it yourself",
+                    source=name))
+            buf = d.unconsumed_tail
+            if not buf and not chunk and not d.eof:
+                raise InputError(Problem(
+                    f"gzip file is truncated (it ends after {len(data):,} bytes, before the end of its data): "
+                    "copy or download it again", source=name))
+        rest = d.unused_data
+        if rest and not rest.strip(b"\0"):
+            break  # padding after the last member
+    return bytes(out)
+
+
+def why_missing(p: Path) -> str:
+    """Why a path is not there: a symlink loop, a broken symlink, or does not exist."""
+    if p.is_symlink():
+        try:
+            p.resolve(strict=True)
+        except RuntimeError:
+            return "is a symlink loop (the link leads back to itself): give the real file"
+        except OSError as exc:
+            if exc.errno == 40:  # ELOOP
+                return "is a symlink loop (the link leads back to itself): give the real file"
+            return f"is a symlink to {os.readlink(p)!r}, which does not exist"
+    return "does not exist"
+
+
 def decode_text(raw: bytes, name: str) -> tuple[str, str, str | None]:
-    """Decode bytes as UTF-8 (BOM allowed) or, failing that, GB18030 (GBK)."""
+    """Decode bytes as UTF-8 (BOM allowed) or, failing that, GB18030 (GBK).
+
+    Text with NUL bytes is refused (a UTF-16 file, or a binary or corrupted
+    one), naming the line of the first: GB18030 would otherwise decode it
+    into plausible-looking garbage.
+    """
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise InputError(Problem("text is UTF-16 (Excel's 'Unicode text'); save the file as CSV UTF-8",
+                                     source=name))
+        line = raw[:nul].count(b"\n") + 1
+        raise InputError(Problem(
+            f"the file contains NUL bytes (first at byte {nul:,}, line {line}): not plain text -- a binary, "
+            "UTF-16 or damaged file; save it again as CSV UTF-8", source=name))
     try:
         return raw.decode("utf-8-sig"), "utf-8", None
     except UnicodeDecodeError as exc:
@@ -139,14 +219,18 @@ def write_table_atomic(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs:
 
     The table goes to a temporary file in the same folder, which is then
     renamed over the target (an atomic rename on POSIX), so a reader never sees
-    half a file and a failure leaves any earlier file in place.
+    half a file and a failure leaves any earlier file in place. CSV text
+    cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+    ``@`` ...) get a ``'`` prefix (:func:`riskmodel.io_safety.spreadsheet_safe`).
     """
     p = Path(path)
     with atomic_path(p) as tmp:
         suffix = _suffixes(p)
         if suffix.endswith(".parquet"):
             df.to_parquet(tmp, index=False)
-        elif suffix.endswith(".gz"):
+            return p
+        df = spreadsheet_safe(df)  # a text cell like "=cmd|..." is written "'=cmd|..." (not run by a spreadsheet)
+        if suffix.endswith(".gz"):
             # gzip.compress with mtime=0 writes no file name or time into the
             # header, so the same table gives the same bytes (pandas' gzip
             # writer records the temporary file's name)

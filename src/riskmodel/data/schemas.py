@@ -20,6 +20,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from riskmodel.data.frequency import FREQUENCIES, Frequency
+from riskmodel.data.limits import EXACT_COUNT, Limits
 from riskmodel.errors import InputError, Problem
 
 FREQS = tuple(FREQUENCIES)
@@ -27,8 +28,10 @@ COUNTS_COLUMNS = ("area_id", "category", "period", "count")
 AREAS_COLUMNS = ("area_id",)
 AREAS_OPTIONAL = ("name", "name_en", "parent_id", "level", "population")
 
-_INT_RE = re.compile(r"^\s*[+]?\d+(\.0*)?\s*$")
-_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
+# ASCII digits only: "１２" (full-width, as typed in a Chinese input method) is refused, naming the row,
+# rather than read as 12 -- a cell a user did not mean as a number is not guessed into one
+_INT_RE = re.compile(r"^\s*[+]?[0-9]+(\.0*)?\s*$")
+_DATE_RE = re.compile(r"^\s*([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?\s*$")
 
 
 def parse_period(values: pd.Series) -> pd.Series:
@@ -83,7 +86,7 @@ def _counts_row_schema() -> pa.DataFrameSchema:
             ),
             "count": pa.Column(
                 checks=pa.Check(
-                    _is_count, error="is not a count (an integer >= 0)"
+                    _is_count, error="is not a count (an integer >= 0, in ASCII digits 0-9)"
                 ),
                 nullable=False,
             ),
@@ -128,6 +131,7 @@ def validate_counts(
     freq: str | None = None,
     area_ids: Iterable[str] | None = None,
     raise_on_error: bool = True,
+    limits: Limits | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check a counts table and return it typed, with every problem found.
 
@@ -144,6 +148,9 @@ def validate_counts(
         Known area ids (from an areas file); others are reported.
     raise_on_error : bool
         Raise :class:`InputError` with every problem (default), or return them.
+    limits : Limits, optional
+        Plausibility limits on the dates' span and the counts
+        (:mod:`riskmodel.data.limits`; default: ``Limits.from_env()``).
 
     Returns
     -------
@@ -185,12 +192,20 @@ def validate_counts(
     extra = [c for c in work.columns if c not in COUNTS_COLUMNS]
     for c in extra:
         typed[c] = work[c]
+    lim = limits if limits is not None else Limits.from_env()
+    problems += lim.check_counts(typed.loc[good, "count"], source=source, values=work.loc[good, "count"])
+    problems += lim.check_dates(typed.loc[good, "period"], source=source, values=work.loc[good, "period"])
+    good &= ~(typed["count"] > EXACT_COUNT)
     ok = typed[good]
-    f = Frequency.infer(ok["period"]) if freq is None else Frequency.of(freq)
-    freq = f.code
-    bad_align = f.misaligned(ok["period"])
+    try:
+        f: Frequency | None = Frequency.infer(ok["period"], source=source) if freq is None else Frequency.of(freq)
+    except InputError as exc:  # the dates fit no frequency rule: the problem names the rows
+        problems.extend(exc.problems)
+        f = None
+    freq = f.code if f is not None else None
+    bad_align = f.misaligned(ok["period"]) if f is not None else pd.Series(False, index=ok.index)
     if bad_align.any():
-        what = {"M": "the first day of a month", "W": "a Monday (ISO week start)"}[freq]
+        what = {"Y": "1 January", "M": "the first day of a month", "W": "a Monday (ISO week start)"}[f.code]
         idx = ok.index[bad_align]
         problems.append(
             Problem.at_rows(
@@ -242,13 +257,46 @@ def validate_counts(
     return out, problems
 
 
+def _tree_problems(work: pd.DataFrame, source: str) -> list[Problem]:
+    """The areas must form a tree: one parent per area, no area its own ancestor."""
+    problems: list[Problem] = []
+    pairs = work[["area_id", "parent_id"]].astype(object).where(work[["area_id", "parent_id"]].notna(), None)
+    n_par = pairs.drop_duplicates().groupby("area_id", sort=False)["parent_id"].apply(lambda v: len(set(v)))
+    multi = set(n_par.index[n_par > 1])
+    if multi:
+        idx = work.index[work["area_id"].isin(multi)]
+        problems.append(Problem.at_rows(
+            f"area(s) with more than one parent: {', '.join(sorted(map(str, multi))[:10])}; each area has one "
+            "parent (the areas must form a tree)", source=source, column="parent_id", index=idx,
+            values=[f"{a} -> {b}" for a, b in pairs.loc[idx].itertuples(index=False)]))
+        return problems
+    parent = dict(pairs.drop_duplicates("area_id").itertuples(index=False, name=None))
+    in_cycle: set[str] = set()
+    for start in parent:
+        seen: list[str] = []
+        a: str | None = start
+        while a is not None and a not in seen and a not in in_cycle:
+            seen.append(a)
+            a = parent.get(a)
+        if a is not None and a in seen:
+            in_cycle.update(seen[seen.index(a):])
+    if in_cycle:
+        idx = work.index[work["area_id"].isin(in_cycle)]
+        problems.append(Problem.at_rows(
+            f"parent_id makes a cycle through {', '.join(sorted(map(str, in_cycle))[:10])}: an area cannot be its own "
+            "ancestor (the areas must form a tree)", source=source, column="parent_id", index=idx,
+            values=[f"{a} -> {b}" for a, b in pairs.loc[idx].itertuples(index=False)]))
+    return problems
+
+
 def validate_areas(
     df: pd.DataFrame, *, source: str = "areas", raise_on_error: bool = True
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check an areas table.
 
     Required column: ``area_id``. Optional: ``name``, ``name_en``,
-    ``parent_id`` (must be another area's id, or empty for the top),
+    ``parent_id`` (must be another area's id, or empty for the top; the
+    areas must form a tree: one parent per area, no cycles),
     ``level``, ``population`` (a non-negative number; with a ``year`` column,
     one row per area and year).
     """
@@ -301,6 +349,8 @@ def validate_areas(
                     values=par[idx].tolist(),
                 )
             )
+    if "parent_id" in work.columns and not problems:
+        problems += _tree_problems(work, source)
     for col in ("population", "year"):
         if col in work.columns:
             raw = work[col]

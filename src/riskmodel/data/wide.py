@@ -9,13 +9,13 @@ from one with zero counts (:meth:`WidePanel.masked`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from riskmodel.data.frequency import Frequency
-from riskmodel.data.panel import IncidentPanel
+from riskmodel.data.panel import AddedZeros, IncidentPanel
 from riskmodel.errors import InputError, Problem
 
 
@@ -33,6 +33,10 @@ class WidePanel:
         Periods from each series' first row in the counts to the end (a
         series that starts late has zeros before; models treat only the
         last ``n_obs`` periods as its history when checking its length).
+    added_zeros : AddedZeros, optional
+        The cells absent from the counts that ``y`` holds as 0 (set by
+        :meth:`from_panel`: the panel's :attr:`IncidentPanel.added_zeros`,
+        which counts exactly the cells this pivot fills).
     """
 
     y: np.ndarray
@@ -40,6 +44,7 @@ class WidePanel:
     series: list[tuple[str, str]]
     freq: str
     n_obs: np.ndarray | None = None
+    added_zeros: AddedZeros | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.n_obs is None:
@@ -54,8 +59,10 @@ class WidePanel:
         gaps : {'zero', 'error'}
             A period with no row inside the panel's span: ``'zero'`` counts it
             as zero incidents (right for counts made from an event log, see
-            :mod:`riskmodel.data.panel`); ``'error'`` raises an InputError
-            naming the series and the missing periods.
+            :mod:`riskmodel.data.panel`) and the result's ``added_zeros``
+            counts them (the panel's :attr:`~IncidentPanel.added_zeros`);
+            ``'error'`` raises an InputError naming the series and the
+            missing periods.
         """
         if gaps not in ("zero", "error"):
             raise InputError(Problem(f"unknown value {gaps!r} for gaps; valid: zero, error"))
@@ -82,6 +89,7 @@ class WidePanel:
             series=[tuple(map(str, c)) for c in w.columns],
             freq=panel.freq,
             n_obs=len(w) - first,
+            added_zeros=panel.added_zeros,
         )
 
     @property
@@ -97,13 +105,14 @@ class WidePanel:
         """The first ``n`` periods (a training cut)."""
         assert self.n_obs is not None
         n_obs = np.clip(self.n_obs - (len(self.periods) - n), 0, None)
-        return WidePanel(self.y[:n], self.periods[:n], self.series, self.freq, n_obs)
+        return WidePanel(self.y[:n], self.periods[:n], self.series, self.freq, n_obs, self.added_zeros)
 
     def subset(self, cols: np.ndarray) -> WidePanel:
         """Some of the series (columns)."""
         assert self.n_obs is not None
         cols = np.asarray(cols)
-        return WidePanel(self.y[:, cols], self.periods, [self.series[j] for j in cols], self.freq, self.n_obs[cols])
+        return WidePanel(self.y[:, cols], self.periods, [self.series[j] for j in cols], self.freq, self.n_obs[cols],
+                          self.added_zeros)
 
     def future(self, h: int) -> pd.DatetimeIndex:
         """The ``h`` period start dates after the last one."""
