@@ -61,6 +61,9 @@ def register(app: typer.Typer) -> None:
         check_execution(backend, workers, scheduler, chunk_size)
         opts = route(DETECTORS, method, method_options or {})
         panel = load_panel(counts, freq=freq, population=population)
+        note = panel.added_zeros.note(str(counts))
+        if note:
+            typer.echo(note, err=True)
         check_method(method, panel.freq)
         with open_backend(backend, workers, scheduler) as ex:
             execution = describe(ex, chunk_size)
@@ -91,6 +94,9 @@ def register(app: typer.Typer) -> None:
             f"detect {method} ({det.freq}): {n_ser} series, {len(table)} series-periods, "
             f"{int(table['alarm'].sum())} alarms in {len(eps)} episodes; wrote {out} ({secs:.1f} s)"
         )
+        line = det.not_evaluated()
+        if line:
+            typer.echo(line)
         reasons = table.loc[table["reason"] != "", "reason"].value_counts()
         for r, n in reasons.head(3).items():
             typer.echo(f"  no alarm possible in {n} series-periods: {r}")

@@ -33,6 +33,12 @@ NoTrackOpt = Annotated[bool, typer.Option("--no-track", help="Do not log to MLfl
 OutOpt = Annotated[Path, typer.Option("--out", help="Output file or folder (written whole or not at all).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help=f"Random seed, 0 to {SEED_MAX}.")]
 """The ``--seed`` option (checked, in every command, by :func:`~riskmodel.cli.guard.check_options`)."""
+AlignDatesOpt = Annotated[bool, typer.Option(
+    "--align-dates",
+    help="With --freq: count each row in the period (ISO week, month, year) that contains its date, e.g. weekly "
+         "counts dated on the Sunday that ends each week; rows of a series landing in one period are summed.")]
+"""The ``--align-dates`` option (shared: every command that reads counts can take it)."""
+
 ExperimentOpt = Annotated[
     str, typer.Option("--experiment", help="MLflow experiment name.", show_default=True)
 ]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from riskmodel.cli.common import NoTrackOpt, make_tracker
+from riskmodel.cli.common import AlignDatesOpt, NoTrackOpt, make_tracker
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.loading import aligned_counts, refuse_finer
 from riskmodel.data.panel import added_zeros_of
@@ -15,12 +15,6 @@ from riskmodel.data.readers import read_table
 from riskmodel.data.sample_city import generate
 from riskmodel.data.schemas import validate_areas, validate_counts
 from riskmodel.errors import InputError, Problem
-
-AlignDatesOpt = Annotated[bool, typer.Option(
-    "--align-dates",
-    help="With --freq: count each row in the period (ISO week, month, year) that contains its date, e.g. weekly "
-         "counts dated on the Sunday that ends each week; rows of a series landing in one period are summed.")]
-"""The ``--align-dates`` option (shared: every command that reads counts can take it)."""
 
 
 def register(app: typer.Typer) -> None:

@@ -16,8 +16,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from riskmodel.cli.common import NoTrackOpt, OutOpt, make_tracker
-from riskmodel.cli.data import AlignDatesOpt
+from riskmodel.cli.common import AlignDatesOpt, NoTrackOpt, OutOpt, make_tracker
 from riskmodel.cli.execution import (
     BackendOpt,
     ChunkSizeOpt,

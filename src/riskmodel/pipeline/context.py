@@ -80,7 +80,10 @@ class StudyContext:
         return self._panel
 
     def _note_added_zeros(self, panel: IncidentPanel) -> None:
-        """Say how many zeros riskmodel added to the counts (stderr, and the study run's tags and metrics)."""
+        """Say how many zeros riskmodel added to the counts (stderr, and the study run's tags and metrics),
+        and the loader's notes (rows moved by ``align``, an encoding read)."""
+        for line in panel.meta.get("notes", []):
+            print(line if line.startswith("note:") else f"note: {line}", file=sys.stderr)
         az = panel.added_zeros
         note = az.note(str(self.data.counts))
         if not note:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import field_validator, model_validator
 
 from riskmodel.config import StrictModel
@@ -22,6 +24,8 @@ class DataSection(StrictModel):
     counts: str
     format: str = "counts"
     freq: str | None = None
+    align: bool = False
+    """Count each row in the ``freq`` period that contains its date (``--align-dates``); needs ``freq``."""
     areas: str | None = None
     population: str | None = None
     neighbours: str | None = None
@@ -29,6 +33,13 @@ class DataSection(StrictModel):
     claims: str | None = None
     events: str | None = None
     truth: str | None = None
+
+    @field_validator("align")
+    @classmethod
+    def _align(cls, v: bool, info: Any) -> bool:  # noqa: ANN401 - pydantic's ValidationInfo
+        if v and not info.data.get("freq"):
+            raise ValueError("align = true needs freq (the periods to count each row in)")
+        return v
 
     @field_validator("events")
     @classmethod
@@ -42,7 +53,7 @@ class DataSection(StrictModel):
     def source(self) -> DataSource:
         """Where the counts come from (for :func:`riskmodel.data.load_source`)."""
         return DataSource(counts=self.counts, format=self.format, freq=self.freq, areas=self.areas,
-                          population=self.population, neighbours=self.neighbours)
+                          population=self.population, neighbours=self.neighbours, align=self.align)
 
 class ExecutionSection(StrictModel):
     """``[execution]``: see :mod:`riskmodel.execution` and ``docs/dask.md``."""
