@@ -87,6 +87,13 @@ def test_quasipoisson_glm_intervals_widen_with_overdispersion(sim):
     assert np.all(hi - lo > 0)
 
 
+def test_each_glm_is_reported_by_its_registered_name(sim):
+    # qpglm's rows were labelled nbglm (issue 14.7)
+    wp, _ = sim(n=5, T=40, alpha=0.2, seed=4)
+    assert set(make_model("qpglm", holidays=False).fit(wp).predict(2).to_frame()["model"]) == {"qpglm"}
+    assert set(make_model("nbglm", holidays=False).fit(wp).predict(2).to_frame()["model"]) == {"nbglm"}
+
+
 def test_ets_equals_statsmodels_directly():
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 

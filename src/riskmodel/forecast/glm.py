@@ -127,7 +127,10 @@ class NegBinGLM(CountForecaster):
         Shared regressors indexed by period start (training and forecast periods).
     """
 
-    name = "nbglm"
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        """``qpglm`` with quasi-Poisson intervals, else ``nbglm``: the name the model is registered and reported by."""
+        return "qpglm" if self.family == "quasipoisson" else "nbglm"
 
     def __init__(
         self,
@@ -226,7 +229,7 @@ class NegBinGLM(CountForecaster):
         self.Xs_, self.off_ = Xs, off
         self.fitted_[start:] = mu
         for j in np.flatnonzero(~conv):
-            self.fallback_.setdefault(j, f"{self.fallback} (fallback: nbglm did not converge)")
+            self.fallback_.setdefault(j, f"{self.fallback} (fallback: {self.name} did not converge)")
 
     def _predict(self, h: int, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         fut = self.wide_.future(h)
