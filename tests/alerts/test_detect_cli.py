@@ -62,8 +62,12 @@ def test_detect_flags_the_spike_and_names_late_series(tmp_path: Path) -> None:
 
 def test_detect_refuses_wrong_frequency(tmp_path: Path) -> None:
     p = IncidentPanel.from_counts(_weekly(tmp_path), freq="W")
-    with pytest.raises(InputError, match="refuses weekly data"):
-        detect(p, "ears-c2")
+    # EARS does not depend on the length of a period (R's earsC): weekly counts are taken
+    assert len(detect(p, "ears-c2").table) > 0
+    days = pd.DataFrame({"area_id": "A1", "category": "x",
+                         "period": pd.date_range("2020-01-01", periods=60, freq="D").strftime("%Y-%m-%d"), "count": 3})
+    with pytest.raises(InputError, match="refuses daily data"):
+        detect(IncidentPanel.from_counts(days, freq="D"), "farrington")
     with pytest.raises(InputError, match="valid: farrington"):
         detect(p, "cusum")
 
@@ -82,7 +86,7 @@ def test_cli_detect_writes_the_table_and_refuses_bad_input(tmp_path: Path, monke
     assert list(t.columns[:8]) == COLS and t["alarm"].any()
     assert "alarms" in capsys.readouterr().out
     bad = [
-        ["--method", "ears-c1"],                          # daily method, weekly data
+        ["--method", "ears-c1", "--baseline", "2"],         # EARS baseline below 3
         ["--method", "farrington", "--limit54", "5"],     # CASES,WEEKS
         ["--method", "farrington", "--threshold-method", "quantile"],
         ["--method", "farrington", "--powertrans", "3/4"],
@@ -96,7 +100,7 @@ def test_cli_detect_writes_the_table_and_refuses_bad_input(tmp_path: Path, monke
         assert main(args) == 2, extra
         assert not (tmp_path / "x.csv").exists()
     err = capsys.readouterr().err
-    assert "refuses weekly data" in err and "CASES,WEEKS" in err and "valid: 2/3, 1/2, none" in err
+    assert "baseline must be >= 3" in err and "CASES,WEEKS" in err and "valid: 2/3, 1/2, none" in err
 
 
 def test_daily_counts_ears_and_resampling(tmp_path: Path) -> None:

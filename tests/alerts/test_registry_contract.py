@@ -9,10 +9,17 @@ periods before the end) each detector, at a frequency it takes, must
 * return arrays of the documented shapes and dtypes (:class:`DetectorOutput`:
   (monitored periods, series), float64 / bool alarm / str reason, increasing
   monitored rows) and a detection table of :data:`COLUMNS`;
-* give ``reason == ""`` exactly where the period was evaluated (it has an
-  upper bound), no alarm elsewhere, and an alarm only where the count is
-  above its bound (``bound="above"``) or reaches it (``"at"``: the bound is
-  the smallest count that alarms);
+* give an upper bound wherever ``reason == ""`` (the period was evaluated),
+  a reason wherever there is no bound, no alarm where there is a reason, and
+  an alarm only where the count is above its bound (``bound="above"``) or
+  reaches it (``"at"``: the bound is the smallest count that alarms);
+* never give an upper bound below the expected count;
+* give ``score == (count - expected) / (upperbound - expected)`` (the one
+  meaning of the score, :mod:`riskmodel.alerts.base`), so that among the
+  evaluated periods an alarm is exactly ``score > 1`` (``"above"``) or
+  ``score >= 1`` (``"at"``);
+* say, in one line (:meth:`Detection.not_evaluated`), how many
+  series-periods it could not evaluate and why (kind and series);
 * raise an alarm at the injected spike (or within the two periods after it);
 * accept every declared option, refuse an undeclared one, and behave with
   its declared defaults given explicitly exactly as without them;
@@ -42,7 +49,7 @@ from riskmodel.alerts import (
     DetectTask,
     detect,
 )
-from riskmodel.alerts.base import monitor_rows
+from riskmodel.alerts.base import monitor_rows, score_on_count_scale
 from riskmodel.alerts.detect import COLUMNS, detect_chunk, wide_counts
 from riskmodel.cli import load_command, main
 from riskmodel.data import IncidentPanel
@@ -130,7 +137,8 @@ def check_detector(registry: Registry, name: str, panels: dict[str, IncidentPane
     assert list(t.columns) == COLUMNS and len(t) == K * len(series)
     assert t["alarm"].dtype == bool
     evaluated = t["reason"] == ""
-    assert (evaluated == np.isfinite(t["upperbound"])).all(), "reason is '' exactly where there is a bound"
+    assert np.isfinite(t.loc[evaluated, "upperbound"]).all(), "a bound wherever the period was evaluated"
+    assert (t.loc[~np.isfinite(t["upperbound"]), "reason"] != "").all(), "a reason wherever there is no bound"
     assert not t.loc[~evaluated, "alarm"].any(), "no alarm where the period was not evaluated"
     al = t[t["alarm"]]
     bound = spec.extra.get("bound")
@@ -138,6 +146,16 @@ def check_detector(registry: Registry, name: str, panels: dict[str, IncidentPane
         assert (al["count"].astype(float) > al["upperbound"]).all()
     elif bound == "at":
         assert (al["count"].astype(float) >= al["upperbound"]).all()
+    check_bound_and_score(t, bound, name)
+    n_not = int((~evaluated).sum())
+    line = d.not_evaluated()
+    if n_not:
+        assert line.startswith(f"{name}: {n_not:,} of {len(t):,} series-periods not evaluated: "), line
+        late = t[(t["area_id"] == "A3") & (t["reason"] != "")]
+        if len(late):  # the late series is named as a series short of history (or another kind)
+            assert f"{late['reason'].iloc[0].split(':')[0]} in " in line
+    else:
+        assert line == ""
     spiked = t[(t["area_id"] == "A1") & (t["category"] == "x")]
     assert spiked["alarm"].iloc[-SPIKE_BACK:].any(), f"{name} misses the injected spike"
     assert [a.name for a in d.artifacts()][:1] == ["detections.csv"]
@@ -164,6 +182,24 @@ def check_detector(registry: Registry, name: str, panels: dict[str, IncidentPane
             with pytest.raises(InputError, match=f"refuses {FREQ_NAMES[other]} data") as exc:
                 detect(p, name, registry=registry)
             assert spec.needs.freq_reason and spec.needs.freq_reason in str(exc.value)
+
+
+def check_bound_and_score(t: pd.DataFrame, bound: str | None, name: str) -> None:
+    """Bound >= expected everywhere; score on the count scale; alarm == score rule where evaluated."""
+    e, u = t["expected"].to_numpy(float), t["upperbound"].to_numpy(float)
+    c = t["count"].astype(float).to_numpy()
+    both = np.isfinite(e) & np.isfinite(u)
+    assert (u[both] >= e[both]).all(), f"{name}: upper bound below expected in {int((u[both] < e[both]).sum())} rows"
+    known = both & np.isfinite(c)
+    want = score_on_count_scale(c[known], e[known], u[known])
+    got = t["score"].to_numpy(float)[known]
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg=f"{name}: score is not (y - E)/(U - E)")
+    ev = (t["reason"] == "").to_numpy() & known
+    sc = t["score"].to_numpy(float)[ev]
+    if bound == "above":
+        assert np.array_equal(t["alarm"].to_numpy()[ev], sc > 1), f"{name}: alarm is not score > 1"
+    elif bound == "at":
+        assert np.array_equal(t["alarm"].to_numpy()[ev], sc >= 1), f"{name}: alarm is not score >= 1"
 
 
 @pytest.mark.parametrize("name", DETECTORS.names())

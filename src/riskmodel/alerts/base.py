@@ -32,16 +32,54 @@ What a detector returns (:class:`DetectorOutput`)
 -------------------------------------------------
 Six arrays of shape (K, S), K = the number of monitored periods:
 ``expected`` (float, the in-control mean; NaN where none), ``upperbound``
-(float, the count above which the method alarms; NaN where none),
-``alarm`` (bool), ``score`` (float, the method's statistic scaled so that
-``score > 1`` is the alarm rule), ``pvalue`` (float, P(Y >= count) in
-control; NaN where the method gives none) and ``reason`` (str: ``""``
-exactly where the period was evaluated, else why there is no alarm:
-"history too short: ...", "count missing", ...); ``options``, the options
-used after defaults (logged with the run); ``monitored`` (K,) int, the rows
-of ``y`` monitored, increasing. Every chunk of a run must monitor the same
-rows (a detector decides them from the dates, the options and ``start`` /
-``end``, never from the counts).
+(float, the count above which the method alarms; NaN where none; never
+below ``expected``), ``alarm`` (bool), ``score`` (float, see below),
+``pvalue`` (float, P(Y >= count) in control; NaN where the method gives
+none) and ``reason`` (str: ``""`` where the period was evaluated and the
+alarm rule applied, else why there is no alarm: "history too short: ...",
+"count missing", "limit54: ...", ...); ``options``, the options used after
+defaults (logged with the run); ``monitored`` (K,) int, the rows of ``y``
+monitored, increasing; ``hints`` (dict, optional), settings that would
+evaluate periods this chunk could not (``{"--b 2": 1020}``: 1,020 of the
+chunk's not-evaluated series-periods would be evaluated with ``b = 2``),
+summed over chunks. Every chunk of a run must monitor the same rows (a
+detector decides them from the dates, the options and ``start`` / ``end``,
+never from the counts).
+
+Where a period has a reason, ``expected`` and ``upperbound`` may still be
+given (e.g. Farrington's limit54 rule blocks the alarm of a period whose
+model was fitted: the bound is kept so that the user sees it); where there
+is no bound there is always a reason.
+
+The one meaning of ``score``
+----------------------------
+Every detector's score is on the count scale::
+
+    score = (count - expected) / (upperbound - expected)
+
+0 at the expected count, 1 at the bound, negative below the expected
+count; where ``upperbound == expected`` it is +inf above, 1 at and -inf
+below the bound. Because the bound is never below the expected count, the
+alarm rule *is* a rule on the score: an alarm exactly where ``score > 1``
+(detectors whose bound is the count above which they alarm, registered
+``bound="above"``) or ``score >= 1`` (``bound="at"``: the bound is the
+smallest count that alarms, as for the GLR charts) among the periods
+evaluated (``reason == ""``). :func:`score_on_count_scale` computes it;
+the contract test checks it for every registered detector.
+
+Expected counts near zero
+-------------------------
+A model fitted to a sparse series (most periods 0) can predict expected
+counts of 1e-13 for the periods where it saw no count, and then one count
+is an alarm. The detectors that fit their own baseline (``glrnb``,
+``forecast``, ``farrington-glr``, ``farrington-window``) floor every
+expected count at :func:`expected_floor`: the series' own long-run rate
+over its reference window with a Jeffreys (+0.5) continuity correction,
+``(sum of counts + 0.5) / periods``, times ``floor`` (option
+``floor``, default :data:`DEFAULT_FLOOR`). The Farrington presets keep R's
+expected counts (alarm-for-alarm parity with R): R's ``limit54`` rule
+(default: no alarm unless 5 cases in the last 4 periods) is what guards
+them against single counts.
 
 A detector must be deterministic (the same task gives the same output) and
 must treat each series on its own apart from pooled fits whose results may
@@ -135,6 +173,9 @@ class DetectorOutput:
         The options used, after defaults.
     monitored : ndarray (K,), int
         The rows of the task's ``y`` monitored, increasing.
+    hints : dict of str to int
+        Settings (as command-line text, e.g. ``"--b 2"``) and how many of
+        the chunk's not-evaluated series-periods each would evaluate.
     """
 
     expected: np.ndarray
@@ -145,9 +186,11 @@ class DetectorOutput:
     reason: np.ndarray
     options: dict[str, Any] = field(default_factory=dict)
     monitored: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    hints: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_arrays(cls, res: dict[str, np.ndarray], options: dict[str, Any], monitored: np.ndarray) -> DetectorOutput:
+    def from_arrays(cls, res: dict[str, np.ndarray], options: dict[str, Any], monitored: np.ndarray,
+                    hints: dict[str, int] | None = None) -> DetectorOutput:
         """From a dict of the six arrays (``pvalue`` may be left out: NaN); other keys are dropped."""
         mon = np.asarray(monitored, dtype=int)
         shape = np.shape(res["alarm"])
@@ -161,6 +204,7 @@ class DetectorOutput:
             reason=np.asarray(res["reason"], dtype=object),
             options=dict(options),
             monitored=mon,
+            hints=dict(hints or {}),
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -181,6 +225,10 @@ class DetectorOutput:
             want = {"alarm": np.bool_, "reason": np.object_}.get(k, np.float64)
             if a.dtype.type is not want:
                 bad.append(f"{k} must be {np.dtype(want)}, not {a.dtype}")
+        with np.errstate(invalid="ignore"):
+            below = self.upperbound < self.expected
+        if np.any(below):
+            bad.append(f"upperbound below expected in {int(below.sum())} places")
         if bad:
             raise TypeError(f"{method}: " + "; ".join(bad))
         return self
@@ -242,14 +290,97 @@ def mark_late(res: dict[str, np.ndarray], mon: np.ndarray, first: np.ndarray, ne
                     res["reason"][ki, j] = f"history too short: {why}"
 
 
+DEFAULT_FLOOR = 1.0
+"""Default ``floor`` option: expected counts are floored at the series' long-run rate (times 1)."""
+
+
+def expected_floor(y_ref: np.ndarray, floor: float = DEFAULT_FLOOR) -> np.ndarray:
+    """The floor of the expected counts: ``floor * (sum + 0.5) / n`` per series.
+
+    Parameters
+    ----------
+    y_ref : ndarray (n, S) or (..., n, S)
+        Counts of each series' reference window (NaN: no data, not counted);
+        the reduction is over axis -2.
+    floor : float
+        Multiplier (>= 0; 0 turns the floor off).
+
+    Returns
+    -------
+    ndarray (S,) or (..., S)
+        ``floor * (Y + 0.5) / n`` with ``Y`` the counts and ``n`` the periods
+        with data in the window: the series' long-run rate with a Jeffreys
+        (+0.5) continuity correction, which is also the mean of the Jeffreys
+        posterior predictive of one period. A series with no count in its
+        ``n`` reference periods gets ``0.5 / n`` (half a count over the
+        window), not 0. 0 where the window has no data.
+
+    Notes
+    -----
+    Why the series' own rate and not the pooled rate of its category across
+    areas: areas differ in size (London boroughs' homicide rates differ by a
+    factor of 20), so a pooled rate would lift a quiet area's expected count
+    far above its history and hide its spikes. Why a floor at the long-run
+    rate (``floor=1``): a seasonal or trend model fitted to a few counts puts
+    its dips where it saw no count, and the dips are noise; with ``floor=1``
+    the expected count of a period is never below the series' average, so
+    the detector is conservative in a series' low season (set ``floor=0``
+    on dense seasonal series to keep the dips).
+    """
+    y_ref = np.asarray(y_ref, dtype=float)
+    n = np.isfinite(y_ref).sum(axis=-2)
+    tot = np.nansum(y_ref, axis=-2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, (tot + 0.5) / np.where(n > 0, n, 1), 0.0)
+    return float(floor) * rate
+
+
+def check_floor(floor: Any) -> float:  # noqa: ANN401 - an option value
+    """The ``floor`` option as a float; InputError unless it is a number >= 0."""
+    try:
+        f = float(floor)
+    except (TypeError, ValueError):
+        f = float("nan")
+    if not (np.isfinite(f) and f >= 0):
+        raise InputError(Problem(f"floor must be a number >= 0 (got {floor!r})", column="--floor"))
+    return f
+
+
+def score_on_count_scale(count: np.ndarray, expected: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """``(count - expected) / (upper - expected)``, the one meaning of ``score`` (module notes).
+
+    Where ``upper == expected``: +inf above, 1 at and -inf below the bound.
+    NaN where any input is NaN.
+    """
+    count, expected, upper = (np.asarray(a, dtype=float) for a in (count, expected, upper))
+    d = upper - expected
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = (count - expected) / d
+        flat = d == 0
+        s = np.where(flat, np.sign(count - upper) * np.inf, s)
+        s = np.where(flat & (count == upper), 1.0, s)
+    return np.where(np.isnan(count) | np.isnan(expected) | np.isnan(upper), np.nan, s)
+
+
+def bound_not_below_expected(expected: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """``max(upper, expected)`` where both are known (NaN stays NaN)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(expected) & np.isfinite(upper), np.maximum(upper, expected), upper)
+
+
 __all__ = [
     "ARRAYS",
+    "DEFAULT_FLOOR",
     "DAYS_PER_PERIOD",
     "DAYS_PER_YEAR",
     "HARMONIC_PERIOD",
     "DetectTask",
     "Detector",
     "DetectorOutput",
+    "bound_not_below_expected",
+    "check_floor",
+    "expected_floor",
     "mark_late",
     "monitor_rows",
+    "score_on_count_scale",
 ]

@@ -13,8 +13,19 @@ has one row per (area, category, monitored period):
   alarm rule (Farrington: R's score; EARS: (y - mean)/(bound - mean); GLR:
   statistic / c_arl; forecast: (y - mean)/(bound - mean));
 * ``pvalue``: P(Y >= count) under the in-control model where defined;
+* ``score``: on the count scale for every detector, ``(count - expected) /
+  (upperbound - expected)``: 0 at the expected count, 1 at the bound (see
+  :mod:`riskmodel.alerts.base`); an alarm is ``score > 1`` (``score >= 1``
+  for the GLR charts, whose bound is the smallest count that alarms);
 * ``reason``: empty when the period was evaluated, otherwise why there is no
-  alarm (history too short, limit54, no convergence...).
+  alarm (history too short, limit54, no convergence...). A reason reads
+  ``"<kind>: <detail>"``; :meth:`Detection.not_evaluated` counts them by
+  kind and series, with the settings that would evaluate more periods
+  (``Detection.hints``).
+
+The upper bound is never below the expected count; expected counts of the
+detectors with their own baseline are floored at the series' long-run rate
+(:func:`riskmodel.alerts.base.expected_floor`).
 
 The detectors are the registry's (:data:`riskmodel.alerts.registry.DETECTORS`,
 declared in :mod:`riskmodel.alerts.detectors`); each says which frequencies
@@ -59,12 +70,17 @@ class Detection:
     options : dict
         The options used (after defaults).
     freq : str
+    hints : dict of str to int
+        Settings that would evaluate some of the series-periods not
+        evaluated (e.g. ``{"--b 2": 1020}``), from the detector.
     """
 
     table: pd.DataFrame
     method: str
     options: dict[str, Any] = field(default_factory=dict)
     freq: str = "W"
+    hints: dict[str, int] = field(default_factory=dict)
+    """Settings (command-line text) that would evaluate series-periods this run could not, and how many."""
 
     @property
     def alarms(self) -> pd.DataFrame:
@@ -80,19 +96,61 @@ class Detection:
         return episodes(self.table, self.freq, max_gap=max_gap)
 
     def per_series(self) -> pd.DataFrame:
-        """Per series: periods monitored, evaluated, alarms, last alarm, main reason for gaps."""
+        """Per series: periods monitored, evaluated, not evaluated, alarms, last alarm, and why not evaluated.
+
+        ``main_reason`` is the most frequent reason of the series' periods
+        not evaluated (its full text, e.g. "history too short: series starts
+        2016-03-07, needs data from 2014-01-06 (5 years back)"); ``reasons``
+        lists every kind with its count ("limit54: 40; history too short: 12").
+        """
         t = self.table
-        g = t.groupby(["area_id", "category"], sort=True)
+        keys = ["area_id", "category"]
+        g = t.groupby(keys, sort=True)
         out = pd.DataFrame({
             "monitored": g.size(),
             "evaluated": g["reason"].apply(lambda r: int((r == "").sum())),
             "alarms": g["alarm"].sum().astype(int),
-            "last_alarm": t[t["alarm"]].groupby(["area_id", "category"])["period"].max(),
+            "last_alarm": t[t["alarm"]].groupby(keys)["period"].max(),
         })
-        reasons = t[t["reason"] != ""].groupby(["area_id", "category"])["reason"].agg(lambda r: r.value_counts().index[0])
-        out["main_reason"] = reasons
+        out.insert(2, "not_evaluated", out["monitored"] - out["evaluated"])
+        nz = t[t["reason"] != ""]
+        out["main_reason"] = nz.groupby(keys)["reason"].agg(lambda r: r.value_counts().index[0])
         out["main_reason"] = out["main_reason"].fillna("")
+        kinds = nz.assign(kind=nz["reason"].map(reason_kind)).groupby(keys)["kind"].agg(
+            lambda r: "; ".join(f"{k}: {n}" for k, n in r.value_counts().items()))
+        out["reasons"] = kinds
+        out["reasons"] = out["reasons"].fillna("")
         return out.reset_index()
+
+    def not_evaluated(self) -> str:
+        """One line: how many series-periods were not evaluated, why (kind, series, periods), and what would help.
+
+        E.g. ``farrington: 1,448 of 1,608 series-periods not evaluated: history
+        too short in 20 series (1,300), limit54 in 12 series (148); series-periods
+        that would have the history the method needs: 1,020 with --b 2``
+        (periods now short of history, plus, when monitoring starts by default,
+        the earlier periods a smaller setting would monitor; other rules such
+        as limit54 may still hold their alarms back). Empty when every period
+        was evaluated. Counted from the table and the detector's hints, not
+        estimated.
+        """
+        t = self.table
+        nz = t[t["reason"] != ""]
+        if nz.empty:
+            return ""
+        kinds = nz.assign(kind=nz["reason"].map(reason_kind))
+        parts = []
+        for kind, grp in sorted(kinds.groupby("kind"), key=lambda kv: -len(kv[1])):
+            n_ser = grp[["area_id", "category"]].drop_duplicates().shape[0]
+            parts.append(f"{kind} in {n_ser:,} series ({len(grp):,})")
+        line = f"{self.method}: {len(nz):,} of {len(t):,} series-periods not evaluated: " + ", ".join(parts)
+        if self.hints:
+            # the three settings that help most (of equal help, in the detector's order:
+            # the Farrington detectors list b from the largest down)
+            ranked = sorted(self.hints.items(), key=lambda kv: -kv[1])[:3]
+            line += ("; series-periods that would have the history the method needs: "
+                     + ", ".join(f"{v:,} with {k}" for k, v in ranked))
+        return line
 
     def summary(self) -> str:
         """A text summary: method, options, series, periods, alarms, episodes and why periods were not evaluated."""
@@ -113,6 +171,9 @@ class Detection:
                          f"{int(t.loc[t['alarm'], ['area_id', 'category']].drop_duplicates().shape[0])} series with an alarm")
             last_alarms = t[(t["period"] == t["period"].max()) & t["alarm"]]
             lines.append(f"alarms in the last period ({last}): {len(last_alarms)}")
+            line = self.not_evaluated()
+            if line:
+                lines.append(line)
             for r, k in t.loc[t["reason"] != "", "reason"].value_counts().head(3).items():
                 lines.append(f"  not evaluated in {k} series-periods: {r}")
         else:
@@ -128,6 +189,11 @@ class Detection:
         a = int(self.table["alarm"].sum()) if n else 0
         ser = self.table[["area_id", "category"]].drop_duplicates().shape[0] if n else 0
         return f"Detection(method={self.method!r}, freq={self.freq!r}, series={ser}, rows={n}, alarms={a})"
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of a reason: its text before the first colon ("history too short", "limit54", ...)."""
+    return str(reason).split(":", 1)[0].strip()
 
 
 def check_method(method: str, freq: str, registry: Registry[Any] | None = None) -> MethodSpec[Any]:
@@ -244,7 +310,11 @@ def detect(
         r.check(len(c), method)
     res, used, mon = _assemble(results, chunks, len(series))
     table = _table(res, y, mon, periods, series)
-    return Detection(table=table, method=method, options=used, freq=panel.freq)
+    hints: dict[str, int] = {}
+    for r in results:
+        for k, v in r.hints.items():
+            hints[k] = hints.get(k, 0) + int(v)
+    return Detection(table=table, method=method, options=used, freq=panel.freq, hints=hints)
 
 
 def detect_chunk(task: DetectTask) -> DetectorOutput:
@@ -291,4 +361,4 @@ def _table(res: dict[str, np.ndarray], y: np.ndarray, mon: np.ndarray, periods: 
     return tab[COLUMNS]
 
 
-__all__ = ["COLUMNS", "Detection", "DetectTask", "check_method", "detect", "detect_chunk", "wide_counts"]
+__all__ = ["COLUMNS", "Detection", "DetectTask", "check_method", "detect", "detect_chunk", "reason_kind", "wide_counts"]

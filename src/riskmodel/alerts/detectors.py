@@ -14,6 +14,7 @@ Registration extras (see :mod:`riskmodel.alerts.registry`):
 
 from __future__ import annotations
 
+from riskmodel.alerts.base import DEFAULT_FLOOR
 from riskmodel.alerts.ears import (
     DEFAULT_BASELINE,
     detect_ears_c1,
@@ -75,14 +76,19 @@ def _farrington_needs(name: str) -> Needs:
         "resample to weekly (--freq W) or monthly (--freq M)"))
 
 
-_EARS_NEEDS = Needs(freqs=("D",), freq_reason=(
-    "EARS compares a day with the 7 days before it and is meant for daily counts; give daily counts (--freq D)"))
+# EARS compares a period with the `baseline` periods before it and nothing in it depends on
+# the length of a period: R's earsC works on "time points" of any sts (its help: "baseline:
+# how many time points to use"); CDC designed it for daily counts. Any frequency is taken.
+_EARS_NEEDS = Needs(freqs=("D", "W", "M"), freq_reason="EARS takes daily, weekly or monthly counts")
 _EARS_OPTIONS = (
-    Option("baseline", int, DEFAULT_BASELINE, "baseline days (>= 3)"),
+    Option("baseline", int, DEFAULT_BASELINE, "baseline periods (>= 3; days for daily counts)"),
     Option("min_sigma", float, 0.0, "lower bound of the baseline standard deviation"),
     Option("alpha", float, None, "one-sided level of the bound (C1, C2: 0.001; C3: 0.025)"),
 )
 _C_ARL = "alarm threshold of the GLR statistic"
+_FLOOR = Option("floor", float, DEFAULT_FLOOR,
+                "expected counts are at least FLOOR x the series' long-run rate (sum + 0.5) / periods "
+                "over its reference window; 0: no floor")
 _M = "change points at most this many periods back"
 _POP = "population_offset"
 
@@ -111,20 +117,20 @@ DETECTORS.register(
 DETECTORS.register(
     "ears-c1", detect_ears_c1,
     labels={"zh": "EARS C1 法", "en": "EARS C1"},
-    summary="EARS C1: a day against the 7 days before it",
+    summary="EARS C1: a period against the 7 periods before it",
     options=_EARS_OPTIONS, needs=_EARS_NEEDS, bound="above",
 )
 DETECTORS.register(
     "ears-c2", detect_ears_c2,
     labels={"zh": "EARS C2 法", "en": "EARS C2"},
-    summary="EARS C2: as C1 with a 2-day gap before the day",
+    summary="EARS C2: as C1 with a 2-period gap before the period",
     options=_EARS_OPTIONS, needs=_EARS_NEEDS, bound="above",
 )
 DETECTORS.register(
     "ears-c3", detect_ears_c3,
     labels={"zh": "EARS C3 法", "en": "EARS C3"},
-    summary="EARS C3: the C2 statistics of the 2 days before",
-    options=_EARS_OPTIONS, needs=_EARS_NEEDS, bound="above",
+    summary="EARS C3: the C2 statistics of the 2 periods before",
+    options=_EARS_OPTIONS, needs=_EARS_NEEDS, bound=None,  # its alarm ignores the period's count (ears.py)
 )
 DETECTORS.register(
     "glrnb", detect_glrnb,
@@ -137,6 +143,7 @@ DETECTORS.register(
         Option("alpha_nb", float, None, "NB dispersion of the baseline (default: by moments)"),
         Option("harmonics", int, 1, "pairs of yearly harmonics in the baseline model"),
         Option("trend", bool, False, "a linear trend in the baseline model"),
+        _FLOOR,
     ),
     bound="at",
 )
@@ -148,6 +155,7 @@ DETECTORS.register(
         *_farrington_options("farrington-noufaily"),
         Option("c_arl", float, GLR_DEFAULTS["c_arl"], _C_ARL),
         Option("M", int, GLR_DEFAULTS["M"], _M, flag="--window"),
+        _FLOOR,
     ),
     needs=_farrington_needs("farrington-glr"), population_option=_POP, bound="at",
 )
@@ -159,6 +167,7 @@ DETECTORS.register(
         *_farrington_options("farrington-noufaily", skip=("alpha",)),
         Option("alpha", float, WINDOW_DEFAULTS["alpha"], "level of the NB test of the window sum"),
         Option("window", int, WINDOW_DEFAULTS["window"], "periods summed"),
+        _FLOOR,
     ),
     needs=_farrington_needs("farrington-window"), population_option=_POP, bound="above",
 )
@@ -173,6 +182,7 @@ DETECTORS.register(
         Option("gap", int, None, "periods between the training data and the periods forecast (7 days, 2 weeks, 0 months)"),
         Option("params", dict, None, "parameters of the forecast model (a JSON object on the command line)",
                flag="--model-params", parse=parse_params),
+        _FLOOR,
     ),
     bound="above",
 )

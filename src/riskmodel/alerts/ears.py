@@ -8,10 +8,25 @@ For each monitored day ``k`` and every series at once:
 * C3: from the C2 statistics ``C2_j = (y_j - mean_j) / max(sd_j, minSigma)`` of
   the two previous days.
 
-The methods are meant for daily data (the command line refuses them on weekly
-or monthly panels); the array function :func:`ears_c` does not look at the
-frequency, as R's does not. :func:`detect_ears_c1` (``c2``, ``c3``) are the
-registered detectors (:mod:`riskmodel.alerts.base`).
+CDC designed the methods for daily counts, but nothing in them depends on the
+length of a period: R's ``earsC`` works on the time points of any ``sts``
+(weekly or monthly too), and so do :func:`ears_c` and the registered
+detectors :func:`detect_ears_c1` (``c2``, ``c3``, :mod:`riskmodel.alerts.base`),
+which take daily, weekly and monthly panels (``baseline`` is then in weeks
+or months).
+
+Where R gives NA: with ``min_sigma = 0`` a constant baseline has standard
+deviation 0 and C3's C2 statistics are 0/0; R's upper bound and alarm are
+then NA. Here the alarm is False, the bound NaN and the reason says why
+("C3 undefined: ..."), so the period counts as not evaluated.
+
+C3 in the detection table: R's C3 alarm depends only on the C2 statistics of
+the two previous periods (``upperbound = y + sd (z - lag terms)``: the
+alarm ``y > upperbound`` is "lag terms > z" whatever the count). No count of
+the current period is a threshold, so C3 is registered with ``bound=None``;
+the table's bound is R's, raised to the expected count where it is below it
+(:func:`~riskmodel.alerts.base.bound_not_below_expected`), and ``score`` is
+on the count scale like every detector's.
 """
 
 from __future__ import annotations
@@ -20,7 +35,14 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import stats
 
-from riskmodel.alerts.base import DetectorOutput, DetectTask, mark_late, monitor_rows
+from riskmodel.alerts.base import (
+    DetectorOutput,
+    DetectTask,
+    bound_not_below_expected,
+    mark_late,
+    monitor_rows,
+    score_on_count_scale,
+)
 from riskmodel.errors import InputError, Problem
 
 EARS_METHODS = ("C1", "C2", "C3")
@@ -76,7 +98,7 @@ def ears_c(
     if method not in EARS_METHODS:
         raise InputError(Problem(f"unknown EARS method {method!r}; valid: {', '.join(EARS_METHODS)}"))
     if baseline < 3:
-        raise InputError(Problem(f"EARS baseline must be >= 3 days (got {baseline}); R: 'Minimum baseline to use is 3.'"))
+        raise InputError(Problem(f"EARS baseline must be >= 3 periods (got {baseline}); R: 'Minimum baseline to use is 3.'"))
     if min_sigma < 0:
         raise InputError(Problem(f"EARS min_sigma must be >= 0 (got {min_sigma})"))
     alpha = default_alpha(method) if alpha is None else alpha
@@ -96,7 +118,7 @@ def ears_c(
     ks = np.where(ok, monitor, max_lag)  # placeholder rows for the too-early ones
     if T < max_lag + 1:
         nan = np.full((K, S), np.nan)
-        reason = np.full((K, S), f"history too short: EARS {method} needs {max_lag} earlier days", dtype=object)
+        reason = np.full((K, S), f"history too short: EARS {method} needs {max_lag} earlier periods", dtype=object)
         return {"expected": nan, "upperbound": nan.copy(), "alarm": np.zeros((K, S), bool), "score": nan.copy(), "reason": reason}
     yk = y[ks]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -126,8 +148,12 @@ def ears_c(
         alarm = yk > upper
     alarm = np.where(np.isnan(upper) | np.isnan(yk), False, alarm) & ok[:, None]
     reason = np.full((K, S), "", dtype=object)
-    reason[~ok, :] = f"history too short: EARS {method} needs {max_lag} earlier days"
+    reason[~ok, :] = f"history too short: EARS {method} needs {max_lag} earlier periods"
     reason[ok[:, None] & np.isnan(yk)] = "count missing"
+    # R: NA (0/0 C2 statistics of a constant baseline with minSigma = 0)
+    undefined = ok[:, None] & ~np.isnan(yk) & np.isnan(upper)
+    reason[undefined] = (f"{method} undefined: a baseline standard deviation is 0 (constant counts) "
+                         "and min_sigma is 0; R gives NA; set min_sigma (e.g. 0.5)")
     bad = ~ok[:, None]
     return {
         "expected": np.where(bad, np.nan, expected),
@@ -149,7 +175,11 @@ def _ears_detector(task: DetectTask, method: str) -> DetectorOutput:
     res = ears_c(task.y, mon, method, baseline=bl, min_sigma=min_sigma, alpha=opts.get("alpha"))
     used = {"method": method, "baseline": bl, "min_sigma": min_sigma,
             "alpha": opts.get("alpha") or default_alpha(method)}
-    mark_late(res, mon, task.first, max_lag, f"EARS {method} needs {max_lag} earlier days")
+    mark_late(res, mon, task.first, max_lag, f"EARS {method} needs {max_lag} earlier periods")
+    # the table's bound is never below the expected count and the score is on the count
+    # scale (riskmodel.alerts.base); for C1 and C2 this is R's bound and R's score
+    res["upperbound"] = bound_not_below_expected(res["expected"], res["upperbound"])
+    res["score"] = score_on_count_scale(task.y[mon], res["expected"], res["upperbound"])
     return DetectorOutput.from_arrays(res, used, mon)
 
 

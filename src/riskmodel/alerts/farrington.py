@@ -386,9 +386,15 @@ def farrington_flexible(
     -------
     dict of ndarray (K, S)
         ``expected, upperbound, alarm (bool), score, pvalue, phi, trend (bool),
-        coeff_time``, ``mu0`` (the predicted mean even where limit54 hides
-        ``expected``) and ``reason`` (str, '' when the period was evaluated and
-        the alarm rule applied), one row per monitored period.
+        coeff_time`` as R's (R blanks ``expected`` and ``upperbound`` where
+        limit54 blocks the alarm: ``farringtonFlexible`` sets
+        ``upperbound <- ifelse(enoughCases, lu$upper, NA)`` and
+        ``expected <- ifelse(enoughCases, pred$fit, NA)``, keeping score,
+        pvalue, mu0 and phi in ``control``), ``mu0`` (the predicted mean even
+        where limit54 hides ``expected``), ``upper_all`` (the upper bound
+        even where limit54 hides it), ``limit54`` (bool, the rule blocked the
+        alarm of a fitted period) and ``reason`` (str, '' when the period was
+        evaluated and the alarm rule applied), one row per monitored period.
     """
     ctl = control.check()
     y = np.asarray(y, dtype=float)
@@ -410,9 +416,10 @@ def farrington_flexible(
         days = (dates - dates[0]).astype(float)
     out = {
         name: np.full((K, S), np.nan)
-        for name in ("expected", "upperbound", "score", "pvalue", "phi", "coeff_time", "mu0")
+        for name in ("expected", "upperbound", "score", "pvalue", "phi", "coeff_time", "mu0", "upper_all")
     }
     out["alarm"] = np.zeros((K, S), dtype=bool)
+    out["limit54"] = np.zeros((K, S), dtype=bool)
     out["trend"] = np.zeros((K, S), dtype=bool)
     reason = np.full((K, S), "", dtype=object)
     p = int(ctl.no_periods)
@@ -428,14 +435,20 @@ def farrington_flexible(
         except ValueError:
             reason[ki, :] = f"no_periods={p} is too many for the gaps between reference windows"
             continue
-        # R: blocksID[(k - pastWeeksNotIncluded):k] <- NA
-        left_out = _rcolon(int(k) - ctl.pwni, int(k))
-        f[left_out[left_out >= 0]] = np.nan
+        # R: blocksID[(k - pastWeeksNotIncluded):k] <- NA (rows before the data are none:
+        # start at row 0, so that a huge pastWeeksNotIncluded builds no huge index)
+        f[max(int(k) - ctl.pwni, 0) : int(k) + 1] = np.nan
         idx = np.flatnonzero(~np.isnan(f))
         lv_values = f[idx]
         uniq = np.unique(lv_values)  # R: as.factor() levels, numeric order
         level = np.searchsorted(uniq, lv_values)
         cur = int(np.searchsorted(uniq, p))
+        if cur >= len(uniq) or uniq[cur] != p:
+            # every reference window (the level of this period) is among the periods left
+            # out: nothing to predict from (R fails here)
+            reason[ki, :] = (f"history too short: no reference period left after leaving out the last "
+                             f"{ctl.pwni} periods (past_weeks_not_included)")
+            continue
         if dates is None:
             t = (idx - k) / float(freq)
             scale = 1.0 / freq  # R's wtime unit (one period) in our t units
@@ -456,7 +469,10 @@ def farrington_flexible(
         has = fit.trend & ok
         if has.any():
             eta0 = fit.eta(cur, 0.0) + off0
-            pred = np.exp(eta0)
+            # a diverged fit (a level with one huge count) can give eta0 > 709: exp is then
+            # +inf as in R, where the comparison with ymax below is False; no warning
+            with np.errstate(over="ignore"):
+                pred = np.exp(eta0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 se_g = np.sqrt(dsum / fit.stt)
                 tstat = fit.gamma / se_g
@@ -480,8 +496,10 @@ def farrington_flexible(
         # unbounded summary dispersion, while the threshold uses phi = max(disp, 1).
         se_link = np.sqrt(fit.var_link(cur, 0.0) * dsum)
         yk = y[k]
-        mu0 = np.exp(eta0)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # +inf where the fit diverged (eta0 > 709), as R's exp; the detectors
+            # (farrington_detectors.py) report those periods as not evaluated
+            mu0 = np.exp(eta0)
             if ctl.threshold_method == "delta":
                 se_resp = se_link * mu0
                 tau = phi + se_resp**2 / mu0
@@ -529,13 +547,15 @@ def farrington_flexible(
         out["pvalue"][ki] = np.where(good, prob, np.nan)
         out["phi"][ki] = np.where(good, phi, np.nan)
         out["mu0"][ki] = np.where(good, mu0, np.nan)
+        out["upper_all"][ki] = np.where(good, upper, np.nan)
+        out["limit54"][ki] = good & ~enough
         out["trend"][ki] = good & do_trend
         out["coeff_time"][ki] = np.where(good & do_trend, fit.gamma * scale, np.nan)
         r = reason[ki]
         r[~good] = "model did not converge with or without trend"
         r[no_data] = "no counts in the reference periods"
         lim = good & ~enough
-        r[lim] = f"fewer than {ctl.limit54[0]} cases in the last {ctl.limit54[1]} periods (limit54)"
+        r[lim] = f"limit54: fewer than {ctl.limit54[0]} cases in the last {ctl.limit54[1]} periods"
         r[good & enough & np.isnan(yk)] = "count missing"
     out["reason"] = reason
     return out

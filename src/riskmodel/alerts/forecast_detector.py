@@ -28,11 +28,16 @@ from scipy import stats
 from riskmodel.alerts.base import (
     DAYS_PER_PERIOD,
     DAYS_PER_YEAR,
+    DEFAULT_FLOOR,
     HARMONIC_PERIOD,
     DetectorOutput,
     DetectTask,
+    bound_not_below_expected,
+    check_floor,
+    expected_floor,
     mark_late,
     monitor_rows,
+    score_on_count_scale,
 )
 from riskmodel.alerts.glrnb import fit_poisson_design, harmonic_design, moment_alpha
 from riskmodel.data.frequency import Frequency
@@ -57,6 +62,7 @@ def forecast_detect(
     alpha: float = DEFAULT_ALPHA,
     refit: int | None = None,
     gap: int | None = None,
+    floor: float = DEFAULT_FLOOR,
     **params: Any,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Run the forecast-based detector on arrays.
@@ -77,6 +83,14 @@ def forecast_detect(
     refit, gap : int, optional
         Refit every ``refit`` periods, training on the history ``gap``
         periods before the block (defaults :data:`DEFAULT_REFIT`, :data:`DEFAULT_GAP`).
+    floor : float
+        Expected counts are at least ``floor`` times the series' long-run
+        rate over the training rows of the block
+        (:func:`~riskmodel.alerts.base.expected_floor`; 0: no floor). Where
+        the floor lifts the model's mean, the bound is at least the Poisson
+        ``1 - alpha`` quantile at the floor (the model's own predictive
+        distribution is only known through its quantiles), and never below
+        the expected count.
     **params
         Constructor parameters of the forecast model.
 
@@ -93,6 +107,7 @@ def forecast_detect(
     gap = int(DEFAULT_GAP[freq] if gap is None else gap)
     if refit < 1 or gap < 0:
         raise InputError(Problem("forecast refit must be >= 1 and gap >= 0"))
+    floor = check_floor(floor)
     K, S = len(mon), y.shape[1]
     expected = np.full((K, S), np.nan)
     upper = np.full((K, S), np.nan)
@@ -118,18 +133,25 @@ def forecast_detect(
             m.fit(wp)
             fc = m.predict(h, levels=[level])
             mu, q = fc.mean, fc.quantile(p_hi)
-        expected[b0 : b0 + len(block)] = mu[rows]
-        upper[b0 : b0 + len(block)] = q[rows]
+        fl = expected_floor(y[:origin], floor)[None, :]
+        mu_b, q_b = mu[rows], q[rows]
+        lifted = mu_b < fl
+        if lifted.any():
+            # sparse series: the model's mean (3e-6) and bound (0) are lifted to the floor
+            q_b = np.where(lifted, np.maximum(q_b, stats.poisson.ppf(p_hi, np.broadcast_to(fl, mu_b.shape))), q_b)
+            mu_b = np.maximum(mu_b, fl)
+        expected[b0 : b0 + len(block)] = mu_b
+        upper[b0 : b0 + len(block)] = q_b
+    upper = bound_not_below_expected(expected, upper)
     yk = y[mon]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = (yk - expected) / (upper - expected)
+    score = score_on_count_scale(yk, expected, upper)
     alarm = np.nan_to_num(yk) > np.where(np.isnan(upper), np.inf, upper)
     res = {
         "expected": expected, "upperbound": upper, "alarm": alarm, "score": score,
         "pvalue": np.full((K, S), np.nan), "reason": np.full((K, S), "", dtype=object),
     }
     res["reason"][np.isnan(upper)] = "history too short for the forecast model"
-    return res, {"model": used_model, "alpha": float(alpha), "refit": refit, "gap": gap, **params}
+    return res, {"model": used_model, "alpha": float(alpha), "refit": refit, "gap": gap, "floor": floor, **params}
 
 
 def _own_forecast(y: np.ndarray, periods: pd.DatetimeIndex, origin: int, h: int, freq: str,
@@ -172,15 +194,15 @@ def detect_forecast(task: DetectTask) -> DetectorOutput:
     """The forecast-based detector on a chunk (:class:`~riskmodel.alerts.base.Detector`).
 
     Options: ``model`` (``nbglm``), ``alpha`` (0.01), ``refit``, ``gap``
-    (per frequency: :data:`DEFAULT_REFIT`, :data:`DEFAULT_GAP`) and
-    ``params`` (a dict of the forecast model's constructor parameters). By
+    (per frequency: :data:`DEFAULT_REFIT`, :data:`DEFAULT_GAP`), ``floor``
+    (1, see :func:`forecast_detect`) and ``params`` (a dict of the forecast model's constructor parameters). By
     default monitoring starts after two years.
     """
     year = Frequency.of(task.freq).year_lag
     mon = monitor_rows(task.periods, task.start, task.end, year * 2)
     opts = {k: v for k, v in task.options.items() if k != "params"}
     params = dict(task.options.get("params") or {})
-    clash = sorted(set(params) & {"model", "alpha", "refit", "gap"})
+    clash = sorted(set(params) & {"model", "alpha", "refit", "gap", "floor"})
     if clash:
         raise InputError(Problem(f"forecast params may not set {', '.join(clash)}: give them as options",
                                  column="--model-params"))

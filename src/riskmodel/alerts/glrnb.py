@@ -35,11 +35,16 @@ from scipy import stats
 
 from riskmodel.alerts.base import (
     DAYS_PER_YEAR,
+    DEFAULT_FLOOR,
     HARMONIC_PERIOD,
     DetectorOutput,
     DetectTask,
+    bound_not_below_expected,
+    check_floor,
+    expected_floor,
     mark_late,
     monitor_rows,
+    score_on_count_scale,
 )
 from riskmodel.data.frequency import Frequency
 from riskmodel.errors import InputError, Problem
@@ -323,9 +328,17 @@ def detect_glrnb(task: DetectTask) -> DetectorOutput:
 
     Options: ``c_arl`` (5), ``M`` (28 days, 13 weeks, 6 months), ``theta``
     (None: GLR), ``alpha_nb`` (None: by moments), ``harmonics`` (1),
-    ``trend`` (False). The baseline is fitted on every period before the
-    first monitored one (at least a year); by default monitoring starts
-    after two years.
+    ``trend`` (False), ``floor`` (1: expected counts are never below the
+    series' long-run rate over the training periods,
+    :func:`~riskmodel.alerts.base.expected_floor`; 0: no floor). The
+    baseline is fitted on every period before the first monitored one (at
+    least a year); by default monitoring starts after two years.
+
+    ``upperbound`` is the smallest count that would raise an alarm
+    (``bound="at"``) and ``score`` is on the count scale,
+    ``(count - expected) / (upperbound - expected)``, so that an alarm is
+    exactly ``score >= 1`` (the chart's own statistic over ``c_arl`` is
+    not in the table).
     """
     y, periods, freq, options = task.y, task.periods, task.freq, task.options
     year = Frequency.of(freq).year_lag
@@ -338,8 +351,11 @@ def detect_glrnb(task: DetectTask) -> DetectorOutput:
     M = int(options.get("M", DEFAULT_WINDOW[freq]))
     harmonics = int(options.get("harmonics", 1))
     trend = bool(options.get("trend", False))
+    floor = check_floor(options.get("floor", DEFAULT_FLOOR))
     train = np.arange(0, mon[0])
     mu, alpha = baseline_means(y, periods, freq, train, harmonics, trend)
+    # the harmonic fit puts near-zero means (1e-13) where a sparse series had no count
+    mu = np.maximum(mu, expected_floor(y[train], floor)[None, :])
     if options.get("alpha_nb") is not None:
         alpha = np.full(y.shape[1], float(options["alpha_nb"]))
     theta = options.get("theta")
@@ -350,13 +366,16 @@ def detect_glrnb(task: DetectTask) -> DetectorOutput:
     a = alpha[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         pv = np.where(a > 0, stats.nbinom.sf(yk - 1, 1 / np.where(a > 0, a, 1), 1 / (1 + a * mk)), stats.poisson.sf(yk - 1, mk))
+    upper = bound_not_below_expected(mk, r["upperbound"])
     res = {
-        "expected": mk, "upperbound": r["upperbound"], "alarm": r["alarm"], "score": r["score"],
+        "expected": mk, "upperbound": upper, "alarm": r["alarm"],
+        "score": score_on_count_scale(yk, mk, upper),
         "pvalue": pv, "reason": np.full((K, S), "", dtype=object),
     }
     used: dict[str, Any] = {
         "c_arl": c_arl, "M": M, "theta": theta, "harmonics": harmonics, "trend": trend,
         "alpha_nb": "moments" if options.get("alpha_nb") is None else float(options["alpha_nb"]),
+        "floor": floor,
     }
     mark_late(res, mon, task.first, year, "the baseline model needs one year of history")
     return DetectorOutput.from_arrays(res, used, mon)
