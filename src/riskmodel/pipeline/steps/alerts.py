@@ -29,6 +29,7 @@ delay on the injected spikes) and ``figures/<area>_<category>.png``.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,11 @@ def step(ctx: Any, cfg: AlertsStepConfig, run: Any) -> dict[str, Any]:
     run.log_params({"alerts.method": cfg.method, "alerts.freq": det.freq, "alerts.last_period": str(pd.Timestamp(last).date()),
                     **{f"alerts.opt.{k}": v for k, v in det.options.items()}})
     run.log_metrics(metrics)
+    gap = det.not_evaluated()
+    if gap:
+        # periods the detector could not evaluate, why, and the settings that would let it
+        print(f"note: {gap}", file=sys.stderr)
+        run.set_tags({"alerts.not_evaluated": gap[:5000]})
     figs = _figures(panel, table, eps, cfg.max_figures, window_start, det.method, run)
     write_artifacts([*arts, *figs], out)
     run.log_artifacts(arts)
