@@ -123,18 +123,20 @@ def city():
     return counts, IncidentPanel.from_counts(counts, freq="M", population=popt), truth
 
 
-def test_cli_refuses_overlapping_default_baseline_and_accepts_an_explicit_one(city, tmp_path, capsys):
+def test_cli_refuses_an_overlapping_baseline_and_moves_the_default_clear(city, tmp_path, capsys):
     counts, _, _ = city
     c = counts.assign(period=counts["period"].dt.strftime("%Y-%m-%d"))
     c.to_csv(tmp_path / "counts.csv", index=False)
     args = ["claim", "--counts", str(tmp_path / "counts.csv"), "--area", "A00", "--category", "alerts",
             "--intervention", "2019-07-01", "--period", "2019-07:2020-12", "--method", "rate-ratio",
             "--out", str(tmp_path / "o"), "--no-track"]
-    assert main(args) == 2
+    # the 1983-02:1984-12 case of the issue: a baseline one year earlier shares 2019-07..2019-12
+    assert main([*args, "--baseline", "2018-07:2019-12"]) == 2
     err = capsys.readouterr().err
     assert "2018-07-01..2019-12-31" in err and "2019-07-01..2020-12-31" in err and "overlaps" in err
     assert not (tmp_path / "o").exists()
-    assert main([*args, "--baseline", "2017-07:2018-12"]) == 0
+    # by default an 18-month comparison is compared with the same months two years earlier
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "against baseline 2017-07-01..2018-12-31" in out and "nan" not in out
 

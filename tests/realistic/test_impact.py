@@ -60,12 +60,13 @@ def test_claim_cli_on_annual_data(annual, tmp_path, capsys):
     args = ["claim", "--counts", str(tmp_path / "states.csv"), "--area", truth.treated, "--category", "all",
             "--intervention", "1995-01-01", "--period", "1995:2005", "--method", "did,its",
             "--out", str(tmp_path / "o"), "--no-track", "--freq", "Y"]
-    # year on year against an 11-year comparison period overlaps it: refused, both windows named
-    assert main(args) == 2
+    # an explicit baseline overlapping the 11-year comparison period: refused, both windows named
+    assert main([*args, "--baseline", "1994:2004"]) == 2
     err = capsys.readouterr().err
     assert "1994-01-01..2004-12-31" in err and "1995-01-01..2005-12-31" in err
     assert "--baseline 1984-01-01:1994-12-31" in err
-    assert main([*args, "--baseline", "1984:1994"]) == 0
+    # by default the comparison window moved back the fewest whole years that clear it (11 here)
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "comparison 1995-01-01..2005-12-31 against baseline 1984-01-01..1994-12-31" in out
     eff = pd.read_csv(tmp_path / "o" / "effects.csv").set_index("method")

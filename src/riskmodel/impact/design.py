@@ -26,10 +26,11 @@ The baseline and comparison windows must not overlap or touch: a window
 pair sharing a day, or a period of the analysis frequency or of the data's
 own frequency (a baseline ending 10 March and a comparison starting 20 March
 share March), is refused, naming both windows. The default baseline is the
-comparison period one year earlier ("year on year", as officials report);
-when that overlaps (a comparison period longer than a year), it is refused
-with the equal-length window before the comparison period as the suggested
-``--baseline``.
+comparison period one year earlier ("year on year", as officials report); a
+comparison period longer than a year is compared with the same calendar
+window the fewest whole years earlier that do not overlap or touch it (a
+2020-01..2021-06 comparison against 2018-01..2019-06), so the seasons match
+and no count is on both sides. ``--baseline`` sets any other window.
 
 Annual data (``freq='Y'``) are analysed as years: the methods that take them
 say so in their registration (``Needs.freqs``), the others are refused with
@@ -360,8 +361,8 @@ def build_design(
         raise InputError(Problem(
             f"the comparison period {cs.date()}..{ce.date()} ends before the intervention ({t_int.date()})"
         ))
-    if baseline is None:  # year on year, as officials report
-        bs, be = cs - pd.DateOffset(years=1), ce - pd.DateOffset(years=1)
+    if baseline is None:
+        bs, be = default_baseline(cs, ce, freqs=(opt.freq, panel.freq))
     else:
         bs, be = pd.Timestamp(baseline[0]), pd.Timestamp(baseline[1])
     if be < bs:
@@ -423,6 +424,21 @@ def build_design(
         control_regressor=ctrl_x, exog=ex_user, methods=tuple(methods), notes=tuple(notes),
         added_zeros=tuple(zero_notes),
     )
+
+
+def default_baseline(cs: pd.Timestamp, ce: pd.Timestamp, *, freqs: tuple[str, ...]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The comparison window ``cs..ce`` moved back by the fewest whole years (at least one) that keep it
+    clear of the comparison window (no shared day or period of ``freqs``): year on year for a comparison of
+    up to a year."""
+    years = 1
+    while True:
+        bs, be = cs - pd.DateOffset(years=years), ce - pd.DateOffset(years=years)
+        try:
+            check_windows((bs, be), (cs, ce), freqs=freqs, default_baseline=True)
+        except InputError:
+            years += 1
+            continue
+        return bs, be
 
 
 def check_windows(
