@@ -90,10 +90,13 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
     (:func:`protecting_inputs`) or an existing folder.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix="".join(target.suffixes) + ".tmp", dir=target.parent
-    )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix="".join(target.suffixes) + ".tmp", dir=target.parent
+        )
+    except OSError as exc:
+        raise InputError(Problem(f"cannot write {target}: {exc.strerror or exc}", source=str(target))) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -124,8 +127,11 @@ def atomic_dir(target: PathLike) -> Iterator[Path]:
     an input being read (:func:`protecting_inputs`) is refused before any is moved.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:
+        raise InputError(Problem(f"cannot write {target}: {exc.strerror or exc}", source=str(target))) from None
     try:
         yield tmp
         files = [src for src in sorted(tmp.rglob("*")) if not src.is_dir()]
@@ -271,6 +277,13 @@ def check_writable(path: PathLike, what: str = "--out") -> None:
         if not os.access(anc, os.W_OK | os.X_OK):
             raise InputError(Problem(f"{what}: folder {anc} cannot be written in (permission denied)",
                                      source=str(path)))
+        # access() says yes to root everywhere and knows nothing of read-only or special file systems
+        # (/proc, a read-only mount): make and remove a probe folder where the output will be made
+        try:
+            tempfile.TemporaryDirectory(prefix=".riskmodel-probe.", dir=anc).cleanup()
+        except OSError as exc:
+            raise InputError(Problem(f"{what}: folder {anc} cannot be written in ({exc.strerror or exc})",
+                                     source=str(path))) from None
         return
 
 

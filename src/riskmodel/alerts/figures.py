@@ -18,8 +18,20 @@ def flagged_series(eps: pd.DataFrame, n_max: int) -> list[tuple[str, str]]:
     return list(order[["area_id", "category"]].drop_duplicates().head(n_max).itertuples(index=False, name=None))
 
 
+LABELS = {
+    "en": {"count": "count", "expected": "expected", "upper": "alarm threshold", "alarm": "alarm",
+           "title": "{area} ({code}) - {category}: incidents per period, {method}", "y": "incidents per period",
+           "source": "Source: study counts; shaded: recent periods. Threshold: the method's upper bound."},
+    "zh": {"count": "计数", "expected": "期望", "upper": "预警阈值", "alarm": "预警",
+           "title": "{area}（{code}）- {category}：每期件数，{method}", "y": "每期件数",
+           "source": "来源：研究计数；阴影：近期各期。阈值：方法的上界。"},
+}
+"""The figure's words in each language."""
+
+
 def alarm_figure(table: pd.DataFrame, area_id: str, category: str, *, areas: pd.DataFrame,
-                 window_start: pd.Timestamp, method: str) -> plt.Figure:
+                 window_start: pd.Timestamp, method: str, lang: str = "en",
+                 category_name: str | None = None) -> plt.Figure:
     """One series: counts, expected, the alarm threshold and the alarms, with the recent periods shaded.
 
     Parameters
@@ -31,7 +43,11 @@ def alarm_figure(table: pd.DataFrame, area_id: str, category: str, *, areas: pd.
     window_start : Timestamp
         First of the recent periods (shaded); the year before it is shown too.
     method : str
-        The detector, for the title.
+        The detector, for the title (its label in ``lang``).
+    lang : {'en', 'zh'}
+        The language of every word on the figure (the area's ``name`` for zh, ``name_en`` for en).
+    category_name : str, optional
+        The category's name in ``lang`` (default: its code).
     """
     use_cjk_font(required=False)
     names = areas.set_index("area_id")
@@ -39,19 +55,21 @@ def alarm_figure(table: pd.DataFrame, area_id: str, category: str, *, areas: pd.
     a, c = area_id, category
     s = table[(table["area_id"] == a) & (table["category"] == c) & (table["period"] >= show_from)]
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    ax.step(s["period"], s["count"].astype(float), where="mid", color="0.2", lw=1, label="count 计数")
-    ax.plot(s["period"], s["expected"], color="tab:blue", lw=1, label="expected 期望")
-    ax.step(s["period"], s["upperbound"], where="mid", color="tab:orange", lw=1, label="alarm threshold 预警阈值")
+    w = LABELS["zh" if lang == "zh" else "en"]
+    ax.step(s["period"], s["count"].astype(float), where="mid", color="0.2", lw=1, label=w["count"])
+    ax.plot(s["period"], s["expected"], color="tab:blue", lw=1, label=w["expected"])
+    ax.step(s["period"], s["upperbound"], where="mid", color="tab:orange", lw=1, label=w["upper"])
     al = s[s["alarm"]]
-    ax.scatter(al["period"], al["count"].astype(float), color="tab:red", zorder=3, s=18, label="alarm 预警")
+    ax.scatter(al["period"], al["count"].astype(float), color="tab:red", zorder=3, s=18, label=w["alarm"])
     ax.axvspan(pd.Timestamp(window_start), s["period"].max(), color="0.9", zorder=0)
-    nm = f"{names.at[a, 'name']} {names.at[a, 'name_en']}" if "name" in names.columns and a in names.index else a
-    ax.set_title(f"{nm} ({a}) - {c}: incidents per period, {method}", fontsize=9)
-    ax.set_ylabel("incidents per period")
+    col = "name" if lang == "zh" else "name_en"
+    nm = names.at[a, col] if col in names.columns and a in names.index and pd.notna(names.at[a, col]) else a
+    ax.set_title(w["title"].format(area=nm, code=a, category=category_name or c, method=method), fontsize=9)
+    ax.set_ylabel(w["y"])
     ax.legend(fontsize=7, loc="upper left")
-    fig.text(0.01, 0.01, "Source: study counts; shaded: recent periods. Threshold: the method's upper bound.", fontsize=6)
+    fig.text(0.01, 0.01, w["source"], fontsize=6)
     fig.tight_layout()
     return fig
 
 
-__all__ = ["SEVERITY_RANK", "alarm_figure", "flagged_series"]
+__all__ = ["LABELS", "SEVERITY_RANK", "alarm_figure", "flagged_series"]

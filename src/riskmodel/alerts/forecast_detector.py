@@ -142,6 +142,10 @@ def forecast_detect(
             mu_b = np.maximum(mu_b, fl)
         expected[b0 : b0 + len(block)] = mu_b
         upper[b0 : b0 + len(block)] = q_b
+    # the bound is a quantile of a count distribution, so a whole number: where it fell below the
+    # (floored) expected count, the smallest count above expected is the bound (not expected itself,
+    # which made the score's denominator 0 and the score -inf for every quiet period of a sparse series)
+    upper = np.where(np.isfinite(expected) & np.isfinite(upper), np.maximum(upper, np.ceil(expected)), upper)
     upper = bound_not_below_expected(expected, upper)
     yk = y[mon]
     score = score_on_count_scale(yk, expected, upper)

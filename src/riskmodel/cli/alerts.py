@@ -61,6 +61,8 @@ def register(app: typer.Typer) -> None:
         check_execution(backend, workers, scheduler, chunk_size)
         opts = route(DETECTORS, method, method_options or {})
         panel = load_panel(counts, freq=freq, population=population)
+        for line in panel.meta.get("notes", []):
+            typer.echo(line if line.startswith("note:") else f"note: {line}", err=True)
         note = panel.added_zeros.note(str(counts))
         if note:
             typer.echo(note, err=True)

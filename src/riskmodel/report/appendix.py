@@ -536,7 +536,8 @@ def render_html(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int | N
         sections.append({"id": "warnings", "title": T["warnings"], "note": T["warnings_note"] if rows else T["no_warnings"],
                          "tables": [{"title": "", "header": [T["area"], T["category"], T["period"], T["count"], T["expected"], T["upper"], T["severity"]],
                                      "rows": rows}] if rows else [],
-                         "images": [_img(p) for p in arts.images("alerts", limit=6)]})
+                         "images": [_img(p) for p in (arts.images("alerts", f"*_{lang}.png", limit=6)
+                                                      or arts.images("alerts", limit=6))]})
     scores = arts.table("index", "scores.csv")
     rs = arts.table("sensitivity", "rank_stats.csv")
     if scores is not None:

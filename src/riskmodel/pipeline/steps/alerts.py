@@ -137,7 +137,7 @@ def step(ctx: Any, cfg: AlertsStepConfig, run: Any) -> dict[str, Any]:
         # periods the detector could not evaluate, why, and the settings that would let it
         print(f"note: {gap}", file=sys.stderr)
         run.set_tags({"alerts.not_evaluated": gap[:5000]})
-    figs = _figures(panel, table, eps, cfg.max_figures, window_start, det.method, run)
+    figs = _figures(ctx, panel, table, eps, cfg.max_figures, window_start, det.method, run)
     write_artifacts([*arts, *figs], out)
     run.log_artifacts(arts)
     return {"warnings": warn, "episodes": eps, "detections": out / "detections.csv",
@@ -164,18 +164,36 @@ def _evaluate(ctx: Any, table: pd.DataFrame, freq: str) -> pd.DataFrame | None:
     return evaluate_spikes(table, spikes, freq)
 
 
-def _figures(panel: Any, table: pd.DataFrame, eps: pd.DataFrame, n_max: int,
+def _category_names(ctx: Any) -> dict[tuple[str, str], str]:
+    """(category, lang) -> name, from the ``categories.csv`` beside the study's counts (empty when absent)."""
+    f = ctx.path(ctx.data.counts).parent / "categories.csv"
+    if not f.is_file():
+        return {}
+    t = pd.read_csv(f, dtype=str)
+    out = {}
+    for lang, col in (("zh", "name_zh"), ("en", "name_en")):
+        if {"category", col} <= set(t.columns):
+            out.update({(k, lang): v for k, v in zip(t["category"], t[col], strict=True) if isinstance(v, str)})
+    return out
+
+
+def _figures(ctx: Any, panel: Any, table: pd.DataFrame, eps: pd.DataFrame, n_max: int,
              window_start: Any, method: str, run: Any) -> list[Artifact]:
-    """One figure per flagged series (most severe episodes first): ``figures/NAME.png`` at 110 dpi.
+    """Two figures per flagged series (most severe episodes first), in Chinese and in English:
+    ``figures/NAME_zh.png`` and ``figures/NAME_en.png`` at 110 dpi.
 
     Each is logged as it is drawn (``figures/alerts/NAME.png`` in the run) and
     kept as PNG bytes, so that no more than one figure is open at a time.
     """
     made = []
+    cats = _category_names(ctx)
     for a, c in flagged_series(eps, n_max):
-        fig = alarm_figure(table, a, c, areas=panel.areas, window_start=window_start, method=method)
-        name = f"{a}_{c}.png".replace("/", "_")
-        made.append(Artifact(f"figures/{name}", figure_png(fig, dpi=110), log_as=""))
-        run.log_figure(fig, name, artifact_path="figures/alerts")
-        plt.close(fig)
+        for lang in ("zh", "en"):
+            fig = alarm_figure(table, a, c, areas=panel.areas, window_start=window_start,
+                               method=DETECTORS.label(method, lang), lang=lang,
+                               category_name=cats.get((c, lang)))
+            name = f"{a}_{c}_{lang}.png".replace("/", "_")
+            made.append(Artifact(f"figures/{name}", figure_png(fig, dpi=110), log_as=""))
+            run.log_figure(fig, name, artifact_path="figures/alerts")
+            plt.close(fig)
     return made
