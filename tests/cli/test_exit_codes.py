@@ -89,7 +89,10 @@ def test_ctrl_c_during_forecast_exits_130_with_one_line_and_no_output(tmp_path):
     procs = [subprocess.Popen(  # three trials side by side (the imports take most of the time)
         [sys.executable, "-c", "from riskmodel.cli import entry; entry()", "forecast", "--counts", str(WEEKLY),
          "--out", str(out), "--no-track"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        # a suite started in the background by a non-interactive shell has SIGINT ignored, and children
+        # inherit that: give each command the terminal's default, as a user's has
+        preexec_fn=_default_sigint)
         for out in outs]
     try:
         waiting, seen, deadline = set(range(len(procs))), {}, time.monotonic() + 120
@@ -113,3 +116,7 @@ def test_ctrl_c_during_forecast_exits_130_with_one_line_and_no_output(tmp_path):
         for p in procs:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

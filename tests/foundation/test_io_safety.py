@@ -118,14 +118,24 @@ def test_ctrl_c_during_a_folder_commit_is_held_until_every_file_is_in_place(tmp_
         real_replace(src, dst)
 
     monkeypatch.setattr(io_safety.os, "replace", replace_and_interrupt)
+    # a suite started in the background by a non-interactive shell inherits SIGINT ignored: give it
+    # Python's handler, as a command started from a terminal has
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
     n_before = len(written_files())
+    try:
+        _interrupted_commit(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"f{i}.csv" for i in range(5)]
+    assert [p.name for p in written_files()[n_before:]] == [f"f{i}.csv" for i in range(5)]
+    assert not list(tmp_path.glob(".*"))
+
+
+def _interrupted_commit(tmp_path) -> None:
     with pytest.raises(KeyboardInterrupt), atomic_dir(tmp_path / "out") as tmp:
         for i in range(5):
             (tmp / f"f{i}.csv").write_text(str(i))
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"f{i}.csv" for i in range(5)]
-    assert [p.name for p in written_files()[n_before:]] == [f"f{i}.csv" for i in range(5)]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    assert not list(tmp_path.glob(".*"))
 
 
 def test_check_writable_names_the_file_in_the_way(tmp_path) -> None:

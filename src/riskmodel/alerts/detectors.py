@@ -14,7 +14,7 @@ Registration extras (see :mod:`riskmodel.alerts.registry`):
 
 from __future__ import annotations
 
-from riskmodel.alerts.base import DEFAULT_FLOOR
+from riskmodel.alerts.base import DEFAULT_FLOOR, FORECAST_FLOOR
 from riskmodel.alerts.ears import (
     DEFAULT_BASELINE,
     detect_ears_c1,
@@ -89,6 +89,7 @@ _C_ARL = "alarm threshold of the GLR statistic"
 _FLOOR = Option("floor", float, DEFAULT_FLOOR,
                 "expected counts are at least FLOOR x the series' long-run rate (sum + 0.5) / periods "
                 "over its reference window; 0: no floor")
+_FORECAST_FLOOR = Option("floor", float, FORECAST_FLOOR, _FLOOR.help)
 _M = "change points at most this many periods back"
 _POP = "population_offset"
 
@@ -182,7 +183,7 @@ DETECTORS.register(
         Option("gap", int, None, "periods between the training data and the periods forecast (7 days, 2 weeks, 0 months)"),
         Option("params", dict, None, "parameters of the forecast model (a JSON object on the command line)",
                flag="--model-params", parse=parse_params),
-        _FLOOR,
+        _FORECAST_FLOOR,
     ),
     bound="above",
 )

@@ -28,7 +28,7 @@ from scipy import stats
 from riskmodel.alerts.base import (
     DAYS_PER_PERIOD,
     DAYS_PER_YEAR,
-    DEFAULT_FLOOR,
+    FORECAST_FLOOR,
     HARMONIC_PERIOD,
     DetectorOutput,
     DetectTask,
@@ -62,7 +62,7 @@ def forecast_detect(
     alpha: float = DEFAULT_ALPHA,
     refit: int | None = None,
     gap: int | None = None,
-    floor: float = DEFAULT_FLOOR,
+    floor: float = FORECAST_FLOOR,
     **params: Any,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Run the forecast-based detector on arrays.

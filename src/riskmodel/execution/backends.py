@@ -108,15 +108,15 @@ class LocalBackend:
         n = min(self.n_workers, len(items))
         if n <= 1:
             return [call_single_threaded(fn, it) for it in items]
-        if self._pool is None or self._pool_size < n:
-            self.close()
-            import multiprocessing
-
-            self._pool = ProcessPoolExecutor(
-                max_workers=n, mp_context=multiprocessing.get_context("spawn"), initializer=_local_worker
-            )
-            self._pool_size = n
         try:
+            if self._pool is None or self._pool_size < n:
+                self.close()
+                import multiprocessing
+
+                self._pool = ProcessPoolExecutor(
+                    max_workers=n, mp_context=multiprocessing.get_context("spawn"), initializer=_local_worker
+                )
+                self._pool_size = n
             return list(self._pool.map(call_single_threaded, [fn] * len(items), items))
         except KeyboardInterrupt:
             # Ctrl-C reaches the whole process group; the workers ignore it (_local_worker) and the
