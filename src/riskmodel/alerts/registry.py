@@ -28,6 +28,6 @@ DEFAULT_METHOD = "forecast"
 """The detector ``riskmodel detect``, ``[steps.alerts]`` and :func:`riskmodel.alerts.detect` use when none is named.
 
 The forecast-based detector found all 17 injected spikes of the sample city
-at a 0.8% weekly false-alarm rate (benchmarks/alerts/sample_city.md)."""
+at a 0.7% weekly false-alarm rate (benchmarks/alerts/sample_city.md)."""
 
 __all__ = ["DEFAULT_METHOD", "DETECTORS"]

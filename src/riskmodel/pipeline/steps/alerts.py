@@ -4,7 +4,7 @@ Config keys (``[steps.alerts]``):
 
 * ``method`` (:data:`riskmodel.alerts.DEFAULT_METHOD`, ``"forecast"``, shared with
   ``riskmodel detect``): a name of :data:`riskmodel.alerts.DETECTORS` (the forecast-based
-  detector found all 17 injected spikes of the sample city at a 0.8% weekly false-alarm
+  detector found all 17 injected spikes of the sample city at a 0.7% weekly false-alarm
   rate, benchmarks/alerts/sample_city.md; ``"farrington-noufaily"`` is the R-comparable one);
 * ``freq`` (``"W"``): the frequency to monitor at (daily study data are summed;
   a last period that is still incomplete is dropped);
