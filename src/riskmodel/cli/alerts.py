@@ -60,6 +60,7 @@ def register(app: typer.Typer) -> None:
         choice(gaps, ["series", "zero"], "--gaps")
         check_execution(backend, workers, scheduler, chunk_size)
         opts = route(DETECTORS, method, method_options or {})
+        tracker = make_tracker(no_track)  # a refused password stops here, before the output is written
         panel = load_panel(counts, freq=freq, population=population)
         for line in panel.meta.get("notes", []):
             typer.echo(line if line.startswith("note:") else f"note: {line}", err=True)
@@ -76,7 +77,6 @@ def register(app: typer.Typer) -> None:
         write_table_atomic(table, out)
         artifacts = det.artifacts()
         eps = next(a.content for a in artifacts if a.name == "episodes.csv")
-        tracker = make_tracker(no_track)
         with tracker.run("detect", params={"method": method, "freq": det.freq, "counts": str(counts),
                                            "start": start, **{f"opt.{k}": v for k, v in det.options.items()},
                                            **execution},

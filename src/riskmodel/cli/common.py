@@ -45,8 +45,12 @@ ExperimentOpt = Annotated[
 
 
 def make_tracker(no_track: bool, experiment: str = "riskmodel") -> Tracker:
-    """A tracker on the default store (``$MLFLOW_TRACKING_URI`` or ./mlruns.db), or off."""
-    return Tracker(enabled=not no_track, experiment=experiment)
+    """A tracker on the default store (``$MLFLOW_TRACKING_URI`` or ./mlruns.db), or off.
+
+    The store is checked now (:meth:`Tracker.check`): a team server that refuses
+    the credentials stops the command here, before its work and its outputs.
+    """
+    return Tracker(enabled=not no_track, experiment=experiment).check()
 
 
 def choice(value: str, valid: list[str] | tuple[str, ...], option: str) -> str:
