@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from tests.conftest import SAMPLE
 
 from riskmodel.cli import main
 from riskmodel.errors import InputError, Problem
 from riskmodel.tracking import Tracker
-from tests.conftest import SAMPLE
 
 
 def _refuse(self) -> str:  # noqa: ANN001 - stands in for Tracker.experiment_id
