@@ -565,8 +565,11 @@ def build_corpus(seed: int = 20260316) -> list[Case]:
         ("claim-annual-panel-its", _claim("counts.csv", area="S01", category="all", intervention="1998-01-01",
                                           period="1999", method="its"), {"counts.csv": annual}, "ok-or-refuse", ("counts.csv",),
          True),
-        ("claim-baseline-overlaps", _claim("counts.csv", period="2017-02:2018-12"), mc, "refuse",
-         ("baseline",), True),
+        # the case: a 23-month comparison against a baseline one year earlier shares 11 months
+        ("claim-baseline-overlaps", _claim("counts.csv", "--baseline", "2016-02:2017-12", period="2017-02:2018-12"),
+         mc, "refuse", ("baseline",), True),
+        # without --baseline, the same comparison is set against the same months two years earlier
+        ("claim-long-period-default-baseline", _claim("counts.csv", period="2017-02:2018-12"), mc, "ok", (), False),
         ("claim-period-reversed", _claim("counts.csv", period="2018-12:2017-02"), mc, "refuse", ("--period",),
          False),
         ("claim-period-garbage", _claim("counts.csv", period="last year"), mc, "refuse", ("--period",), False),
