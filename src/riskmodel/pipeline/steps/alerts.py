@@ -180,19 +180,20 @@ def _category_names(ctx: Any) -> dict[tuple[str, str], str]:
 def _figures(ctx: Any, panel: Any, table: pd.DataFrame, eps: pd.DataFrame, n_max: int,
              window_start: Any, method: str, run: Any) -> list[Artifact]:
     """Two figures per flagged series (most severe episodes first), in Chinese and in English:
-    ``figures/NAME_zh.png`` and ``figures/NAME_en.png`` at 110 dpi.
+    ``figures/NN_NAME_zh.png`` and ``figures/NN_NAME_en.png`` at 110 dpi (``NN``: 01 the most severe).
 
     Each is logged as it is drawn (``figures/alerts/NAME.png`` in the run) and
     kept as PNG bytes, so that no more than one figure is open at a time.
     """
     made = []
     cats = _category_names(ctx)
-    for a, c in flagged_series(eps, n_max):
+    for rank, (a, c) in enumerate(flagged_series(eps, n_max), start=1):
         for lang in ("zh", "en"):
             fig = alarm_figure(table, a, c, areas=panel.areas, window_start=window_start,
                                method=DETECTORS.label(method, lang), lang=lang,
                                category_name=cats.get((c, lang)))
-            name = f"{a}_{c}_{lang}.png".replace("/", "_")
+            # numbered most severe first, so that readers (the appendix shows the first six) sort them so
+            name = f"{rank:02d}_{a}_{c}_{lang}.png".replace("/", "_")
             made.append(Artifact(f"figures/{name}", figure_png(fig, dpi=110), log_as=""))
             run.log_figure(fig, name, artifact_path="figures/alerts")
             plt.close(fig)
