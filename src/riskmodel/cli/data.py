@@ -84,10 +84,10 @@ def register(app: typer.Typer) -> None:
             problems += pc
         except InputError as exc:
             problems += exc.problems
+        if problems:  # the error first and alone: notes on how the file was read are for a file that passed
+            raise InputError(problems)
         for n in notes:
             typer.echo(f"note: {n}", err=True)
-        if problems:
-            raise InputError(problems)
         n_series = typed[["area_id", "category"]].drop_duplicates().shape[0]
         typer.echo(
             f"{counts}: OK - {len(typed):,} rows, {n_series} series, frequency {typed.attrs['freq']}, "
