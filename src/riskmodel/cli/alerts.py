@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from riskmodel.alerts import DEFAULT_METHOD, DETECTORS, check_method, detect
-from riskmodel.cli.common import NoTrackOpt, OutOpt, choice, make_tracker
+from riskmodel.cli.common import AlignDatesOpt, ColumnsOpt, NoTrackOpt, OutOpt, choice, make_tracker
 from riskmodel.cli.execution import (
     BackendOpt,
     ChunkSizeOpt,
@@ -26,6 +26,7 @@ from riskmodel.cli.execution import (
     open_backend,
 )
 from riskmodel.cli.methods import route, with_method_options
+from riskmodel.data.columns import parse_columns
 from riskmodel.data.loading import load_panel
 from riskmodel.data.readers import write_table_atomic
 from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
@@ -53,6 +54,8 @@ def register(app: typer.Typer) -> None:
         workers: WorkersOpt = None,
         scheduler: SchedulerOpt = None,
         chunk_size: ChunkSizeOpt = DEFAULT_CHUNK_SIZE,
+        align_dates: AlignDatesOpt = False,
+        columns: ColumnsOpt = None,
         no_track: NoTrackOpt = False,
         method_options: dict[str, Any] | None = None,
     ) -> None:
@@ -61,7 +64,8 @@ def register(app: typer.Typer) -> None:
         check_execution(backend, workers, scheduler, chunk_size)
         opts = route(DETECTORS, method, method_options or {})
         tracker = make_tracker(no_track)  # a refused password stops here, before the output is written
-        panel = load_panel(counts, freq=freq, population=population)
+        panel = load_panel(counts, freq=freq, population=population, align=align_dates,
+                           columns=parse_columns(columns))
         for line in panel.meta.get("notes", []):
             typer.echo(line if line.startswith("note:") else f"note: {line}", err=True)
         note = panel.added_zeros.note(str(counts))

@@ -39,6 +39,12 @@ AlignDatesOpt = Annotated[bool, typer.Option(
          "counts dated on the Sunday that ends each week; rows of a series landing in one period are summed.")]
 """The ``--align-dates`` option (shared: every command that reads counts can take it)."""
 
+ColumnsOpt = Annotated[str | None, typer.Option(
+    "--columns",
+    help="The counts file's headers as riskmodel's columns, e.g. 街道=area_id,类别=category,日期=period,数量=count; "
+         "common Chinese headers (街道, 类别, 日期, 数量, ...) are recognised without it, and a note says so.")]
+"""The ``--columns`` option (shared: every command that reads counts takes it; :mod:`riskmodel.data.columns`)."""
+
 ExperimentOpt = Annotated[
     str, typer.Option("--experiment", help="MLflow experiment name.", show_default=True)
 ]

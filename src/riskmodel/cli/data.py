@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from riskmodel.cli.common import AlignDatesOpt, NoTrackOpt, make_tracker
+from riskmodel.cli.common import AlignDatesOpt, ColumnsOpt, NoTrackOpt, make_tracker
+from riskmodel.data.columns import COUNTS_COLUMNS, map_columns, parse_columns
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.loading import aligned_counts, refuse_finer
 from riskmodel.data.panel import added_zeros_of
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
         areas: Annotated[Path | None, typer.Option("--areas", help="Areas file.")] = None,
         freq: Annotated[str | None, typer.Option("--freq", help="D, W, M or Y (inferred if omitted).")] = None,
         align_dates: AlignDatesOpt = False,
+        columns: ColumnsOpt = None,
     ) -> None:
         """Check input files and report every problem at once (exit 2 if any).
 
@@ -67,6 +69,9 @@ def register(app: typer.Typer) -> None:
             cdf, src = read_table(counts, what="counts")
             if src.note:
                 notes.append(f"{counts}: {src.note}")
+            cdf, mapped = map_columns(cdf, COUNTS_COLUMNS, parse_columns(columns), source=str(counts))
+            if mapped:
+                notes.append(mapped.removeprefix("note: "))
             if align_dates:
                 if freq is None:
                     raise InputError(Problem("--align-dates needs --freq: the frequency whose periods the dates go to",

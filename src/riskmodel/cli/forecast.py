@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from riskmodel.cli.common import AlignDatesOpt, NoTrackOpt, OutOpt, make_tracker
+from riskmodel.cli.common import AlignDatesOpt, ColumnsOpt, NoTrackOpt, OutOpt, make_tracker
 from riskmodel.cli.execution import (
     BackendOpt,
     ChunkSizeOpt,
@@ -26,6 +26,7 @@ from riskmodel.cli.execution import (
     describe,
     open_backend,
 )
+from riskmodel.data.columns import parse_columns
 from riskmodel.data.loading import load_panel
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.readers import write_table_atomic
@@ -94,6 +95,7 @@ def register(app: typer.Typer) -> None:
         h: Annotated[int, typer.Option("--h", help="Periods ahead.")] = 3,
         freq: FreqOpt = None,
         align_dates: AlignDatesOpt = False,
+        columns: ColumnsOpt = None,
         model: ModelOpt = "auto",
         level: LevelOpt = None,
         reconcile: ReconcileOpt = DEFAULT_RECONCILE,
@@ -116,7 +118,7 @@ def register(app: typer.Typer) -> None:
         _check([model], reconcile, areas)
         check_execution(backend, workers, scheduler, chunk_size)
         levels = level or [80.0, 95.0]
-        panel = load_panel(counts, freq=freq, areas=areas, align=align_dates)
+        panel = load_panel(counts, freq=freq, areas=areas, align=align_dates, columns=parse_columns(columns))
         check_horizon(h, panel.freq, option="--h")
         _notes(panel, counts)
         tracker = make_tracker(no_track)
@@ -149,6 +151,7 @@ def register(app: typer.Typer) -> None:
         step: Annotated[int | None, typer.Option("--step", help="Periods between origins (default: h).")] = None,
         freq: FreqOpt = None,
         align_dates: AlignDatesOpt = False,
+        columns: ColumnsOpt = None,
         model: ModelsOpt = None,
         level: LevelOpt = None,
         reconcile: ReconcileOpt = DEFAULT_RECONCILE,
@@ -175,7 +178,7 @@ def register(app: typer.Typer) -> None:
         _check(models, reconcile, areas)
         check_execution(backend, workers, scheduler, chunk_size)
         levels = level or [80.0, 95.0]
-        panel = load_panel(counts, freq=freq, areas=areas, align=align_dates)
+        panel = load_panel(counts, freq=freq, areas=areas, align=align_dates, columns=parse_columns(columns))
         check_horizon(h, panel.freq, option="--h")
         _notes(panel, counts)
         tracker = make_tracker(no_track)

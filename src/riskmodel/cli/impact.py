@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import typer
 
-from riskmodel.cli.common import AlignDatesOpt, NoTrackOpt, choice, make_tracker
+from riskmodel.cli.common import AlignDatesOpt, ColumnsOpt, NoTrackOpt, choice, make_tracker
+from riskmodel.data.columns import parse_columns
 from riskmodel.data.loading import load_panel
 from riskmodel.data.panel import period_start
 from riskmodel.data.readers import read_table
@@ -111,6 +112,7 @@ def register(app: typer.Typer) -> None:
         freq: Annotated[str | None, typer.Option("--freq", help="Analysis frequency: M, W or Y (daily data are summed). Default: Y for annual data, else M.")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the simulations.")] = 0,
         align_dates: AlignDatesOpt = False,
+        columns: ColumnsOpt = None,
         no_track: NoTrackOpt = False,
     ) -> None:
         """Evaluate a reported change: observed change, programme effect by several methods, verdict."""
@@ -131,7 +133,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(Problem("--align-dates needs --freq (the periods to count each row in)",
                                      column="--align-dates"))
         panel = load_panel(counts, areas=areas, population=population,
-                           freq=freq if align_dates else None, align=align_dates)
+                           freq=freq if align_dates else None, align=align_dates, columns=parse_columns(columns))
         for line in panel.meta.get("notes", []):
             typer.echo(line if line.startswith("note:") else f"note: {line}", err=True)
         note = _added_zeros_note(panel, counts)

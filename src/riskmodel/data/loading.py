@@ -29,12 +29,13 @@ models need a value, and every such zero is counted and reported
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from riskmodel.data.columns import COUNTS_COLUMNS, map_columns
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.limits import Limits
 from riskmodel.data.panel import IncidentPanel, TableLike
@@ -129,6 +130,7 @@ def load_panel(
     option: str = "--freq",
     align: bool = False,
     limits: Limits | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> IncidentPanel:
     """Read and validate a counts table (and its areas tables) at ``freq`` (rules in the module notes).
 
@@ -152,6 +154,11 @@ def load_panel(
         Plausibility limits on the dates' span and the counts
         (:mod:`riskmodel.data.limits`; default: the ``RISKMODEL_MAX_*``
         environment variables, else 50 years and 1e9 a period).
+    columns : mapping of str to str, optional
+        The file's headers -> ``area_id, category, period, count``
+        (``--columns``); absent columns are also found among the common
+        Chinese headers (:mod:`riskmodel.data.columns`), with a note.
+
     Returns
     -------
     IncidentPanel
@@ -174,6 +181,9 @@ def load_panel(
         name = src.name
         if src.note:
             read_notes.append(f"note: {name}: {src.note}")
+    raw, mapped = map_columns(raw, COUNTS_COLUMNS, columns, source=name)
+    if mapped:
+        read_notes.append(mapped)
     panel = _load(raw, name, want, option, align, limits, areas, population, neighbours)
     if read_notes:
         panel.meta["notes"] = read_notes + list(panel.meta.get("notes", []))
@@ -232,6 +242,8 @@ class DataSource:
     population: str | None = None
     neighbours: str | None = None
     align: bool = False
+    columns: tuple[tuple[str, str], ...] = ()
+    """The counts file's headers -> riskmodel's columns (``[data.columns]``), as pairs."""
 
 
 def load_source(source: DataSource, resolve: Callable[[str], Path] = Path) -> IncidentPanel:
@@ -247,7 +259,7 @@ def load_source(source: DataSource, resolve: Callable[[str], Path] = Path) -> In
 
     return load_panel(resolve(source.counts), freq=source.freq, areas=opt(source.areas),
                       population=opt(source.population), neighbours=opt(source.neighbours), option="data.freq",
-                      align=source.align)
+                      align=source.align, columns=dict(source.columns))
 
 
 def load_panel_dir(folder: str | os.PathLike[str], counts: str = "counts_monthly.csv",

@@ -165,7 +165,8 @@ def validate_counts(
         problems.append(
             Problem(
                 f"missing column(s) {', '.join(missing)}; a counts table needs "
-                f"{', '.join(COUNTS_COLUMNS)} (found: {', '.join(map(str, df.columns))})",
+                f"{', '.join(COUNTS_COLUMNS)} (found: {', '.join(map(str, df.columns))}); map your headers with "
+                f"--columns HEADER=COLUMN,... (or a study's [data.columns] table)",
                 source=source,
             )
         )

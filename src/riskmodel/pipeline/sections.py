@@ -26,6 +26,8 @@ class DataSection(StrictModel):
     freq: str | None = None
     align: bool = False
     """Count each row in the ``freq`` period that contains its date (``--align-dates``); needs ``freq``."""
+    columns: dict[str, str] = {}
+    """The counts file's headers -> riskmodel's columns (``[data.columns]``, as ``--columns``)."""
     areas: str | None = None
     population: str | None = None
     neighbours: str | None = None
@@ -53,7 +55,8 @@ class DataSection(StrictModel):
     def source(self) -> DataSource:
         """Where the counts come from (for :func:`riskmodel.data.load_source`)."""
         return DataSource(counts=self.counts, format=self.format, freq=self.freq, areas=self.areas,
-                          population=self.population, neighbours=self.neighbours, align=self.align)
+                          population=self.population, neighbours=self.neighbours, align=self.align,
+                          columns=tuple(self.columns.items()))
 
 class ExecutionSection(StrictModel):
     """``[execution]``: see :mod:`riskmodel.execution` and ``docs/dask.md``."""
