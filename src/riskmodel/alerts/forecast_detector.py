@@ -32,7 +32,6 @@ from riskmodel.alerts.base import (
     HARMONIC_PERIOD,
     DetectorOutput,
     DetectTask,
-    bound_not_below_expected,
     check_floor,
     expected_floor,
     mark_late,
@@ -146,7 +145,6 @@ def forecast_detect(
     # (floored) expected count, the smallest count above expected is the bound (not expected itself,
     # which made the score's denominator 0 and the score -inf for every quiet period of a sparse series)
     upper = np.where(np.isfinite(expected) & np.isfinite(upper), np.maximum(upper, np.ceil(expected)), upper)
-    upper = bound_not_below_expected(expected, upper)
     yk = y[mon]
     score = score_on_count_scale(yk, expected, upper)
     alarm = np.nan_to_num(yk) > np.where(np.isnan(upper), np.inf, upper)

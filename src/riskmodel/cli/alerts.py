@@ -66,11 +66,8 @@ def register(app: typer.Typer) -> None:
         tracker = make_tracker(no_track)  # a refused password stops here, before the output is written
         panel = load_panel(counts, freq=freq, population=population, align=align_dates,
                            columns=parse_columns(columns))
-        for line in panel.meta.get("notes", []):
-            typer.echo(line if line.startswith("note:") else f"note: {line}", err=True)
-        note = panel.added_zeros.note(str(counts))
-        if note:
-            typer.echo(note, err=True)
+        for line in panel.notes(str(counts)):
+            typer.echo(line, err=True)
         check_method(method, panel.freq)
         with open_backend(backend, workers, scheduler) as ex:
             execution = describe(ex, chunk_size)

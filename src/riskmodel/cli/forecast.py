@@ -28,7 +28,6 @@ from riskmodel.cli.execution import (
 )
 from riskmodel.data.columns import parse_columns
 from riskmodel.data.loading import load_panel
-from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.readers import write_table_atomic
 from riskmodel.errors import InputError, Problem
 from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
@@ -63,15 +62,6 @@ ModelsOpt = Annotated[list[str] | None, typer.Option("--model", help=registry_he
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (of the models that draw random numbers: "
                                      + ", ".join(s.name for s in MODELS.specs() if s.needs.seed) + ").")]
 GapsOpt = Annotated[str, typer.Option("--gaps", help="Missing periods inside the data: zero (no incident) or error.")]
-
-
-def _notes(panel: IncidentPanel, counts: Path) -> None:
-    """The loader's notes (rows moved by --align-dates) and the zeros riskmodel added (stderr, one line each)."""
-    for note in panel.meta.get("notes", []):
-        typer.echo(note if note.startswith("note:") else f"note: {note}", err=True)
-    note = panel.added_zeros.note(str(counts))
-    if note:
-        typer.echo(note, err=True)
 
 
 def _zero_note(df: pd.DataFrame) -> None:
@@ -120,7 +110,8 @@ def register(app: typer.Typer) -> None:
         levels = level or [80.0, 95.0]
         panel = load_panel(counts, freq=freq, areas=areas, align=align_dates, columns=parse_columns(columns))
         check_horizon(h, panel.freq, option="--h")
-        _notes(panel, counts)
+        for line in panel.notes(str(counts)):
+            typer.echo(line, err=True)
         tracker = make_tracker(no_track)
         params = {"counts": str(counts), "freq": panel.freq, "align_dates": align_dates, "h": h, "model": model, "levels": levels,
                   "reconcile": reconcile, "seed": seed, "gaps": gaps}
@@ -180,7 +171,8 @@ def register(app: typer.Typer) -> None:
         levels = level or [80.0, 95.0]
         panel = load_panel(counts, freq=freq, areas=areas, align=align_dates, columns=parse_columns(columns))
         check_horizon(h, panel.freq, option="--h")
-        _notes(panel, counts)
+        for line in panel.notes(str(counts)):
+            typer.echo(line, err=True)
         tracker = make_tracker(no_track)
         params = {"counts": str(counts), "freq": panel.freq, "align_dates": align_dates, "h": h, "windows": windows, "step": step,
                   "models": models, "levels": levels, "reconcile": reconcile, "seed": seed}

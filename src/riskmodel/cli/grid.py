@@ -68,9 +68,8 @@ def register(app: typer.Typer) -> None:
         """
         cells, mapping, panel, above = cells_from_files(events, polygons, id_field, cell_size, freq, areas, x_col, y_col,
                                                  time_col, category_col, category, include_empty)
-        for note in [*panel.meta.get("notes", []), panel.added_zeros.note()]:
-            if note:
-                typer.echo(note, err=True)
+        for note in panel.notes():
+            typer.echo(note, err=True)
         counts = panel.counts.assign(period=lambda d: d["period"].dt.strftime("%Y-%m-%d"))
         hierarchy = cells.areas_table(above)
         with atomic_dir(out) as tmp:

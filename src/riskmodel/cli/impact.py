@@ -134,11 +134,8 @@ def register(app: typer.Typer) -> None:
                                      column="--align-dates"))
         panel = load_panel(counts, areas=areas, population=population,
                            freq=freq if align_dates else None, align=align_dates, columns=parse_columns(columns))
-        for line in panel.meta.get("notes", []):
-            typer.echo(line if line.startswith("note:") else f"note: {line}", err=True)
-        note = _added_zeros_note(panel, counts)
-        if note:
-            typer.echo(note, err=True)
+        for line in panel.notes(Path(counts).name):
+            typer.echo(line, err=True)
         if freq is None:
             freq = "Y" if panel.freq == "Y" else "M"
         if panel.freq == "M" and freq == "W":
@@ -178,12 +175,6 @@ def register(app: typer.Typer) -> None:
                 typer.echo(line)
         typer.echo(ev.verdict.en)
         typer.echo(f"written: {out / 'effects.csv'}, {out / 'verdict.txt'}")
-
-
-def _added_zeros_note(panel: object, counts: Path) -> str:
-    """The panel's note on zeros riskmodel added (``""`` when none, or before the panel can say)."""
-    az = getattr(panel, "added_zeros", None)
-    return az.note(Path(counts).name) if az is not None else ""
 
 
 def _metric_items(eff: pd.DataFrame) -> list[tuple[str, str, float]]:

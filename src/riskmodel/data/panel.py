@@ -414,6 +414,17 @@ class IncidentPanel:
         self._derived[key] = az
         return az
 
+    def notes(self, source: str = "") -> list[str]:
+        """The lines a command prints to stderr after loading this panel, each starting ``note:``.
+
+        The loader's notes (``meta['notes']``: a GBK file read as GB18030,
+        headers read as riskmodel's columns, rows moved by ``--align-dates``,
+        polygons merged) and, when riskmodel added zeros, their note
+        (:meth:`AddedZeros.note`, naming ``source``).
+        """
+        zeros = self.added_zeros.note(source)
+        return [*self.meta.get("notes", []), *([zeros] if zeros else [])]
+
     @property
     def categories(self) -> list[str]:
         return sorted(self.counts["category"].unique())

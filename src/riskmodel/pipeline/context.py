@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from riskmodel.data.loading import load_source
 from riskmodel.data.panel import IncidentPanel
@@ -71,6 +74,12 @@ class StudyContext:
     def seed(self) -> int:
         return self.study.seed
 
+    @functools.cached_property
+    def categories(self) -> pd.DataFrame | None:
+        """The ``categories.csv`` beside the study's counts (``category, name_zh, name_en``), or None."""
+        f = self.path(self.data.counts).parent / "categories.csv"
+        return pd.read_csv(f, dtype=str) if f.is_file() else None
+
     @property
     def panel(self) -> IncidentPanel:
         """The study's panel at the data's own frequency (validated once)."""
@@ -82,13 +91,12 @@ class StudyContext:
     def _note_added_zeros(self, panel: IncidentPanel) -> None:
         """Say how many zeros riskmodel added to the counts (stderr, and the study run's tags and metrics),
         and the loader's notes (rows moved by ``align``, an encoding read)."""
-        for line in panel.meta.get("notes", []):
-            print(line if line.startswith("note:") else f"note: {line}", file=sys.stderr)
+        for line in panel.notes(str(self.data.counts)):
+            print(line, file=sys.stderr)
         az = panel.added_zeros
-        note = az.note(str(self.data.counts))
-        if not note:
+        if not az.total:
             return
-        print(note, file=sys.stderr)
+        note = az.note(str(self.data.counts))
         if self.study_run is not None:
             self.study_run.set_tags({"data.added_zeros": note})
             self.study_run.log_metrics({"data.added_zeros": az.total, "data.added_zeros_series": len(az.by_series)})

@@ -166,10 +166,9 @@ def _evaluate(ctx: Any, table: pd.DataFrame, freq: str) -> pd.DataFrame | None:
 
 def _category_names(ctx: Any) -> dict[tuple[str, str], str]:
     """(category, lang) -> name, from the ``categories.csv`` beside the study's counts (empty when absent)."""
-    f = ctx.path(ctx.data.counts).parent / "categories.csv"
-    if not f.is_file():
+    t = ctx.categories
+    if t is None:
         return {}
-    t = pd.read_csv(f, dtype=str)
     out = {}
     for lang, col in (("zh", "name_zh"), ("en", "name_en")):
         if {"category", col} <= set(t.columns):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from riskmodel.config import StrictModel
 from riskmodel.data.figures import counts_by_district
 from riskmodel.pipeline.context import StudyContext
@@ -58,11 +56,8 @@ def validate_step(ctx: StudyContext, cfg: ValidateConfig, run: RunHandle) -> dic
 @register_step("overview", config=OverviewConfig)
 def overview_step(ctx: StudyContext, cfg: OverviewConfig, run: RunHandle) -> dict:
     """Counts per district over time (Chinese labels), logged as a figure."""
-    names = None
-    cat_file = ctx.path(ctx.data.counts).parent / "categories.csv"
-    if cat_file.exists():
-        t = pd.read_csv(cat_file)
-        names = {r.category: f"{r.name_zh} {r.category}" for r in t.itertuples()}
+    t = ctx.categories
+    names = None if t is None else {r.category: f"{r.name_zh} {r.category}" for r in t.itertuples()}
     monthly = ctx.panel_at("M")
     fig = counts_by_district(monthly, level=cfg.level, category_names=names, lang=cfg.lang, source=cfg.source)
     run.log_figure(fig, "counts_by_district.png")
