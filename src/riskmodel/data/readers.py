@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from riskmodel.data.excel import EXCEL_SUFFIXES, read_workbook
+from riskmodel.data.sql import is_database_url, read_sql_source
 from riskmodel.errors import InputError, Problem
 from riskmodel.io_safety import atomic_path, spreadsheet_safe
 
@@ -33,13 +35,33 @@ def _suffixes(path: Path) -> str:
     return "".join(s.lower() for s in path.suffixes[-2:])
 
 
+def split_sheet(path: str | os.PathLike[str]) -> tuple[Path, str | None]:
+    """``"book.xlsx#计数"`` -> ``(Path("book.xlsx"), "计数")``; any other path -> ``(path, None)``.
+
+    A sheet is chosen by writing its name (or its 1-based position) after ``#``
+    following the workbook's name; only Excel file names are split, and only
+    when the path as written does not exist.
+    """
+    text = os.fspath(path)
+    if "#" in text and not Path(text).exists():
+        head, _, sheet = text.rpartition("#")
+        if head.lower().endswith(EXCEL_SUFFIXES):
+            return Path(head), sheet
+    return Path(text), None
+
+
 def read_table(
     path: str | os.PathLike[str],
     *,
     dtype: dict[str, object] | None = None,
     what: str = "table",
 ) -> tuple[pd.DataFrame, TableSource]:
-    """Read a CSV (``.csv``, ``.csv.gz``, ``.tsv``) or Parquet file.
+    """Read a CSV (``.csv``, ``.csv.gz``, ``.tsv``), Parquet or Excel file, or a database table.
+
+    ``path`` may be a database URL (:func:`riskmodel.data.sql.is_database_url`,
+    read by :func:`riskmodel.data.sql.read_sql_source`) or a workbook with an
+    optional ``#sheet`` (:func:`split_sheet`, read by
+    :func:`riskmodel.data.excel.read_workbook`).
 
     All CSV columns are read as strings (``dtype=str``) unless ``dtype`` says
     otherwise, so that validation, not the parser, decides what is wrong.
@@ -62,7 +84,10 @@ def read_table(
     InputError
         The file is missing, empty, not a table, or in an unknown encoding.
     """
-    p = Path(path)
+    if is_database_url(path):
+        df, note = read_sql_source(str(path), what=what)
+        return _check_nonempty(df, "database table", what), TableSource(name="database table", note=note)
+    p, sheet = split_sheet(path)
     name = str(path)
     if not p.exists():
         raise InputError(Problem(f"{what} file {why_missing(p)}", source=name))
@@ -71,6 +96,9 @@ def read_table(
     if p.stat().st_size == 0:
         raise InputError(Problem(f"{what} file is empty (0 bytes)", source=name))
     suffix = _suffixes(p)
+    if suffix.endswith(EXCEL_SUFFIXES):
+        df, note = read_workbook(p, sheet=sheet, what=what, dtype=dtype)
+        return _check_nonempty(df, name, what), TableSource(name=name, note=note)
     if suffix.endswith(".parquet") or suffix.endswith(".pq"):
         try:
             df = pd.read_parquet(p)
