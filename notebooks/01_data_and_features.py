@@ -21,9 +21,9 @@
 # the feature builders that the forecasting models use. Every data-derived feature
 # for period *t* uses counts up to *t-1* only.
 #
-# `riskmodel.datasets.load_sample_city()` gives the city: it is generated once into
-# a cache folder (about 10 s the first time, outside the repository) and read from
-# there afterwards.
+# `riskmodel.datasets.load_sample_city()` gives the city: its monthly and weekly
+# counts are installed with the package (the daily counts are generated on first
+# use into a cache folder outside the repository).
 
 # %%
 import matplotlib.pyplot as plt

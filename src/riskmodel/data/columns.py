@@ -21,6 +21,33 @@ Every renaming is reported in one note (``read 街道 as area_id, ...``): the
 commands print it and the study logs it. Nothing else is guessed: a header
 that is neither mapped nor known stays as it is, and the validator names the
 columns still missing.
+
+**The Nixtla long format** (statsforecast, mlforecast, neuralforecast:
+``unique_id, ds, y``) is read as a counts table when the file has all three
+headers. A statsforecast ``unique_id`` is one opaque series id, so by default
+it is read as it is:
+
+- ``unique_id`` -> ``area_id``, and every series gets the category ``all``
+  (one series per ``unique_id``, as statsforecast has it); a ``category``
+  column in the file is used instead when present;
+- ``ds`` -> ``period`` (dates or timestamps: a Parquet ``ds`` of midnight
+  timestamps reads as dates; month-end or Sunday dates, pandas' ``M``/``W``
+  defaults, are refused by the frequency rule with the pointer to
+  ``--freq M --align-dates``);
+- ``y`` -> ``count``: a ``y`` that is not a whole number >= 0 is refused by
+  the validator, naming the rows (``3.0`` is a whole number; ``2.5`` is not);
+- any other column (statsforecast's exogenous variables) is ignored, and the
+  note names it.
+
+``--columns unique_id=area_id/category`` splits each id on the separator
+written between the two targets (here ``/``, the one
+:meth:`~riskmodel.data.IncidentPanel.to_nixtla` and hierarchicalforecast
+use; any run of characters other than letters, digits, ``_``, ``=`` and
+``,``) into area and category; an id that does not split into exactly two
+non-empty parts is refused, naming its rows. The split works for any header
+(``--columns series=category|area_id``). A file with both a Nixtla column and
+the riskmodel column it would become (``ds`` and ``period``) is refused as
+ambiguous. Everything decided is said in the one note.
 """
 
 from __future__ import annotations
@@ -41,6 +68,16 @@ KNOWN_HEADERS: dict[str, tuple[str, ...]] = {
 """Known headers of each counts column: Chinese headers seen in the sources' exports and common English ones."""
 
 COUNTS_COLUMNS = ("area_id", "category", "period", "count")
+
+COLUMNS_READ = "columns_read"
+"""Key of ``DataFrame.attrs`` on :func:`map_columns`'s renamed table: ``{header: target}`` as ``--columns`` would
+say it (``{"街道": "area_id", "unique_id": "area_id/category"}``), since the table's columns need not match the
+file's one to one (a Nixtla table gains ``category`` and loses its exogenous columns)."""
+
+NIXTLA_COLUMNS = {"unique_id": "area_id", "ds": "period", "y": "count"}
+"""The Nixtla long format's columns and the counts columns they are read as (module notes)."""
+NIXTLA_CATEGORY = "all"
+"""The category of every series of a Nixtla table without a category (``unique_id`` not split)."""
 
 
 def _key(header: object) -> str:
@@ -85,7 +122,8 @@ def map_columns(df: pd.DataFrame, wanted: Sequence[str] = COUNTS_COLUMNS,
     wanted : sequence of str
         The columns riskmodel needs of this table.
     mapping : mapping of str to str, optional
-        User header -> riskmodel column.
+        User header -> riskmodel column, or -> two columns and a separator
+        (``unique_id -> "area_id/category"``: split each value in two).
     source : str
         The file, for messages.
     option : str
@@ -95,37 +133,56 @@ def map_columns(df: pd.DataFrame, wanted: Sequence[str] = COUNTS_COLUMNS,
     -------
     (DataFrame, str)
         The renamed table (a new frame; the same object when nothing was
-        renamed) and the note (``""`` when nothing was renamed).
+        renamed) and the note (``""`` when nothing was renamed). The new
+        frame's ``attrs[COLUMNS_READ]`` is the mapping applied, as
+        ``--columns`` would say it.
 
     Raises
     ------
     InputError
         A mapped header not in the file, a target riskmodel does not need,
-        two headers for one column, or two known headers for one column.
+        two headers for one column, two known headers for one column, a
+        value that does not split in two, or a Nixtla column beside the
+        riskmodel column it would become.
     """
     headers = [str(c) for c in df.columns]
     rename: dict[str, str] = {}
+    splits: dict[str, tuple[str, str, str]] = {}
     problems: list[Problem] = []
     for head, target in (mapping or {}).items():
-        if target not in wanted:
+        split = _split_target(target, wanted)
+        taken = set(rename.values()) | {t for s in splits.values() for t in s[::2]}
+        if split is not None and head not in headers:
+            problems.append(Problem(f"{option}: header {head!r} is not in the file; its headers: "
+                                    f"{', '.join(headers)}", source=source, column=option))
+        elif split is not None:
+            if set(split[::2]) & taken:
+                problems.append(Problem(f"{option}: two headers map to {split[0]!r} or {split[2]!r}",
+                                        source=source, column=option))
+            splits[head] = split
+        elif target not in wanted:
             problems.append(Problem(f"{option}: {head}={target}: {target!r} is not a column riskmodel reads here; "
                                     f"valid: {', '.join(wanted)}", source=source, column=option))
         elif head not in headers:
             problems.append(Problem(f"{option}: header {head!r} is not in the file; its headers: "
                                     f"{', '.join(headers)}", source=source, column=option))
-        elif target in rename.values():
+        elif target in taken:
             problems.append(Problem(f"{option}: two headers map to {target!r}", source=source, column=option))
         else:
             rename[head] = target
     if problems:
         raise InputError(problems)
-    explicit = set(rename)
-    have = {rename.get(h, h) for h in headers}
+    explicit = set(rename) | set(splits)
+    have = {rename.get(h, h) for h in headers if h not in splits} | {t for s in splits.values() for t in s[::2]}
+    nixtla = _is_nixtla(headers, wanted)
+    for head, col in (_nixtla_columns(headers, explicit, have, source, option) if nixtla else {}).items():
+        rename[head] = col
+        have.add(col)
     for col in wanted:
         if col in have:
             continue
         known = {_key(k) for k in KNOWN_HEADERS.get(col, ())}
-        found = [h for h in headers if h not in rename and _key(h) in known]
+        found = [h for h in headers if h not in rename and h not in splits and _key(h) in known]
         if len(found) > 1:
             problems.append(Problem(
                 f"the file has several headers riskmodel knows as {col!r} ({', '.join(found)}): say which with "
@@ -135,20 +192,161 @@ def map_columns(df: pd.DataFrame, wanted: Sequence[str] = COUNTS_COLUMNS,
             have.add(col)
     if problems:
         raise InputError(problems)
-    if not rename:
-        return df, ""
     # a mapped header whose target already exists under riskmodel's name would give two columns of one name
-    clash = [t for h, t in rename.items() if t in headers and t != h]
+    targets = [(h, t) for h, t in rename.items()] + [(h, t) for h, s in splits.items() for t in s[::2]]
+    clash = [t for h, t in targets if t in headers and t != h and t not in splits]
     if clash:
         raise InputError(Problem(f"the file already has column(s) {', '.join(clash)}; map other headers to them only "
                                  "after renaming those", source=source, column=option))
-    parts = [f"{h} as {t}" for h, t in rename.items()]
-    if explicit == set(rename):
-        how = "as mapped"
+    read = {**rename, **{h: "".join(s) for h, s in splits.items()}}
+    if nixtla:
+        out, note = _read_nixtla(df, rename, splits, source, option)
+    elif splits:
+        out = _apply_splits(df.rename(columns=rename), splits, source, option)
+        parts = [f"{h} as {t}" for h, t in rename.items()] + [f"{h} split on {s[1]!r} into {s[0]} and {s[2]}"
+                                                             for h, s in splits.items()]
+        how = "as mapped" if explicit == set(rename) | set(splits) else "as mapped, and by built-in headers for the rest"
+        note = f"note: {source}: read {', '.join(parts)} ({how}; {option} to choose others)"
+    elif not rename:
+        return df, ""
     else:
-        how = "built-in headers" if not explicit else "as mapped, and by built-in headers for the rest"
-    note = f"note: {source}: read {', '.join(parts)} ({how}; {option} to choose others)"
-    return df.rename(columns=rename), note
+        parts = [f"{h} as {t}" for h, t in rename.items()]
+        if explicit == set(rename):
+            how = "as mapped"
+        else:
+            how = "built-in headers" if not explicit else "as mapped, and by built-in headers for the rest"
+        note = f"note: {source}: read {', '.join(parts)} ({how}; {option} to choose others)"
+        out = df.rename(columns=rename)
+    # what was read as what, as an explicit mapping would say it: the same table is read from it alone
+    out.attrs = {**out.attrs, COLUMNS_READ: read}
+    return out, note
 
 
-__all__ = ["COUNTS_COLUMNS", "KNOWN_HEADERS", "map_columns", "parse_columns"]
+def _split_target(target: str, wanted: Sequence[str]) -> tuple[str, str, str] | None:
+    """``"area_id/category"`` -> ``("area_id", "/", "category")``; None when ``target`` is not two columns and a separator."""
+    for first in wanted:
+        for second in wanted:
+            if first == second or not (target.startswith(first) and target.endswith(second)):
+                continue
+            sep = target[len(first):len(target) - len(second)]
+            if sep and not any(ch.isalnum() or ch in "_=," for ch in sep):
+                return first, sep, second
+    return None
+
+
+def _is_nixtla(headers: list[str], wanted: Sequence[str]) -> bool:
+    """A counts table with the Nixtla long format's three headers."""
+    keys = {_key(h) for h in headers}
+    return set(COUNTS_COLUMNS) <= set(wanted) and all(k in keys for k in NIXTLA_COLUMNS)
+
+
+def _nixtla_columns(headers: list[str], explicit: set[str], have: set[str], source: str,
+                    option: str) -> dict[str, str]:
+    """Nixtla header -> counts column, for those of a Nixtla table that no explicit mapping names (module notes)."""
+    found = {_key(h): h for h in headers}
+    out: dict[str, str] = {}
+    clashes: list[str] = []
+    for key, col in NIXTLA_COLUMNS.items():
+        head = found[key]
+        if head in explicit:
+            continue
+        if col in have:
+            clashes.append(f"{head} and {col}")
+        else:
+            out[head] = col
+    if clashes:
+        raise InputError(Problem(
+            f"the file has both the Nixtla long format's columns (unique_id, ds, y) and riskmodel's: "
+            f"{'; '.join(clashes)}: which to read is ambiguous; remove or rename one of each pair, or map the Nixtla "
+            f"column with {option} (e.g. {option} unique_id=area_id/category)", source=source, column=option))
+    return out
+
+
+def _apply_splits(df: pd.DataFrame, splits: Mapping[str, tuple[str, str, str]], source: str,
+                  option: str) -> pd.DataFrame:
+    """Each split header's values -> its two columns; an id that does not split in two non-empty parts is refused."""
+    out = df.copy()
+    problems: list[Problem] = []
+    for head, (first, sep, second) in splits.items():
+        vals = df[head].reset_index(drop=True)
+        text = vals.astype("string")
+        parts = text.str.split(sep, regex=False)
+        ok = vals.isna() | parts.map(lambda p: isinstance(p, list) and len(p) == 2 and all(x.strip() for x in p))
+        bad = [int(i) for i in ok.index[~ok.astype(bool)]]
+        if bad:
+            problems.append(Problem.at_rows(
+                f"{option} {head}={first}{sep}{second}: a value does not split on {sep!r} into exactly two non-empty "
+                f"parts ({first} and {second})", index=bad, values=list(text.iloc[bad]), source=source, column=head))
+            continue
+        cols = list(out.columns)
+        at = cols.index(head)
+        out = out.drop(columns=[head])
+        out.insert(at, second, [p[1] if isinstance(p, list) else p for p in parts])
+        out.insert(at, first, [p[0] if isinstance(p, list) else p for p in parts])
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _read_nixtla(df: pd.DataFrame, rename: Mapping[str, str], splits: Mapping[str, tuple[str, str, str]],
+                 source: str, option: str) -> tuple[pd.DataFrame, str]:
+    """A Nixtla long table as counts: renamed, split, the category ``all`` added where none, the note."""
+    used = set(rename) | set(splits)
+    ignored = [str(c) for c in df.columns if str(c) not in used and str(c) not in COUNTS_COLUMNS]
+    out = _apply_splits(df.rename(columns=rename), splits, source, option)
+    out = out.drop(columns=ignored)
+    parts = [f"{h} as {t}" for h, t in rename.items()] + [f"{h} split on {s[1]!r} into {s[0]} and {s[2]}"
+                                                         for h, s in splits.items()]
+    said = [f"read the Nixtla long format (unique_id, ds, y): {', '.join(parts)}"]
+    if "category" not in out.columns:
+        out.insert(1 if "area_id" in out.columns else 0, "category", NIXTLA_CATEGORY)
+        said.append(f"category {NIXTLA_CATEGORY!r} for every series (each unique_id one series; "
+                    f"{option} unique_id=area_id/category splits ids such as 'ZH-XZ-XW/alerts')")
+    if ignored:
+        said.append(f"ignored column(s) {', '.join(ignored)} (exogenous variables: riskmodel's count models use none)")
+    return out, f"note: {source}: {'; '.join(said)}"
+
+
+def to_nixtla_forecast(frame: pd.DataFrame, sep: str = "/") -> pd.DataFrame:
+    """A riskmodel forecast table in statsforecast's shape: ``unique_id, ds, MODEL, MODEL-lo-95, ..., MODEL-hi-95``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``area_id, category, period, model, mean`` and ``lo_<level>`` /
+        ``hi_<level>`` columns (``PanelForecast.to_frame()``, the
+        ``forecast`` command's table), one row per series, period and model.
+    sep : str
+        Between area and category in ``unique_id``. When every category is
+        :data:`NIXTLA_CATEGORY` (a Nixtla table read without a split),
+        ``unique_id`` is the area alone, as it was read.
+
+    Returns
+    -------
+    DataFrame
+        One row per ``unique_id`` and ``ds``; per model its mean and its
+        bounds, ordered as statsforecast orders them (lower bounds from the
+        widest interval, then upper bounds to the widest).
+    """
+    need = ["area_id", "category", "period", "model", "mean"]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise InputError(Problem(f"not a forecast table: no column(s) {', '.join(missing)}", column=missing[0]))
+    levels = sorted({int(c[3:]) for c in frame.columns if c.startswith(("lo_", "hi_")) and c[3:].isdigit()})
+    cat = frame["category"].astype(str)
+    uid = frame["area_id"].astype(str) if (cat == NIXTLA_CATEGORY).all() else frame["area_id"].astype(str) + sep + cat
+    long = frame.assign(unique_id=uid, ds=frame["period"])
+    values = ["mean"] + [f"lo_{lv}" for lv in reversed(levels)] + [f"hi_{lv}" for lv in levels]
+    wide = long.pivot_table(index=["unique_id", "ds"], columns="model", values=values, aggfunc="first", sort=True,
+                              dropna=False)
+    models = list(dict.fromkeys(frame["model"].astype(str)))
+    out = pd.DataFrame(index=wide.index)
+    for m in models:
+        for v in values:
+            name = m if v == "mean" else f"{m}-{v[:2]}-{v[3:]}"
+            out[name] = wide[(v, m)]
+    return out.reset_index()
+
+
+__all__ = ["COLUMNS_READ", "COUNTS_COLUMNS", "KNOWN_HEADERS", "NIXTLA_CATEGORY", "NIXTLA_COLUMNS", "map_columns", "parse_columns",
+           "to_nixtla_forecast"]
