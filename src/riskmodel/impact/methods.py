@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from riskmodel.impact import adapters
 from riskmodel.impact.registry import EVERY_GROUP, METHODS
+from riskmodel.impact.sdid import sdid_effect
 from riskmodel.registry import Needs, Option
 
 # The EvaluationOptions fields the methods read (several methods share them).
@@ -92,6 +93,14 @@ METHODS.register(
     summary="synthetic control of indexed counts, placebo-area interval",
     options=(Option("synthetic_v", str, "equal", "predictor weighting", choices=("equal", "optimize")), SEED, LEVEL),
     needs=Needs(seed=True, comparison=True, freqs=ANNUAL), kind="effect", group="synthetic", primary=2,
+)
+METHODS.register(
+    "sdid", sdid_effect,
+    labels={"zh": "合成双重差分", "en": "synthetic difference in differences"},
+    summary="synthetic DiD (Arkhangelsky et al. 2021, synthdid's defaults) of indexed counts: unit and time "
+            "weights, placebo standard error (200 replications); ATT in counts per period",
+    options=(SEED, LEVEL), needs=Needs(seed=True, comparison=True, freqs=ANNUAL), kind="effect", group="sdid",
+    primary=7,
 )
 METHODS.register(
     "placebo_in_time", adapters.placebo_in_time_check,
