@@ -67,11 +67,14 @@ def test_far_future_date_and_huge_count_are_refused(monkeypatch) -> None:
     assert load_panel(df.drop(index=5)).counts["count"].max() == 5_000_000_000
 
 
-def test_full_width_digits_are_refused_naming_the_row() -> None:
+def test_full_width_digits_are_read_and_other_text_refused_naming_the_row() -> None:
+    # issue 15: "１２" (full-width, typed in a Chinese input method) and "1,234" are numbers (schemas.number_text)
     df = _weekly()
     df["count"] = df["count"].astype(str)
-    df.loc[2, "count"] = "１２"
-    with pytest.raises(InputError, match=r"is not a count \(an integer >= 0, in ASCII digits 0-9\).*line 4 \('１２'\)"):
+    df.loc[2, "count"], df.loc[3, "count"] = "１２", "1,234"
+    assert load_panel(df).counts["count"].tolist()[2:4] == [12, 1234]
+    df.loc[2, "count"] = "１２件"
+    with pytest.raises(InputError, match=r"is not a count \(a whole number >= 0\).*line 4 \('１２件'\)"):
         load_panel(df)
 
 

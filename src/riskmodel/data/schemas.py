@@ -7,11 +7,13 @@ up to five offending lines. Checks that need the whole table (duplicates,
 alignment to the frequency, unknown area ids) run after the row checks.
 
 Line numbers are those a user sees in a CSV file: the header is line 1, the
-first data row line 2.
+first data row line 2. For a table read from a workbook they are the sheet's
+rows, and the messages name the cells (``计数!D17``; :func:`in_sheet`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from riskmodel.data.excel import SHEET_ROWS, SheetRows
 from riskmodel.data.frequency import FREQUENCIES, Frequency
 from riskmodel.data.limits import EXACT_COUNT, Limits
 from riskmodel.errors import InputError, Problem
@@ -28,17 +31,47 @@ COUNTS_COLUMNS = ("area_id", "category", "period", "count")
 AREAS_COLUMNS = ("area_id",)
 AREAS_OPTIONAL = ("name", "name_en", "parent_id", "level", "population")
 
-# ASCII digits only: "１２" (full-width, as typed in a Chinese input method) is refused, naming the row,
-# rather than read as 12 -- a cell a user did not mean as a number is not guessed into one
+# whole numbers after number_text: "１２" (full-width, as typed in a Chinese input method), "1,234"
+# (thousands separators, as Excel shows and exports them) and "12 " are read as 12, 1234, 12
 _INT_RE = re.compile(r"^\s*[+]?[0-9]+(\.0*)?\s*$")
-_DATE_RE = re.compile(r"^\s*([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?\s*$")
+_THOUSANDS_RE = r"^([+-]?[0-9]{1,3}(?:,[0-9]{3})+)((?:\.[0-9]*)?)$"
+# dates: 2020-01-31, 2020/1/31, 2020.01.31 (one separator throughout), 2020-01 / 2020/1 / 2020.01 (a month)
+_DATE_RE = re.compile(r"^\s*([0-9]{4})([-/.])([0-9]{1,2})(?:\2([0-9]{1,2}))?\s*$")
+# Chinese date text: 2020年1月1日 (or 号), 2020年1月 (a month), 2020年 (a year)
+_CN_DATE_RE = re.compile(r"^\s*([0-9]{4})\s*年\s*(?:([0-9]{1,2})\s*月\s*(?:([0-9]{1,2})\s*[日号])?)?\s*$")
+
+
+def number_text(values: pd.Series) -> pd.Series:
+    """Numbers written as text, made plain: full-width digits to ASCII, thousands separators and spaces removed.
+
+    ``"１２３"`` -> ``"123"``, ``"1,234"`` -> ``"1234"``, ``" 12 "`` -> ``"12"``,
+    ``"１，２３４"`` -> ``"1234"`` (Unicode NFKC folds full-width digits, commas
+    and the ideographic space). Commas are removed only where they separate
+    groups of three digits (``"1,23"`` stays as it is, and is refused by the
+    validator as not a number). Numeric columns, and text columns of plain
+    ASCII digits, are returned as they are; missing values stay missing.
+    """
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return values
+    s = values.astype("string")
+    odd = ~s.str.fullmatch(r"[0-9]+").fillna(True)  # plain ASCII digits (the common case) need nothing
+    if not odd.any():
+        return values
+    fixed = s[odd].str.normalize("NFKC").str.strip()
+    s[odd] = fixed.str.replace(_THOUSANDS_RE, lambda m: m.group(1).replace(",", "") + m.group(2), regex=True)
+    return s.astype(object).where(s.notna(), np.nan)  # object with NaN, as read from a CSV
 
 
 def parse_period(values: pd.Series) -> pd.Series:
-    """Parse ISO dates ('2020-01-31', or '2020-01' for a month) to Timestamps.
+    """Parse dates to Timestamps: ISO ('2020-01-31', '2020-01' for a month) and the forms spreadsheets give.
 
-    Returns NaT for values that are not a date that exists (such as
-    '2020-02-30'). Dates may also come as datetime values already.
+    Also read: '2020/1/31', '2020.01.31', '2020/1', '2020.01' (a month);
+    Chinese date text '2020年1月31日' (or 号), '2020年1月' (a month),
+    '2020年' (a year: 1 January); full-width digits; a time of day of
+    midnight after the date ('2020-01-31 00:00:00', as spreadsheets export
+    dates). A month is its first day. Returns NaT for values that are not a
+    date that exists (such as '2020-02-30') or fall outside 1900-2199.
+    Dates may also come as datetime values already.
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         return pd.to_datetime(values).dt.tz_localize(None) if values.dt.tz else values
@@ -47,12 +80,14 @@ def parse_period(values: pd.Series) -> pd.Series:
     fast = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
     if fast.notna().all() and (fast.dt.year >= 1900).all() and (fast.dt.year <= 2199).all():
         return fast
-    rest = s[fast.isna()]
+    rest = s[fast.isna()].str.normalize("NFKC")
     # strings like "2020-01-01 00:00:00" come from spreadsheets: accept the date part
-    plain = rest.str.replace(r"[ T]00:00(:00)?$", "", regex=True)
+    plain = rest.str.replace(r"(?:\s+|T)0?0:00(:00)?$", "", regex=True)
     m = plain.str.extract(_DATE_RE)
+    c = plain.str.extract(_CN_DATE_RE)
+    year, month, day = m[0].fillna(c[0]), m[2].fillna(c[1]), m[3].fillna(c[2])
     # rebuild zero-padded ISO text and let the strict parser decide what exists
-    iso = m[0] + "-" + m[1].str.zfill(2) + "-" + m[2].fillna("1").str.zfill(2)
+    iso = year + "-" + month.fillna("1").str.zfill(2) + "-" + day.fillna("1").str.zfill(2)
     slow = pd.to_datetime(iso.astype(object).where(iso.notna(), None), format="%Y-%m-%d", errors="coerce")
     fast[fast.isna()] = slow
     # years far outside incident records are typos (and year 0 does not exist)
@@ -64,7 +99,7 @@ def _is_count(s: pd.Series) -> pd.Series:
         return s.notna() & (s >= 0)
     if pd.api.types.is_float_dtype(s):
         return s.notna() & (s >= 0) & (np.floor(s) == s) & np.isfinite(s)
-    return s.astype("string").fillna("").str.match(_INT_RE).astype(bool)
+    return number_text(s.astype("string")).fillna("").str.match(_INT_RE).astype(bool)
 
 
 def _counts_row_schema() -> pa.DataFrameSchema:
@@ -80,13 +115,14 @@ def _counts_row_schema() -> pa.DataFrameSchema:
             "period": pa.Column(
                 checks=pa.Check(
                     lambda s: parse_period(s).notna(),
-                    error="is not a date that exists in 1900-2199 (expected YYYY-MM-DD)",
+                    error="is not a date that exists in 1900-2199 (expected YYYY-MM-DD; 2020/1/31, 2020年1月31日 and "
+                          "months such as 2020-01 or 2020年1月 are read too)",
                 ),
                 nullable=False,
             ),
             "count": pa.Column(
                 checks=pa.Check(
-                    _is_count, error="is not a count (an integer >= 0, in ASCII digits 0-9)"
+                    _is_count, error="is not a count (a whole number >= 0)"
                 ),
                 nullable=False,
             ),
@@ -119,9 +155,58 @@ def _failures_to_problems(err: pa.errors.SchemaErrors, source: str) -> list[Prob
     return problems
 
 
+def in_sheet(problems: list[Problem], df: pd.DataFrame) -> list[Problem]:
+    """Problems about a table read from a workbook, pointed at its sheet: rows as sheet rows, cells named.
+
+    ``df`` is the table as read (:func:`riskmodel.data.excel.read_workbook`
+    leaves where each row and column is in ``df.attrs``); a problem's lines,
+    counted as in a CSV (data row ``i`` is line ``i + 2``), become the sheet
+    rows, and the message names the cells (``计数!D17``) when the problem is
+    about one column, or the sheet otherwise. Any other table's problems, and
+    a table whose rows were filtered or reordered since it was read, are
+    returned as they are.
+    """
+    info = df.attrs.get(SHEET_ROWS)
+    if (not isinstance(info, SheetRows) or info.n != len(df)
+            or not df.index.equals(pd.RangeIndex(len(df)))):
+        return problems
+    names = [str(c) for c in df.columns]
+    out = []
+    for p in problems:
+        lines = list(p.rows)
+        if not lines or not all(2 <= r < info.n + 2 for r in lines):
+            out.append(p)
+            continue
+        rows = [info.row(r - 2) for r in lines]
+        cols = [c.strip() for c in (p.column or "").split(",") if c.strip()]
+        letters = [info.letters[names.index(c)] for c in cols if c in names] if len(info.letters) == len(names) else []
+        more = " ..." if len(rows) > 5 else ""
+        if len(cols) == 1 and len(letters) == 1:
+            where = f"cells {', '.join(info.ref(r, letters[0]) for r in rows[:5])}{more}"
+        else:
+            where = f"sheet {info.sheet}, rows {', '.join(map(str, rows[:5]))}{more}"
+        out.append(dataclasses.replace(p, message=f"{p.message} ({where}; lines are the sheet's rows)", rows=rows))
+    return out
+
+
 def check_freq(freq: str, *, option: str = "--freq") -> str:
     """The code of a valid frequency (:meth:`Frequency.of`)."""
     return Frequency.of(freq, option=option).code
+
+
+TOTAL_LABELS = frozenset({"合计", "总计", "小计", "共计", "累计", "全市合计", "全区合计", "合计数", "总合计",
+                          "total", "totals", "subtotal", "sub-total", "grand total", "sum"})
+"""Area or category labels of a report sheet's total rows (Chinese and English), refused in a counts table."""
+
+
+def _total_rows(work: pd.DataFrame) -> pd.Series:
+    """Rows whose area_id or category is a total label (spaces inside Chinese labels ignored: 合 计)."""
+    hit = pd.Series(False, index=work.index)
+    for col in ("area_id", "category"):
+        key = work[col].astype("string").fillna("").str.replace(r"[\s\u3000]+", "", regex=True).str.lower()
+        key = key.str.replace(r"^(grand|sub)", r"\1 ", regex=True)  # "grandtotal" -> "grand total"
+        hit |= key.isin(TOTAL_LABELS).fillna(False).astype(bool)
+    return hit
 
 
 def validate_counts(
@@ -187,7 +272,7 @@ def validate_counts(
             "area_id": work["area_id"].astype("string").str.strip().astype(object),
             "category": work["category"].astype("string").str.strip().astype(object),
             "period": periods,
-            "count": pd.to_numeric(work["count"], errors="coerce"),
+            "count": pd.to_numeric(number_text(work["count"]), errors="coerce"),
         }
     )
     extra = [c for c in work.columns if c not in COUNTS_COLUMNS]
@@ -234,6 +319,19 @@ def validate_counts(
                 ],
             )
         )
+    totals = _total_rows(work)
+    if totals.any():
+        idx = work.index[totals]
+        problems.append(
+            Problem.at_rows(
+                "a total row (合计/总计/小计/total), not one area's or category's count: delete it; riskmodel "
+                "sums areas and categories itself (a report sheet's total would be counted twice)",
+                source=source,
+                column="area_id, category",
+                index=idx,
+                values=[f"{a}/{c}" for a, c in work.loc[idx, ["area_id", "category"]].itertuples(index=False)],
+            )
+        )
     if area_ids is not None:
         known = set(map(str, area_ids))
         unknown = ~ok["area_id"].isin(known)
@@ -250,6 +348,7 @@ def validate_counts(
                     values=ok.loc[idx, "area_id"].tolist(),
                 )
             )
+    problems = in_sheet(problems, df)
     if problems and raise_on_error:
         raise InputError(problems)
     out = ok.astype({"count": "int64"})
@@ -355,7 +454,7 @@ def validate_areas(
     for col in ("population", "year"):
         if col in work.columns:
             raw = work[col]
-            num = pd.to_numeric(raw, errors="coerce")
+            num = pd.to_numeric(number_text(raw), errors="coerce")
             bad = raw.notna() & (raw.astype("string").str.strip() != "") & (num.isna() | (num < 0))
             if bad.any():
                 idx = work.index[bad]
@@ -369,6 +468,7 @@ def validate_areas(
                     )
                 )
             work[col] = num
+    problems = in_sheet(problems, df)
     if problems and raise_on_error:
         raise InputError(problems)
     return work, problems
