@@ -341,8 +341,64 @@ def csv_text(df: pd.DataFrame, **to_csv: Any) -> str:  # noqa: ANN401 - pandas' 
     return spreadsheet_safe(df).to_csv(**kw)
 
 
+# -- database URLs: told from file paths, and shown without their password (one rule for every layer:
+# the data readers, the command line, MLflow params and tags, the team server)
+_DB_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_SECRET_PARAMS = ("password", "passwd", "pwd", "sslpassword")
+
+
+def is_database_url(text: object) -> bool:
+    """Whether ``text`` is a database URL (``scheme://...``) rather than a file path."""
+    return isinstance(text, str) and bool(_DB_URL.match(text))
+
+
+def redacted(url: str | os.PathLike[str]) -> str:
+    """``url`` fit to show: its password replaced by ``***`` (anything not a URL is returned as text, as is).
+
+    The password of the user part (``user:PASSWORD@host``) and the values of
+    password parameters (``?password=...``) become ``***``; ``${VAR}``
+    placeholders elsewhere are kept as written, never expanded. When the URL has
+    several ``@`` before its query, everything up to the last one counts as the
+    user part (a password with an unencoded ``@`` is still hidden).
+    """
+    from urllib.parse import unquote
+
+    text = os.fspath(url)
+    if not is_database_url(text):
+        return text
+    scheme, _, rest = text.partition("://")
+    head, sep, query = rest.partition("?")
+    if "@" in head:
+        user, _, host = head.rpartition("@")
+        if ":" in user:
+            user = user.split(":", 1)[0] + ":***"
+        head = f"{user}@{host}"
+    if sep:
+        parts = []
+        for item in query.split("&"):
+            key, eq, _value = item.partition("=")
+            parts.append(f"{key}=***" if eq and unquote(key).lower() in _SECRET_PARAMS else item)
+        query = "&".join(parts)
+    return f"{scheme}://{head}{sep}{query}"
+
+
+def source_label(source: str | os.PathLike[str], width: int = 80) -> str:
+    """An input's name fit for a caption: a database URL redacted (:func:`redacted`), the URL-encoded query
+    decoded, and cut to ``width`` characters with an ellipsis; a file path as it is."""
+    from urllib.parse import unquote_plus
+
+    text = os.fspath(source)
+    if not is_database_url(text):
+        return text
+    shown = unquote_plus(redacted(text))
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
+
+
 __all__ = [
     "FORMULA_STARTS",
+    "is_database_url",
+    "redacted",
+    "source_label",
     "atomic_dir",
     "atomic_path",
     "check_writable",

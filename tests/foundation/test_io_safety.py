@@ -147,3 +147,13 @@ def test_check_writable_names_the_file_in_the_way(tmp_path) -> None:
     check_writable(f)  # an existing file is replaced, not written under
     with pytest.raises(InputError, match="is a folder; a file was to be written there"), atomic_path(tmp_path) as tmp:
         tmp.write_text("x")
+
+
+def test_a_database_source_in_a_caption_is_redacted_decoded_and_cut():
+    from riskmodel.io_safety import source_label
+
+    url = "postgresql://u:s3cret@h/db?query=SELECT+area_id%2C+count+FROM+alerts+WHERE+city+%3D+%27zh%27+AND+y+%3E+2014"
+    shown = source_label(url, width=60)
+    assert "s3cret" not in shown and shown.startswith("postgresql://u:***@h/db?query=SELECT area_id, count")
+    assert len(shown) == 60 and shown.endswith("…")
+    assert source_label("data/sample/counts_monthly.csv") == "data/sample/counts_monthly.csv"

@@ -44,11 +44,17 @@ def _label(param: Any) -> str:  # noqa: ANN401 - a click parameter (Typer's own 
 
 
 def _paths(value: object) -> list[Path] | None:
-    """The path(s) in a parameter's value, or None when it holds no path."""
+    """The path(s) in a parameter's value, or None when it holds no path.
+
+    A database URL (an input option's value stays text when it is one:
+    :func:`riskmodel.cli.common.input_path`) is not a file: nothing to hash or
+    to protect from the outputs, so it is left out.
+    """
     if isinstance(value, os.PathLike):
         return [Path(value)]
-    if isinstance(value, list | tuple) and value and all(isinstance(v, os.PathLike) for v in value):
-        return [Path(v) for v in value]
+    if isinstance(value, list | tuple):
+        paths = [Path(v) for v in value if isinstance(v, os.PathLike)]
+        return paths or None
     return None
 
 

@@ -43,6 +43,7 @@ from riskmodel.data.portland import load_portland
 from riskmodel.data.readers import read_table
 from riskmodel.data.schemas import parse_period, validate_counts
 from riskmodel.errors import ConfigError, InputError, Problem
+from riskmodel.io_safety import is_database_url
 
 DATA_FORMATS = ("counts", "portland")
 """Values of ``format`` in a study's ``[data]`` table."""
@@ -247,17 +248,17 @@ class DataSource:
 
 
 def load_source(source: DataSource, resolve: Callable[[str], Path] = Path) -> IncidentPanel:
-    """The panel a :class:`DataSource` describes (paths through ``resolve``)."""
+    """The panel a :class:`DataSource` describes (paths through ``resolve``; database URLs as they are)."""
     if source.format == "portland":
         return load_portland(resolve(source.counts), freq=source.freq or "M")
     if source.format != "counts":
         raise ConfigError(Problem(
             f"key 'data.format': unknown value {source.format!r}; valid: {', '.join(DATA_FORMATS)}"))
 
-    def opt(p: str | None) -> Path | None:
-        return resolve(p) if p else None
+    def opt(p: str | None) -> Path | str | None:
+        return None if not p else p if is_database_url(p) else resolve(p)
 
-    return load_panel(resolve(source.counts), freq=source.freq, areas=opt(source.areas),
+    return load_panel(opt(source.counts), freq=source.freq, areas=opt(source.areas),
                       population=opt(source.population), neighbours=opt(source.neighbours), option="data.freq",
                       align=source.align, columns=dict(source.columns))
 

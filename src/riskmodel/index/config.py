@@ -53,6 +53,7 @@ from riskmodel.index.prepare import IMPUTE_METHODS
 from riskmodel.index.ranks import TIE_METHODS
 from riskmodel.index.registry import AGGREGATORS, NORMALISERS, WEIGHTS, describe, method_options
 from riskmodel.index.treat import TREAT_METHODS
+from riskmodel.io_safety import is_database_url
 from riskmodel.registry import Registry
 
 
@@ -361,7 +362,11 @@ class IndexConfig(StrictModel):
         return self._base_dir
 
     def path(self, p: str) -> Path:
-        """Resolve a path: absolute, or relative to the working directory, else to base_dir."""
+        """Resolve a path: absolute, or relative to the working directory, else to base_dir.
+
+        A database URL (:func:`riskmodel.io_safety.is_database_url`) is returned as it is."""
+        if is_database_url(p):
+            return p  # type: ignore[return-value] # text: Path() would fold its '//'
         q = Path(p)
         if q.is_absolute() or q.exists() or not self.base_dir:
             return q

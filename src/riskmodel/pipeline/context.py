@@ -13,7 +13,8 @@ import pandas as pd
 
 from riskmodel.data.loading import load_source
 from riskmodel.data.panel import IncidentPanel
-from riskmodel.execution.backends import Backend, make_backend
+from riskmodel.execution.backends import Backend, Progress, make_backend
+from riskmodel.io_safety import is_database_url
 from riskmodel.pipeline.sections import DataSection, ExecutionSection, StudySection
 from riskmodel.tracking import RunHandle, Tracker
 
@@ -43,6 +44,9 @@ class StudyContext:
     to_register: list[tuple[str, str]] = field(default_factory=list)
     """(model URI, registered name) of models logged by steps: :func:`run_experiment`
     registers them once the study's outputs are in place, never before."""
+    progress: Progress | None = None
+    """The running step's ``progress(done, total)`` (set by :func:`run_experiment` when its
+    bar is shown, else None): a step gives it to its long loop (fits, series, builds)."""
 
     @property
     def backend(self) -> Backend:
@@ -64,7 +68,9 @@ class StudyContext:
             self._backend = None
 
     def path(self, p: str | os.PathLike[str]) -> Path:
-        """Resolve a path from the config (see the module notes)."""
+        """Resolve a path from the config (see the module notes); a database URL is returned as it is."""
+        if is_database_url(p):
+            return p  # type: ignore[return-value] # text: Path() would fold its '//' (riskmodel.data.sql)
         p = Path(p)
         if p.is_absolute() or p.exists():
             return p
@@ -77,6 +83,8 @@ class StudyContext:
     @functools.cached_property
     def categories(self) -> pd.DataFrame | None:
         """The ``categories.csv`` beside the study's counts (``category, name_zh, name_en``), or None."""
+        if is_database_url(self.data.counts):
+            return None
         f = self.path(self.data.counts).parent / "categories.csv"
         return pd.read_csv(f, dtype=str) if f.is_file() else None
 

@@ -43,6 +43,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from riskmodel.errors import InputError, Problem, RiskmodelError
+from riskmodel.io_safety import redacted
 from riskmodel.server.lockout import LockoutPolicy
 
 PERMISSIONS = ("READ", "EDIT", "MANAGE", "NO_PERMISSIONS")
@@ -109,12 +110,9 @@ def sqlalchemy_db_uri(uri: str) -> str:
 
 
 def redact_uri(uri: str) -> str:
-    """The URI with its password replaced by ``***`` (for messages and logs)."""
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The URI with its password replaced by ``***`` (for messages and logs; the one rule,
+    :func:`riskmodel.io_safety.redacted`, that database inputs use too)."""
+    return redacted(uri)
 
 
 def _check_db_uri(uri: str, option: str) -> str:

@@ -46,7 +46,9 @@ import numpy as np
 import pandas as pd
 
 from riskmodel import __version__
+from riskmodel.data.readers import split_sheet
 from riskmodel.errors import InputError, Problem
+from riskmodel.io_safety import is_database_url, redacted
 from riskmodel.results import FIGURE_PNG, Artifact, Result, figure_png, write_artifacts
 
 DEFAULT_EXPERIMENT = "riskmodel"
@@ -147,6 +149,8 @@ def fingerprint(obj: pd.DataFrame | str | os.PathLike[str] | bytes) -> str:
         h.update(obj)
     else:
         p = Path(obj)
+        if not p.exists():
+            p = split_sheet(p)[0]  # a workbook's sheet, book.xlsx#Sheet: the workbook's bytes (init)
         files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
         for f in files:
             if p.is_dir():
@@ -188,6 +192,12 @@ def _clean_metrics(metrics: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+def _shown(value: object) -> str:
+    """A param's or tag's text; a database URL without its password (:func:`riskmodel.io_safety.redacted`)."""
+    text = str(value)
+    return redacted(text) if "://" in text and is_database_url(text) else text
+
+
 def _safe_key(k: str) -> str:
     # MLflow keys allow alphanumerics, _ - . space / only
     return "".join(ch if ch.isalnum() or ch in "_-. /" else "_" for ch in str(k))
@@ -219,7 +229,7 @@ class RunHandle:
         """Log parameters (values turned to text; long ones truncated)."""
         from mlflow.entities import Param
 
-        p = {_safe_key(k): str(v)[:_MAX_PARAM_LEN] for k, v in params.items()}
+        p = {_safe_key(k): _shown(v)[:_MAX_PARAM_LEN] for k, v in params.items()}
         new = {k: v for k, v in p.items() if k not in self.params}
         self.params.update(p)
         if self.enabled and new:
@@ -240,13 +250,20 @@ class RunHandle:
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         from mlflow.entities import RunTag
 
-        t = {_safe_key(k): str(v)[:5000] for k, v in tags.items()}
+        t = {_safe_key(k): _shown(v)[:5000] for k, v in tags.items()}
         self.tags.update(t)
         if self.enabled and t:
             self._client().log_batch(self.run_id, tags=[RunTag(k, v) for k, v in t.items()])
 
     def log_fingerprint(self, name: str, obj: pd.DataFrame | str | os.PathLike[str]) -> str:
-        """Record the fingerprint of an input as a tag ``input.<name>``."""
+        """Record the fingerprint of an input as a tag ``input.<name>``.
+
+        A database URL is not fingerprinted (its rows can change under the same
+        URL): the tag says so and shows the URL without its password."""
+        if is_database_url(obj):
+            fp = f"not fingerprinted: database {redacted(str(obj))}"
+            self.set_tags({f"input.{name}": fp})
+            return fp
         fp = fingerprint(obj)
         self.set_tags({f"input.{name}": fp})
         return fp
@@ -576,11 +593,11 @@ class Tracker:
             with self._server_refusals():
                 r = self.client.create_run(
                     exp_id,
-                    tags={_safe_key(k): str(v) for k, v in all_tags.items()},
+                    tags={_safe_key(k): _shown(v) for k, v in all_tags.items()},
                     run_name=name,
                 )
             handle = RunHandle(self, r.info.run_id, name)
-            handle.tags.update({k: str(v) for k, v in all_tags.items()})
+            handle.tags.update({k: _shown(v) for k, v in all_tags.items()})
         else:
             handle = RunHandle(self, None, name)
             handle.tags.update({**base_tags, "riskmodel_version": __version__, **(tags or {})})
