@@ -17,9 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from riskmodel.data.excel import EXCEL_SUFFIXES, read_workbook
-from riskmodel.data.sql import is_database_url, read_sql_source
+from riskmodel.data.sql import is_database_url, read_sql_source, redacted
 from riskmodel.errors import InputError, Problem
 from riskmodel.io_safety import atomic_path, spreadsheet_safe
+from riskmodel.results import table_bytes
 
 
 @dataclass
@@ -44,9 +45,12 @@ def split_sheet(path: str | os.PathLike[str]) -> tuple[Path, str | None]:
     """
     text = os.fspath(path)
     if "#" in text and not Path(text).exists():
-        head, _, sheet = text.rpartition("#")
-        if head.lower().endswith(EXCEL_SUFFIXES):
-            return Path(head), sheet
+        # the first "#" right after an Excel ending: a sheet name may itself hold "#" ("book.xlsx#表#2")
+        low = text.lower()
+        cuts = [i + len(s) for s in EXCEL_SUFFIXES if (i := low.find(s + "#")) >= 0]
+        if cuts:
+            cut = min(cuts)
+            return Path(text[:cut]), text[cut + 1:]
     return Path(text), None
 
 
@@ -86,7 +90,8 @@ def read_table(
     """
     if is_database_url(path):
         df, note = read_sql_source(str(path), what=what)
-        return _check_nonempty(df, "database table", what), TableSource(name="database table", note=note)
+        shown = redacted(str(path))  # the password never shown
+        return _check_nonempty(df, shown, what), TableSource(name=shown, note=note)
     p, sheet = split_sheet(path)
     name = str(path)
     if not p.exists():
@@ -243,19 +248,26 @@ def _check_nonempty(df: pd.DataFrame, name: str, what: str) -> pd.DataFrame:
 
 
 def write_table_atomic(df: pd.DataFrame, path: str | os.PathLike[str], **kwargs: object) -> Path:
-    """Write a DataFrame to CSV or Parquet whole or not at all.
+    """Write a DataFrame to CSV, Parquet or an Excel workbook (by ``path``'s suffix) whole or not at all.
 
     The table goes to a temporary file in the same folder, which is then
     renamed over the target (an atomic rename on POSIX), so a reader never sees
     half a file and a failure leaves any earlier file in place. CSV text
     cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
     ``@`` ...) get a ``'`` prefix (:func:`riskmodel.io_safety.spreadsheet_safe`).
+    ``.xlsx``: one sheet named after the file, its header row frozen, number
+    formats by column, ISO dates as Excel dates, every text cell stored as text
+    (never a formula), the same bytes for the same table
+    (:func:`riskmodel.results.table_bytes`; ``kwargs`` do not apply).
     """
     p = Path(path)
     with atomic_path(p) as tmp:
         suffix = _suffixes(p)
         if suffix.endswith(".parquet"):
             df.to_parquet(tmp, index=False)
+            return p
+        if suffix.endswith(".xlsx"):
+            tmp.write_bytes(table_bytes(df, p.name))
             return p
         df = spreadsheet_safe(df)  # a text cell like "=cmd|..." is written "'=cmd|..." (not run by a spreadsheet)
         if suffix.endswith(".gz"):

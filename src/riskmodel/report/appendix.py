@@ -49,7 +49,7 @@ from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS
 from riskmodel.forecast.figures import fan_chart
 from riskmodel.index.build import weight_warning_text
 from riskmodel.index.figures import rank_interval_chart
-from riskmodel.io_safety import atomic_dir
+from riskmodel.io_safety import atomic_dir, is_database_url, source_label
 from riskmodel.results import FIGURE_PNG, figure_png, table_bytes
 from riskmodel.tracking import RunHandle, Tracker
 
@@ -235,10 +235,23 @@ def _img(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
+def suppress_count(v: float, suppress: int | None) -> float | str:
+    """A count as published: ``"<N"`` when it is below ``suppress`` (N), else the count itself.
+
+    The one rule of small-count suppression, for the document and its workbook
+    (:mod:`riskmodel.report.workbook`); a missing value is returned as it is.
+    """
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return v
+    if suppress and v < suppress:
+        return f"<{suppress}"
+    return v
+
+
 def _fmt_count(v: float, suppress: int | None) -> str:
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "–"
-    if suppress and v < suppress:
+    if isinstance(suppress_count(v, suppress), str):
         return f"<{suppress}"  # text: the template escapes it
     if abs(v) >= 10 or float(v).is_integer():
         return f"{v:,.0f}"
@@ -287,7 +300,7 @@ def _resolve(cfg_path: str | None, root: Path) -> Path | None:
 def _study_panel(arts: StudyOutputs, root: Path) -> IncidentPanel | None:
     """The study's panel, loaded as the study loaded it (None if the data are not here)."""
     data = arts.config.get("data", {})
-    if not data.get("counts") or _resolve(data.get("counts"), root) is None:
+    if not data.get("counts") or (not is_database_url(data["counts"]) and _resolve(data["counts"], root) is None):
         return None
     keys = {f.name for f in dataclasses.fields(DataSource)}
     return load_source(DataSource(**{k: v for k, v in data.items() if k in keys}),
@@ -461,7 +474,7 @@ def _fan_charts(arts: StudyOutputs, L: Labels, lang: str, sd: StudyData) -> list
     fcfg = arts.config.get("steps", {}).get("forecast", {})
     model = MODELS.label(str(fcfg.get("model", "auto")), lang)
     rec = RECONCILERS.label(str(fcfg.get("reconcile", DEFAULT_RECONCILE)), lang)
-    source = arts.config.get("data", {}).get("counts", "")
+    source = source_label(str(arts.config.get("data", {}).get("counts", "")))
     pngs = []
     for head, _ in _groups(fc, sd.parent):
         if head == "all":
