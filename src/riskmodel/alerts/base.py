@@ -88,6 +88,7 @@ differ in the last digits between chunkings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -158,6 +159,13 @@ class DetectTask:
     options: dict[str, Any]
     population: np.ndarray | None = None
     registry: Registry[Any] | None = None
+    progress: Callable[[int, int], None] | None = None
+    """``progress(done, total)`` of a detector that reports its steps (the forecast
+    detector's refits), when the chunk runs in the driver's process."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the callback stays in the driver: a task sent to a worker is reported when it completes
+        return {**self.__dict__, "progress": None}
 
 
 @dataclass

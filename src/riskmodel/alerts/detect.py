@@ -37,6 +37,7 @@ contract between :func:`detect` and a detector is in :mod:`riskmodel.alerts.base
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,6 +250,7 @@ def detect(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     backend: Backend | None = None,
     registry: Registry[Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     **options: Any,
 ) -> Detection:
     """Run a spike detector on every series of a panel.
@@ -280,6 +282,12 @@ def detect(
     registry : Registry, optional
         Where ``method`` is looked up (default ``DETECTORS``; a registry of
         your own runs in this process or where its detectors can be imported).
+    progress : callable, optional
+        ``progress(done, total)`` in series: as chunks complete, and within
+        a chunk run in this process as its detector reports its steps (the
+        forecast detector's refits). With chunks on several workers, the
+        count after ``k`` chunks is the size of the first ``k``. It never
+        changes the results.
     **options
         The method's options, as its registration declares them
         (``riskmodel detect --help`` lists them): Farrington -- the
@@ -299,13 +307,29 @@ def detect(
     y, periods, series, first = wide_counts(panel, gaps)
     pop = _pop_matrix(panel, periods, series) if _needs_population(spec, options) else None
     chunks = plan_chunks(series, check_chunk_size(chunk_size))
+    ends = np.cumsum([len(c) for c in chunks])
+    state = {"chunks": 0}
+
+    def in_chunk(done: int, total: int) -> None:
+        assert progress is not None
+        k = state["chunks"]
+        start_ = int(ends[k - 1]) if k else 0
+        progress(start_ + (int(ends[k]) - start_) * min(done, total) // max(total, 1), len(series))
+
+    def chunk_done(done: int, total: int) -> None:  # noqa: ARG001 - total is len(chunks)
+        assert progress is not None
+        state["chunks"] = done
+        progress(int(ends[done - 1]), len(series))
+
     tasks = [
         DetectTask(np.ascontiguousarray(y[:, c]) if len(chunks) > 1 else y, periods,
                    [series[j] for j in c], first[c], panel.freq, method, start, end, dict(options),
-                   None if pop is None else np.ascontiguousarray(pop[:, c]), registry)
+                   None if pop is None else np.ascontiguousarray(pop[:, c]), registry,
+                   None if progress is None else in_chunk)
         for c in chunks
     ]
-    results = (backend or LocalBackend(1)).map(detect_chunk, tasks)
+    results = (backend or LocalBackend(1)).map(detect_chunk, tasks,
+                                               progress=None if progress is None else chunk_done)
     for r, c in zip(results, chunks, strict=True):
         r.check(len(c), method)
     res, used, mon = _assemble(results, chunks, len(series))

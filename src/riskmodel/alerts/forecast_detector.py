@@ -19,6 +19,7 @@ registered detector (:mod:`riskmodel.alerts.base`).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,7 @@ def forecast_detect(
     refit: int | None = None,
     gap: int | None = None,
     floor: float = FORECAST_FLOOR,
+    progress: Callable[[int, int], None] | None = None,
     **params: Any,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Run the forecast-based detector on arrays.
@@ -90,6 +92,9 @@ def forecast_detect(
         ``1 - alpha`` quantile at the floor (the model's own predictive
         distribution is only known through its quantiles), and never below
         the expected count.
+    progress : callable, optional
+        ``progress(done, total)`` before each refit (``done`` refits of
+        ``total``); it never changes the results.
     **params
         Constructor parameters of the forecast model.
 
@@ -117,6 +122,8 @@ def forecast_detect(
     first = np.where(seen.any(axis=0), seen.argmax(axis=0), len(periods))
     yz = np.nan_to_num(y)
     for b0 in range(0, K, refit):
+        if progress is not None:
+            progress(b0 // refit, -(-K // refit))  # refits done, of all (ceil)
         block = mon[b0 : b0 + refit]
         origin = int(block[0]) - gap  # rows < origin are the training data
         if origin < 2:
@@ -208,6 +215,7 @@ def detect_forecast(task: DetectTask) -> DetectorOutput:
     if clash:
         raise InputError(Problem(f"forecast params may not set {', '.join(clash)}: give them as options",
                                  column="--model-params"))
-    res, used = forecast_detect(task.freq, task.y, task.periods, task.series, mon, **opts, **params)
+    res, used = forecast_detect(task.freq, task.y, task.periods, task.series, mon, **opts, **params,
+                                progress=task.progress)
     mark_late(res, mon, task.first, year, "the forecast model needs one year of history")
     return DetectorOutput.from_arrays(res, used, mon)

@@ -40,7 +40,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 from riskmodel.data.calendar import holiday_table
 from riskmodel.data.readers import write_table_atomic
@@ -273,6 +272,9 @@ def generate(out_dir: str | os.PathLike[str], seed: int = DEFAULT_SEED) -> dict[
         i = cats.index(code)
         mu_x = mu_shape[prog_idx, i] * lv[code] * programme(code, m)
         return mu_x[years == 2020].sum() / mu_x[y19].sum()
+
+    # scipy imported here, not at import: every `riskmodel validate` imports this module
+    from scipy.optimize import brentq
 
     # levels and programme multipliers depend on each other (the programme
     # street is part of the city): alternate until both settle

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
@@ -44,13 +44,16 @@ DASK_EXTRA = "pip install 'riskmodel[dask]'"
 T = TypeVar("T")
 R = TypeVar("R")
 
+Progress = Callable[[int, int], None]
+"""A progress callback: ``progress(done, total)``, called as items complete (never changes results)."""
+
 
 class Backend(Protocol):
     """What every backend offers."""
 
     name: str
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
+    def map(self, fn: Callable[[T], R], items: Sequence[T], progress: Progress | None = None) -> list[R]: ...
 
     def close(self) -> None: ...
 
@@ -102,12 +105,21 @@ class LocalBackend:
     def n_workers(self) -> int:
         return self.workers or os.cpu_count() or 1
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        """``[fn(x) for x in items]``, in parallel, results in input order."""
+    def map(self, fn: Callable[[T], R], items: Sequence[T], progress: Progress | None = None) -> list[R]:
+        """``[fn(x) for x in items]``, in parallel, results in input order.
+
+        ``progress(done, total)`` is called each time an item completes (in
+        the order they complete), if given.
+        """
         items = list(items)
         n = min(self.n_workers, len(items))
         if n <= 1:
-            return [call_single_threaded(fn, it) for it in items]
+            out = []
+            for k, it in enumerate(items, start=1):
+                out.append(call_single_threaded(fn, it))
+                if progress is not None:
+                    progress(k, len(items))
+            return out
         try:
             if self._pool is None or self._pool_size < n:
                 self.close()
@@ -117,7 +129,12 @@ class LocalBackend:
                     max_workers=n, mp_context=multiprocessing.get_context("spawn"), initializer=_local_worker
                 )
                 self._pool_size = n
-            return list(self._pool.map(call_single_threaded, [fn] * len(items), items))
+            if progress is None:
+                return list(self._pool.map(call_single_threaded, [fn] * len(items), items))
+            futures = [self._pool.submit(call_single_threaded, fn, it) for it in items]
+            for k, _ in enumerate(as_completed(futures), start=1):
+                progress(k, len(items))
+            return [f.result() for f in futures]  # input order; the first failure in input order raises
         except KeyboardInterrupt:
             # Ctrl-C reaches the whole process group; the workers ignore it (_local_worker) and the
             # driver stops them here instead of waiting for their chunks to finish
@@ -271,11 +288,12 @@ class DaskBackend:
             raise InputError(Problem(
                 f"the Dask workers must run riskmodel {mine} like this machine: {shown}", column="--scheduler"))
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(self, fn: Callable[[T], R], items: Sequence[T], progress: Progress | None = None) -> list[R]:
         """``[fn(x) for x in items]`` on the cluster, results in input order.
 
         The items are sent to the workers first (``scatter``) so that large
-        chunks do not travel inside the task graph.
+        chunks do not travel inside the task graph. ``progress(done, total)``
+        is called each time an item completes, if given.
         """
         items = list(items)
         if not items:
@@ -283,6 +301,13 @@ class DaskBackend:
         data = self.client.scatter(items)
         futures = self.client.map(call_single_threaded, [fn] * len(items), data, pure=False)
         try:
+            if progress is not None:
+                import distributed
+
+                # this client is not the default one: as_completed is given its loop
+                for k, _ in enumerate(distributed.as_completed(futures, loop=self.client.loop,
+                                                               raise_errors=False), start=1):
+                    progress(k, len(items))
             return list(self.client.gather(futures))
         finally:
             self.client.cancel(futures + list(data))

@@ -64,11 +64,13 @@ def run_windows(
     levels: Sequence[float] = (80, 95),
     post: Callable[[Forecast, object, WidePanel], Forecast] | None = None,
     grid: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[WindowForecast]:
     """Fit and forecast every model at every cutoff (with the full quantile grid, for
-    CRPS, when ``grid``)."""
+    CRPS, when ``grid``); ``progress(done, total)`` after each model and cutoff, if given."""
     probs = probs_for(levels, grid=grid)
     out = []
+    total = len(cuts) * len(make)
     for c in cuts:
         train = wp.head(c)
         for name, factory in make.items():
@@ -79,6 +81,8 @@ def run_windows(
             if post is not None:
                 fc = post(fc, model, train)
             out.append(WindowForecast(c, name, fc, time.perf_counter() - t0))
+            if progress is not None:
+                progress(len(out), total)
     return out
 
 

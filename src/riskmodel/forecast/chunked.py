@@ -16,7 +16,7 @@ log to MLflow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +122,12 @@ class BacktestTask:
     cuts: list[int]
     levels: Sequence[float]
     keep_fitted: bool = False
+    progress: Callable[[int, int], None] | None = None
+    """``progress(done, total)`` after each model and cutoff, when the chunk runs in the driver's process."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the callback stays in the driver: a task sent to a worker is reported when it completes
+        return {**self.__dict__, "progress": None}
 
 
 @dataclass
@@ -148,7 +154,7 @@ def backtest_chunk(task: BacktestTask) -> list[ChunkWindow]:
         return fc
 
     make = {n: (lambda n=n: make_model(n, seed=task.seed, **task.params.get(n, {}))) for n in task.names}
-    wf = run_windows(task.wide, make, task.h, task.cuts, task.levels, keep)
+    wf = run_windows(task.wide, make, task.h, task.cuts, task.levels, keep, progress=task.progress)
     return [ChunkWindow(w.cutoff, w.model, w.forecast, w.seconds, f, v) for w, f, v in zip(wf, fits, vals, strict=True)]
 
 
@@ -214,19 +220,21 @@ class ChunkedForecaster:
         return assemble_validation([getattr(m, "validation_", None) for m in self.models_], self.chunks_,
                                    len(self.wide_.series))
 
-    def fit(self, data: Any, backend: Backend | None = None) -> ChunkedForecaster:
-        """Fit every chunk (through ``backend``; default: in this process)."""
+    def fit(self, data: Any, backend: Backend | None = None,
+            progress: Callable[[int, int], None] | None = None) -> ChunkedForecaster:
+        """Fit every chunk (through ``backend``; default: in this process);
+        ``progress(done, total)`` as chunks complete."""
         wp = as_wide(data)
         backend = backend or LocalBackend(1)
-        self._collect(backend.map(fit_chunk, self._tasks(wp, None, (), None)))
+        self._collect(backend.map(fit_chunk, self._tasks(wp, None, (), None), progress=progress))
         return self
 
     def fit_predict(self, data: Any, h: int, levels: Sequence[float] = (80, 95), probs: np.ndarray | None = None,
-                    backend: Backend | None = None) -> Forecast:
-        """Fit and forecast every chunk in one trip to the workers."""
+                    backend: Backend | None = None, progress: Callable[[int, int], None] | None = None) -> Forecast:
+        """Fit and forecast every chunk in one trip to the workers (``progress(done, total)`` as chunks complete)."""
         wp = as_wide(data)
         backend = backend or LocalBackend(1)
-        parts = self._collect(backend.map(fit_chunk, self._tasks(wp, int(h), levels, probs)))
+        parts = self._collect(backend.map(fit_chunk, self._tasks(wp, int(h), levels, probs), progress=progress))
         return assemble(parts, self.chunks_, wp.series)  # type: ignore[arg-type]
 
     def predict(self, h: int, levels: Sequence[float] = (80, 95), probs: np.ndarray | None = None) -> Forecast:
@@ -249,6 +257,7 @@ def backtest_chunks(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     backend: Backend | None = None,
     keep_fitted: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[int, str, Forecast, float, np.ndarray | None, list[ValidationWindow] | None]]:
     """Every model at every cutoff, chunk by chunk, assembled over all series.
 
@@ -258,11 +267,27 @@ def backtest_chunks(
     the in-sample fits of all series (``keep_fitted``) or None, and
     ``validation`` the model's internal windows over all series (``auto``'s;
     else None).
+
+    ``progress(done, total)`` counts fits (chunk x cutoff x model): after
+    each one while a chunk runs in this process, else as chunks complete.
     """
     chunks = plan_chunks(wp.series, check_chunk_size(chunk_size))
-    tasks = [BacktestTask(take(wp, c), list(names), int(seed), params, int(h), list(cuts), list(levels), keep_fitted)
+    per = len(cuts) * len(names)
+    state = {"chunks": 0}
+
+    def in_chunk(done: int, total: int) -> None:  # noqa: ARG001 - total is per
+        assert progress is not None
+        progress(state["chunks"] * per + min(done, per), len(chunks) * per)
+
+    def chunk_done(done: int, total: int) -> None:  # noqa: ARG001 - total is len(chunks)
+        assert progress is not None
+        state["chunks"] = done
+        progress(done * per, len(chunks) * per)
+
+    tasks = [BacktestTask(take(wp, c), list(names), int(seed), params, int(h), list(cuts), list(levels), keep_fitted,
+                          None if progress is None else in_chunk)
              for c in chunks]
-    results = (backend or LocalBackend(1)).map(backtest_chunk, tasks)
+    results = (backend or LocalBackend(1)).map(backtest_chunk, tasks, progress=None if progress is None else chunk_done)
     out = []
     for k, first in enumerate(results[0]):
         ws = [r[k] for r in results]

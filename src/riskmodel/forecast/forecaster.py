@@ -30,7 +30,7 @@ builds it once and passes it as ``all_levels=`` to both
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -454,6 +454,7 @@ class Forecaster:
         level: Sequence[float] = (80, 95),
         *,
         all_levels: IncidentPanel | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> PanelForecast:
         """Forecast every series of ``panel`` ``h`` periods ahead with each model.
 
@@ -468,6 +469,9 @@ class Forecaster:
         all_levels : IncidentPanel, optional
             :func:`with_all_levels` of ``panel``, when the caller has built it
             (used only when the reconciliation needs the ancestors' series).
+        progress : callable, optional
+            ``progress(done, total)`` as the fits complete (model x chunk);
+            it never changes the results.
 
         Returns
         -------
@@ -479,10 +483,16 @@ class Forecaster:
         forecasts, fitted, seconds, calibration = {}, {}, {}, {}
         level_of = _area_levels(panel)
         chunks = 0
-        for name in self.models:
+        for k, name in enumerate(self.models):
             t0 = time.perf_counter()
             cf = ChunkedForecaster(name, seed=self.seed, params=self.params.get(name), chunk_size=self.chunk_size)
-            fc = cf.fit_predict(wp, int(h), levels=levels, backend=self.backend)
+
+            def step(done: int, total: int, k: int = k) -> None:
+                assert progress is not None
+                progress(k * total + done, len(self.models) * total)
+
+            fc = cf.fit_predict(wp, int(h), levels=levels, backend=self.backend,
+                                progress=None if progress is None else step)
             fc = reconcile_forecast(fc, panel.hierarchy, self.reconcile, wp.y, cf.fitted_)
             if self.calibrate:
                 fc, factors = calibrate_forecast(fc, cf.validation_, wp, level_of, panel.hierarchy, self.reconcile,
@@ -508,6 +518,7 @@ class Forecaster:
         level: Sequence[float] = (80, 95),
         *,
         all_levels: IncidentPanel | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> PanelBacktest:
         """Rolling-origin backtest (expanding window) of every model, plus seasonal naive.
 
@@ -524,6 +535,11 @@ class Forecaster:
             Central interval levels in percent.
         all_levels : IncidentPanel, optional
             As in :meth:`forecast`.
+        progress : callable, optional
+            ``progress(done, total)`` as the fits complete, counted per
+            chunk x cutoff x model in that order (cutoffs outer, models inner,
+            the models in :attr:`models` order then seasonal naive); it never
+            changes the results.
 
         Returns
         -------
@@ -539,7 +555,7 @@ class Forecaster:
         cuts = cutoffs(wp.y.shape[0], int(h), int(n_windows), step_size)
         rec = self.reconcile != "none"
         runs = backtest_chunks(wp, names, int(h), cuts, levels, self.seed, self.params, self.chunk_size,
-                               self.backend, keep_fitted=rec)
+                               self.backend, keep_fitted=rec, progress=progress)
         wf = []
         level_of = _area_levels(panel)
         cal = []

@@ -35,7 +35,7 @@ interval of a mean PAI is claimed.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -265,6 +265,7 @@ def evaluate_hotspots(
     data_end: str | pd.Timestamp | None = None,
     ties: str = "random",
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> HotspotEvaluation:
     """Score rankers by PAI and PEI* over forecast windows.
 
@@ -304,6 +305,9 @@ def evaluate_hotspots(
     ties : {'random', 'first'}
     seed : int
         Ties and the seeded forecast models.
+    progress : callable, optional
+        ``progress(done, total)`` after each ranker's fit at each origin (it
+        never changes the results).
 
     Returns
     -------
@@ -379,6 +383,8 @@ def evaluate_hotspots(
             sc = {(cat, h): np.bincount(to_unit, weights=r.expected(cat, h), minlength=n_units) / area
                   for cat in cats for h in hs}
             times.append({"method": r.name, "origin": o, "seconds": time.perf_counter() - t0})
+            if progress is not None:
+                progress(len(times), len(ors) * len(rankers))
             for (cat, h), s in sc.items():
                 actual = (np.bincount(to_unit, weights=allc[cat][i: i + h].sum(axis=0), minlength=n_units)
                           if cat in allc else np.zeros(n_units))

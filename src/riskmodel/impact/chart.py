@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING, Any
 
 from riskmodel.impact.registry import METHODS
 from riskmodel.impact.verdict import CATEGORY_NAMES
 from riskmodel.plotting import use_cjk_font
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def observed_vs_counterfactual(ev: Any, lang: str = "en") -> plt.Figure:  # noqa: ANN401 - an Evaluation
+
+def observed_vs_counterfactual(ev: Any, lang: str = "en") -> Figure:  # noqa: ANN401 - an Evaluation
     """Observed counts per period, the primary method's counterfactual (with its
     95% band where the method has one), the intervention date and the
     comparison period shaded.
@@ -22,6 +23,8 @@ def observed_vs_counterfactual(ev: Any, lang: str = "en") -> plt.Figure:  # noqa
     lang : {'en', 'zh'}
         Labels' language (Chinese needs a CJK font; falls back to English).
     """
+    import matplotlib.pyplot as plt  # here, not at import: `riskmodel claim` starts faster
+
     if lang == "zh" and use_cjk_font(required=False) is None:
         lang = "en"
     fig, ax = plt.subplots(figsize=(9, 4.2))

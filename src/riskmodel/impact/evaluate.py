@@ -26,7 +26,7 @@ claim`` show them in their own section, each with what it means.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,6 +217,7 @@ def evaluate(
     claim: Claim | None = None,
     controls: ControlSpec | str | None = None,
     donors: Iterable[str] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
     """Evaluate a reported change with every method asked for.
 
@@ -257,6 +258,8 @@ def evaluate(
         the treated area's level.
     donors : iterable of str
         The synthetic control's donor areas (default: the comparison series).
+    progress : callable, optional
+        ``progress(done, total)`` after each method (it never changes the results).
 
     Raises
     ------
@@ -273,8 +276,12 @@ def evaluate(
     design = build_design(panel, area_id, category, intervention=intervention, comparison=comparison,
                           baseline=baseline, reported=reported, measure=measure, methods=names, options=opt,
                           exog=exog, claim=claim, controls=spec, donors=tuple(donors))
-    results = [run_method(spec, design, opt) for spec in METHODS.specs()
-               if spec.name in names and runs_with(spec, opt)]
+    todo = [spec for spec in METHODS.specs() if spec.name in names and runs_with(spec, opt)]
+    results = []
+    for spec_ in todo:
+        results.append(run_method(spec_, design, opt))
+        if progress is not None:
+            progress(len(results), len(todo))
     return conclude(panel, design, results, opt, reported=reported)
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from riskmodel.errors import InputError, Problem
 from riskmodel.index.build import IndexResult
-from riskmodel.index.figures import _cjk, plt
+from riskmodel.index.figures import _cjk
 
 
 @dataclass
@@ -151,6 +151,8 @@ def bump_chart(ranks: pd.DataFrame, *, title: str = "", period: str = "", source
     ranks : DataFrame
         ``area_id, scheme, rank`` and optionally ``name``, as in :attr:`SchemeComparison.ranks`.
     """
+    import matplotlib.pyplot as plt  # here, not at import: `riskmodel index` starts faster
+
     cjk = _cjk()
     schemes = list(dict.fromkeys(ranks["scheme"]))
     R = ranks.pivot(index="area_id", columns="scheme", values="rank").astype(float)[schemes]

@@ -7,10 +7,14 @@ chart falls back to the area codes, so it never shows boxes.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from riskmodel.plotting import use_cjk_font
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _cjk() -> bool:
@@ -27,7 +31,7 @@ def rank_interval_chart(
     source: str = "",
     factors: str = "",
     lang: str = "both",
-) -> plt.Figure:
+) -> Figure:
     """Horizontal rank intervals, best nominal rank at the top.
 
     Parameters
@@ -49,6 +53,8 @@ def rank_interval_chart(
         for r in rs.itertuples(index=False)
     ]
     n = len(rs)
+    import matplotlib.pyplot as plt  # here, not at import: `riskmodel index` starts faster
+
     fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.22 * n + 1.6)))
     y = range(n)
     ax.hlines(y, rs["q05"], rs["q95"], color="#4477aa", lw=3, alpha=0.6,
@@ -88,7 +94,7 @@ _TEXT = {
 
 
 def _one_language(rank_stats: pd.DataFrame, *, title: str, n_replications: int | None, n_failed: int, period: str,
-                  lang: str) -> plt.Figure:
+                  lang: str) -> Figure:
     """The rank-interval chart labelled in ``lang`` only (the appendix's figure)."""
     if not _cjk() and lang == "zh":
         lang = "en"  # no CJK font: English labels rather than boxes
@@ -96,6 +102,8 @@ def _one_language(rank_stats: pd.DataFrame, *, title: str, n_replications: int |
     rs = rank_stats.sort_values("nominal", ascending=True).reset_index(drop=True)
     names = rs["name"].astype(str) if "name" in rs.columns else rs["area_id"].astype(str)
     n = len(rs)
+    import matplotlib.pyplot as plt  # here, not at import: `riskmodel index` starts faster
+
     fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.22 * n + 1.6)))
     y = range(n)
     ax.hlines(y, rs["q05"], rs["q95"], color="#4477aa", lw=3, alpha=0.6, label=t["interval"])

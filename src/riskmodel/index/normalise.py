@@ -28,7 +28,6 @@ Methods
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
 from riskmodel.errors import InputError, Problem
 from riskmodel.index.registry import NORMALISERS, context_for
@@ -103,6 +102,9 @@ def zscore(
 
 
 def _ranks(y: np.ndarray) -> np.ndarray:
+    # scipy here, not at import: `riskmodel index --help` and the start of every index command stay fast
+    from scipy.stats import rankdata
+
     return rankdata(np.where(np.isnan(y), np.nan, y), axis=0, method="average", nan_policy="omit")
 
 

@@ -11,10 +11,11 @@ and ``run.log_artifacts``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -31,6 +32,9 @@ from riskmodel.index.uncertainty import (
     sobol,
 )
 from riskmodel.results import Artifact, level_fraction, write_artifacts
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def scores_for_output(res: IndexResult) -> pd.DataFrame:
@@ -69,7 +73,7 @@ class SensitivityReport:
     uncertainty: Uncertainty
     sobol: Sobol
     remove_one: pd.DataFrame
-    figure: plt.Figure
+    figure: Figure
 
     @property
     def rank_stats(self) -> pd.DataFrame:
@@ -125,12 +129,14 @@ class SensitivityReport:
 
     def close(self) -> None:
         """Close the figure (after it was written and logged)."""
+        import matplotlib.pyplot as plt  # here, not at import: `riskmodel index` starts faster
+
         plt.close(self.figure)
 
 
 def analyse_sensitivity(index: IndexResult | IndexConfig, *, n: int, seed: int, sobol_base: int | None = None,
                         remove_levels: tuple[int, ...] = (1, 2), title: str = "",
-                        source: str = "") -> SensitivityReport:
+                        source: str = "", progress: Callable[[int, int], None] | None = None) -> SensitivityReport:
     """Monte Carlo + Sobol' + remove-one of a built index.
 
     Parameters
@@ -148,11 +154,16 @@ def analyse_sensitivity(index: IndexResult | IndexConfig, *, n: int, seed: int, 
         Levels of the remove-one table (levels beyond the spec's are skipped).
     title, source : str
         Of the rank-interval chart.
+    progress : callable, optional
+        ``progress(done, total)`` in builds: the Monte Carlo's ``n``, then
+        (the total growing to ``n`` + the design's builds) Sobol''s; it never
+        changes the results.
     """
     res = as_built(index)
     setup = sensitivity_setup(res)
-    unc = rank_uncertainty(res, n=n, seed=seed, setup=setup)
-    sob = sobol(res, seed=seed, base=sobol_base, setup=setup)
+    unc = rank_uncertainty(res, n=n, seed=seed, setup=setup, progress=progress)
+    sob = sobol(res, seed=seed, base=sobol_base, setup=setup,
+                progress=None if progress is None else (lambda done, total: progress(n + done, n + total)))
     ro = pd.concat([remove_one(res, L) for L in remove_levels if L < res.spec.n_levels], ignore_index=True)
     fig = rank_interval_chart(unc.rank_stats, title=title, n_replications=unc.n, n_failed=unc.n_failed,
                               period=unc.period, source=source,

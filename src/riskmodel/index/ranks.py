@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from riskmodel.errors import InputError, Problem
 
@@ -24,6 +23,9 @@ def rank_desc(scores: np.ndarray, ties: str = "min", axis: int = -1) -> np.ndarr
     """
     if ties not in TIE_METHODS:
         raise InputError(Problem(f"unknown tie method {ties!r}; valid: {', '.join(TIE_METHODS)}"))
+    # scipy here, not at import: `riskmodel index --help` and the start of every index command stay fast
+    from scipy.stats import rankdata
+
     s = np.asarray(scores, float)
     r = rankdata(-s, method=ties, axis=axis, nan_policy="omit")
     return np.where(np.isnan(s), np.nan, r)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
 from riskmodel.errors import InputError, Problem
 from riskmodel.index.build import IndexResult, aggregators, level_weights, memberships
@@ -145,6 +144,9 @@ def swap_weights(res: IndexResult, area_a: str, area_b: str, level: int = 2) -> 
         W[level - 1] = w[None]
         s = _top_scores(res, W, cache)[0]
         return float(s[ia] - s[ib])
+
+    # scipy here, not at import: `riskmodel index --help` and the start of every index command stay fast
+    from scipy.optimize import minimize
 
     d0 = diff(w0)
     cons = [{"type": "eq", "fun": diff}]

@@ -40,12 +40,12 @@ design.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from riskmodel.errors import InputError, Problem
 from riskmodel.index.build import (
@@ -205,16 +205,22 @@ class Engine:
         # the registered aggregator (function, options) of every step, per aggregation alternative
         self.steps = [aggregators(a, len(self.Ms)) for a in alts.aggs]
 
-    def run(self, W: list[np.ndarray], variant: np.ndarray, agg: np.ndarray) -> np.ndarray:
+    def run(self, W: list[np.ndarray], variant: np.ndarray, agg: np.ndarray,
+            progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Top-level scores (B, n_units); ``progress(done, B)`` after each batch of builds, if given."""
         B = len(variant)
         n = self.alts.X[0].shape[0]
         out = np.empty((B, n))
+        done = 0
         for v in np.unique(variant):
             for a in np.unique(agg):
                 idx = np.flatnonzero((variant == v) & (agg == a))
                 for s in range(0, len(idx), self.chunk):
                     ii = idx[s : s + self.chunk]
                     out[ii] = self._eval(self.alts.X[v], [w[ii] for w in W], self.steps[a])
+                    done += len(ii)
+                    if progress is not None:
+                        progress(done, B)
         return out
 
     def _eval(self, X: np.ndarray, W: list[np.ndarray], steps: list[tuple[Any, dict[str, Any]]]) -> np.ndarray:
@@ -316,7 +322,8 @@ def _nominal_ranks(alts: Alternatives) -> tuple[np.ndarray, np.ndarray]:
 
 def rank_uncertainty(index: IndexResult | IndexConfig, n: int | None = None, seed: int = 0,
                      spec: IndexSpec | None = None, data: IndexData | None = None, *,
-                     setup: SensitivitySetup | None = None) -> Uncertainty:
+                     setup: SensitivitySetup | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> Uncertainty:
     """Monte Carlo rank statistics of the top level (see the module notes).
 
     Parameters
@@ -329,6 +336,8 @@ def rank_uncertainty(index: IndexResult | IndexConfig, n: int | None = None, see
         Seed of the draws.
     setup : SensitivitySetup, optional
         :func:`sensitivity_setup` of ``index``, when the caller already has it.
+    progress : callable, optional
+        ``progress(done, n)`` in builds, as they are computed; it never changes the results.
     """
     import time
 
@@ -349,7 +358,7 @@ def rank_uncertainty(index: IndexResult | IndexConfig, n: int | None = None, see
     W = sample_weights(spec, level_weights(spec), nodes, n, rng, s.weights_noise, s.weights_dist, s.dirichlet_concentration)
     variant = rng.integers(0, len(alts.X), size=n)
     agg = rng.integers(0, len(alts.aggs), size=n)
-    S = engine.run(W, variant, agg)
+    S = engine.run(W, variant, agg, progress)
     ok = np.all(np.isfinite(S), axis=1)
     R = rank_desc(S[ok], axis=1)
     q = np.percentile(R, [5, 50, 95], axis=0) if ok.any() else np.full((3, S.shape[1]), np.nan)
@@ -386,6 +395,9 @@ def saltelli_design(n: int, d: int, rng: np.random.Generator) -> tuple[np.ndarra
     """
     if n < 2 or n & (n - 1):
         raise InputError(Problem(f"Sobol' base sample size must be a power of 2, got {n}"))
+    # scipy here, not at import: `riskmodel index --help` and the start of every index command stay fast
+    from scipy.stats import qmc
+
     x = qmc.Sobol(d=2 * d, scramble=True, seed=rng).random(n).T
     A, B = x[:d], x[d:]
     AB = np.broadcast_to(A, (d, d, n)).copy()
@@ -462,12 +474,13 @@ class Sobol:
 
 def sobol(index: IndexResult | IndexConfig, seed: int = 0, spec: IndexSpec | None = None,
           data: IndexData | None = None, base: int | None = None, *,
-          setup: SensitivitySetup | None = None) -> Sobol:
+          setup: SensitivitySetup | None = None, progress: Callable[[int, int], None] | None = None) -> Sobol:
     """Sobol' first-order and total indices with bootstrap intervals (see the module notes).
 
     Factors: one per varying weight (uniform noise) and one per discrete
     choice with more than one alternative. The design has ``base * (d + 2)``
-    builds. ``index``, ``spec``, ``data`` and ``setup`` as in :func:`rank_uncertainty`.
+    builds. ``index``, ``spec``, ``data``, ``setup`` and ``progress`` (in builds) as in
+    :func:`rank_uncertainty`.
     """
     import time
 
@@ -501,7 +514,9 @@ def sobol(index: IndexResult | IndexConfig, seed: int = 0, spec: IndexSpec | Non
         for f, k in enumerate(discrete, start=len(nodes)):
             idx[k] = np.minimum((x[f] * nl[k]).astype(int), nl[k] - 1)
         variant = np.array([alts.variant_of[(i, t, m)] for i, t, m in zip(idx["impute"], idx["treat"], idx["normalise"], strict=True)])
-        S = engine.run(W, variant, idx["aggregate"])
+        before = counts["builds"]
+        S = engine.run(W, variant, idx["aggregate"],
+                       None if progress is None else (lambda done, _: progress(before + done, n * (d + 2))))
         ok = np.all(np.isfinite(S), axis=1)
         counts["failed"] += int((~ok).sum())
         counts["builds"] += B

@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from riskmodel.io_safety import atomic_dir
+from riskmodel.execution.backends import Progress as ProgressFn
+from riskmodel.io_safety import atomic_dir, is_database_url, redacted
 from riskmodel.pipeline.config import Experiment
 from riskmodel.pipeline.context import StudyContext
 from riskmodel.pipeline.debris import mark_temp_dir, remove_stale_temp_dirs
@@ -77,12 +78,15 @@ def run_experiment(
                 for name, cfg in steps.items():
                     step = STEPS[name]
                     bar.start(name)
+                    ctx.progress = bar.step_progress()
                     t0 = time.perf_counter()
                     with tracker.run(f"{exp.study.name}:{name}", params=cfg.model_dump(),
                                      tags={"riskmodel.step": name}) as run:
                         if name == next(iter(steps)):
                             # the input fingerprint goes on the first step's run and the parent
-                            fp = fingerprint(ctx.path(exp.data.counts))  # a file, or every file of a folder
+                            fp = (f"not fingerprinted: database {redacted(exp.data.counts)}"
+                                  if is_database_url(exp.data.counts)  # rows can change under one URL
+                                  else fingerprint(ctx.path(exp.data.counts)))  # a file, or every file of a folder
                             parent.set_tags({"input.counts": fp})
                             run.set_tags({"input.counts": fp})
                         res = step.fn(ctx, cfg, run)
@@ -135,9 +139,27 @@ class _Progress:
     def start(self, name: str) -> None:
         if self.enabled:
             self._p.update(self._task, description=f"step {name}")
+            self._sub = self._p.add_task(f"  {name}", total=None, visible=False)
+
+    def step_progress(self) -> ProgressFn | None:
+        """The running step's inner bar as a ``progress(done, total)`` callback (None when disabled),
+        updated at most every 0.1 s (and at the end)."""
+        if not self.enabled:
+            return None
+        last = [0.0]
+
+        def update(done: int, total: int) -> None:
+            now = time.monotonic()
+            if done < total and now - last[0] < 0.1:
+                return
+            last[0] = now
+            self._p.update(self._sub, completed=done, total=total, visible=True)
+
+        return update
 
     def done(self, name: str, secs: float) -> None:
         if self.enabled:
+            self._p.remove_task(self._sub)
             self._p.advance(self._task)
             self._p.console.print(f"  {name}: done in {secs:.1f} s")
 

@@ -85,7 +85,8 @@ def step(ctx: Any, cfg: AlertsStepConfig, run: Any) -> dict[str, Any]:
     """Spike warnings of the last period per street and category, with episodes and figures."""
     panel = _panel(ctx, cfg)
     run.set_tags({"riskmodel.backend": ctx.execution.backend})
-    det = detect(panel, cfg.method, chunk_size=ctx.chunk_size, backend=ctx.backend, **cfg.options)
+    det = detect(panel, cfg.method, chunk_size=ctx.chunk_size, backend=ctx.backend, progress=ctx.progress,
+                 **cfg.options)
     table = det.table
     out = ctx.step_dir("alerts")
     last = table["period"].max()

@@ -49,6 +49,7 @@ from riskmodel.config import StrictModel, registry_choice
 from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS, Forecaster, with_all_levels
 from riskmodel.forecast.figures import fan_chart
 from riskmodel.forecast.registry import needs_hierarchy
+from riskmodel.io_safety import source_label
 from riskmodel.pipeline.steps.base import register_step
 from riskmodel.results import Artifact
 from riskmodel.tracking.pyfunc import log_forecaster
@@ -94,7 +95,8 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
     full = with_all_levels(panel) if needs_hierarchy(cfg.reconcile) or cfg.fan_charts else None
     ex = {"seed": ctx.seed, "reconcile": cfg.reconcile, "chunk_size": ctx.chunk_size,
           "backend": ctx.backend}  # the study's [execution] table
-    res = Forecaster([cfg.model], **ex).forecast(panel, cfg.h, level=cfg.levels, all_levels=full)
+    res = Forecaster([cfg.model], **ex).forecast(panel, cfg.h, level=cfg.levels, all_levels=full,
+                                                 progress=ctx.progress)
     secs = time.perf_counter() - t0
     arts = res.artifacts(area_level=True)  # forecast.csv, with each area's level
     fc = arts[0].content
@@ -107,7 +109,8 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
     overall = None
     if cfg.backtest_windows > 0:
         bt = Forecaster(cfg.backtest_models, **ex).cross_validation(
-            panel, cfg.h, cfg.backtest_windows, cfg.backtest_step, level=cfg.levels, all_levels=full)
+            panel, cfg.h, cfg.backtest_windows, cfg.backtest_step, level=cfg.levels, all_levels=full,
+            progress=ctx.progress)
         arts += bt.artifacts(prefix="backtest_")  # backtest_forecasts.csv (not logged), backtest_metrics.csv
         overall = bt.overall
         for r in overall.itertuples():
@@ -124,7 +127,7 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
             zh = str(names.loc[d, "name"]) if "name" in names.columns else d
             en = str(names.loc[d, "name_en"]) if "name_en" in names.columns else ""
             title = f"{zh} {en} ({d}): forecast of incidents per {unit}, {cfg.h} periods, model {cfg.model}, reconcile {cfg.reconcile}"
-            fig = fan_chart(hist, fc, d, title, panel.freq, source=f"Data: {ctx.data.counts} (counts per {cfg.freq} period); forecast: riskmodel {cfg.model}; shaded: 80% and 95% predictive intervals")
+            fig = fan_chart(hist, fc, d, title, panel.freq, source=f"Data: {source_label(ctx.data.counts)} (counts per {cfg.freq} period); forecast: riskmodel {cfg.model}; shaded: 80% and 95% predictive intervals")
             arts.append(Artifact(f"figures/fan_{d}.png", fig, savefig={"dpi": 110}))
             figs.append(str(out / "figures" / f"fan_{d}.png"))
     try:

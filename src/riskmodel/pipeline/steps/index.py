@@ -158,7 +158,7 @@ def sensitivity_step(ctx: StudyContext, cfg: SensitivityStepConfig, run: RunHand
     out = ctx.step_dir("sensitivity")
     rep = analyse_sensitivity(res, n=cfg.n, seed=ctx.seed, sobol_base=cfg.sobol_base,
                               remove_levels=tuple(cfg.remove_levels), title=PINGAN_TITLE,
-                              source=str(ic.data.indicators or ic.data.idata))
+                              source=str(ic.data.indicators or ic.data.idata), progress=ctx.progress)
     arts = rep.artifacts()
     run.publish(arts, out)
     run.log_metrics(rep.metrics())
