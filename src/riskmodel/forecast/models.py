@@ -22,6 +22,7 @@ from riskmodel.forecast.baselines import HistoricalMean, Naive, SeasonalNaive
 from riskmodel.forecast.ets import ETS
 from riskmodel.forecast.gbm import GlobalGBM
 from riskmodel.forecast.glm import NegBinGLM
+from riskmodel.forecast.intermittent import ADIDA, IMAPA, TSB, CrostonSBA, Hurdle
 from riskmodel.forecast.pooled import PooledLevel
 from riskmodel.forecast.reconcile import bottom_up, mint_shrink, no_reconciliation
 from riskmodel.forecast.registry import MODELS, RECONCILERS
@@ -56,6 +57,20 @@ MODELS.register("gbm", GlobalGBM, labels={"zh": "全局梯度提升树", "en": "
                 needs=Needs(seed=True))
 MODELS.register("pooled", PooledLevel, labels={"zh": "汇总分解模型", "en": "pooled top-down model"},
                 summary="each category's total forecast and split by the series' shares", options=_options(PooledLevel))
+MODELS.register("croston_sba", CrostonSBA, labels={"zh": "克罗斯顿法（SBA修正）", "en": "Croston (SBA)"},
+                summary="Croston's intermittent-demand method with the Syntetos-Boylan correction",
+                options=_options(CrostonSBA))
+MODELS.register("tsb", TSB, labels={"zh": "TSB间歇需求法", "en": "Teunter-Syntetos-Babai (TSB)"},
+                summary="smoothed non-zero count times smoothed probability of a non-zero count",
+                options=_options(TSB))
+MODELS.register("adida", ADIDA, labels={"zh": "聚合-分解间歇需求法", "en": "ADIDA (temporal aggregation)"},
+                summary="exponential smoothing of counts summed over the mean interval between incidents",
+                options=_options(ADIDA))
+MODELS.register("imapa", IMAPA, labels={"zh": "多层聚合间歇预测法", "en": "IMAPA (multiple aggregation)"},
+                summary="ADIDA averaged over every block length up to the mean interval", options=_options(IMAPA))
+MODELS.register("hurdle", Hurdle, labels={"zh": "障碍计数模型", "en": "hurdle count model"},
+                summary="probability of any incident times a shifted negative-binomial count, recency-weighted",
+                options=_options(Hurdle))
 
 
 RECONCILERS.register("none", no_reconciliation, labels={"zh": "不协调", "en": "none"},
