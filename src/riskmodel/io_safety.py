@@ -382,6 +382,28 @@ def redacted(url: str | os.PathLike[str]) -> str:
     return f"{scheme}://{head}{sep}{query}"
 
 
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+"""File name endings read as Excel workbooks (:mod:`riskmodel.data.excel`)."""
+
+
+def split_sheet(path: str | os.PathLike[str]) -> tuple[Path, str | None]:
+    """``"book.xlsx#计数"`` -> ``(Path("book.xlsx"), "计数")``; any other path -> ``(path, None)``.
+
+    A sheet is chosen by writing its name (or its 1-based position) after ``#``
+    following the workbook's name; only Excel file names are split, and only
+    when the path as written does not exist.
+    """
+    text = os.fspath(path)
+    if "#" in text and not Path(text).exists():
+        # the first "#" right after an Excel ending: a sheet name may itself hold "#" ("book.xlsx#表#2")
+        low = text.lower()
+        cuts = [i + len(s) for s in EXCEL_SUFFIXES if (i := low.find(s + "#")) >= 0]
+        if cuts:
+            cut = min(cuts)
+            return Path(text[:cut]), text[cut + 1:]
+    return Path(text), None
+
+
 def source_label(source: str | os.PathLike[str], width: int = 80) -> str:
     """An input's name fit for a caption: a database URL redacted (:func:`redacted`), the URL-encoded query
     decoded, and cut to ``width`` characters with an ellipsis; a file path as it is."""
@@ -399,6 +421,8 @@ __all__ = [
     "is_database_url",
     "redacted",
     "source_label",
+    "EXCEL_SUFFIXES",
+    "split_sheet",
     "atomic_dir",
     "atomic_path",
     "check_writable",

@@ -73,9 +73,7 @@ import pandas as pd
 
 from riskmodel.data.columns import KNOWN_HEADERS
 from riskmodel.errors import InputError, Problem
-
-EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-"""File name endings read as Excel workbooks."""
+from riskmodel.io_safety import EXCEL_SUFFIXES
 
 HEADER_SCAN_ROWS = 30
 """The header row is looked for among a sheet's first rows (title, unit and blank rows above it)."""

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskmodel.data.excel import EXCEL_SUFFIXES, read_workbook
+from riskmodel.data.excel import read_workbook
 from riskmodel.data.sql import is_database_url, read_sql_source, redacted
 from riskmodel.errors import InputError, Problem
-from riskmodel.io_safety import atomic_path, spreadsheet_safe
+from riskmodel.io_safety import EXCEL_SUFFIXES, atomic_path, split_sheet, spreadsheet_safe
 from riskmodel.results import table_bytes
 
 
@@ -34,24 +34,6 @@ class TableSource:
 
 def _suffixes(path: Path) -> str:
     return "".join(s.lower() for s in path.suffixes[-2:])
-
-
-def split_sheet(path: str | os.PathLike[str]) -> tuple[Path, str | None]:
-    """``"book.xlsx#计数"`` -> ``(Path("book.xlsx"), "计数")``; any other path -> ``(path, None)``.
-
-    A sheet is chosen by writing its name (or its 1-based position) after ``#``
-    following the workbook's name; only Excel file names are split, and only
-    when the path as written does not exist.
-    """
-    text = os.fspath(path)
-    if "#" in text and not Path(text).exists():
-        # the first "#" right after an Excel ending: a sheet name may itself hold "#" ("book.xlsx#表#2")
-        low = text.lower()
-        cuts = [i + len(s) for s in EXCEL_SUFFIXES if (i := low.find(s + "#")) >= 0]
-        if cuts:
-            cut = min(cuts)
-            return Path(text[:cut]), text[cut + 1:]
-    return Path(text), None
 
 
 def read_table(

@@ -46,9 +46,8 @@ import numpy as np
 import pandas as pd
 
 from riskmodel import __version__
-from riskmodel.data.readers import split_sheet
 from riskmodel.errors import InputError, Problem
-from riskmodel.io_safety import is_database_url, redacted
+from riskmodel.io_safety import is_database_url, redacted, split_sheet
 from riskmodel.results import FIGURE_PNG, Artifact, Result, figure_png, write_artifacts
 
 DEFAULT_EXPERIMENT = "riskmodel"
