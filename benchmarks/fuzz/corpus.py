@@ -312,6 +312,7 @@ def _counts_mutations(b: Base, rows: list, kind: str) -> dict[str, tuple[Mapping
     fw = str.maketrans("0123456789", "０１２３４５６７８９")
     full_width = "\n".join(lines[:5] + [",".join(lines[5].split(",")[:3] + [lines[5].split(",")[3].translate(fw)])]
                            + lines[6:]) + "\n"
+    with_unit = "\n".join(lines[:5] + [lines[5] + "件"] + lines[6:]) + "\n"
     gbk_rows = [(("东区" if r[0] == rows[-1][0] else r[0]),) + tuple(r[1:]) for r in rows]
     neg = list(rows)
     neg[7] = neg[7][:3] + (-3,)
@@ -348,7 +349,9 @@ def _counts_mutations(b: Base, rows: list, kind: str) -> dict[str, tuple[Mapping
         "extra-column": ({"counts.csv": "\n".join(x + ("," + ("note" if i == 0 else "x")) for i, x in
                                                   enumerate(lines)).encode()}, "ok", (), (), False, "data"),
         "very-long-line": ({"counts.csv": long_line.encode()}, "refuse", ("counts.csv",), (), False, "data"),
-        "full-width-digits": ({"counts.csv": full_width.encode()}, "refuse", ("counts.csv",), (), True, "data"),
+        # issue 15: counts typed as text are read when plainly numbers (full-width digits, 1,234), else refused
+        "full-width-digits": ({"counts.csv": full_width.encode()}, "ok", (), (), True, "data"),
+        "count-with-unit": ({"counts.csv": with_unit.encode()}, "refuse", ("counts.csv",), (), True, "data"),
         "count-1e18": ({"counts.csv": _csv(huge)}, "refuse", ("counts.csv",), (), True, "data"),
         "date-1900": ({"counts.csv": _csv(early)}, "refuse", ("counts.csv",), (), True, "data"),
         "gaps": ({"counts.csv": _csv(gappy)}, "ok-with-note", (), ("counted as 0",), True, "data"),
@@ -369,7 +372,7 @@ def _counts_mutations(b: Base, rows: list, kind: str) -> dict[str, tuple[Mapping
 NOTE_OWNER = {"validate": "data", "forecast": "forecast", "detect": "alerts", "claim": "impact"}
 """Who prints ``panel.added_zeros.note()`` in each command (the brief's ownership table)."""
 
-LOADER_SHAPES = {"gbk-bytes", "full-width-digits", "count-1e18", "date-1900", "gaps", "symlink-loop", "gzip-truncated",
+LOADER_SHAPES = {"gbk-bytes", "full-width-digits", "count-with-unit", "count-1e18", "date-1900", "gaps", "symlink-loop", "gzip-truncated",
                  "gzip-bomb", "negative-count", "header-only", "duplicated-row"}
 """The malformed-file shapes tried on detect and claim too (validate and forecast try all of them)."""
 
