@@ -148,8 +148,8 @@ class EventMapping:
     events : DataFrame
         The input events that matched, with ``area_id`` (and ``period``).
     unmatched : DataFrame
-        Events that fell in no area (or had no usable coordinates), with
-        ``reason``.
+        Events that fell in no area, or had no usable date, category or
+        coordinates, with ``reason``.
     on_border : int
         Events that touched more than one polygon and were given to the first.
     """
@@ -162,6 +162,11 @@ class EventMapping:
     @property
     def n_unmatched(self) -> int:
         return len(self.unmatched)
+
+    @property
+    def n_matched(self) -> int:
+        """Events placed in an area (as :attr:`EventCounts.n_matched <riskmodel.data.eventlog.EventCounts>`)."""
+        return len(self.events)
 
 
 def assign_polygons(
@@ -252,6 +257,10 @@ def map_events(
     ev["category"] = category if category is not None else ev[category_col].astype(str)
     reasons = pd.Series("", index=ev.index, dtype=object)
     reasons[bad_t] = "timestamp is not a date"
+    if category is None:  # an event without a category is listed, not dropped by the count's groupby
+        raw_cat = events[category_col].reset_index(drop=True)
+        no_cat = raw_cat.isna() | (raw_cat.astype(str).str.strip() == "")
+        reasons[no_cat.to_numpy() & (reasons == "")] = "no category"
     on_border = 0
     if area_col:
         aid = ev[area_col].astype("string").str.strip()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.eventlog import EventCounts, count_events
 from riskmodel.data.events import (
     AreaPolygons,
     EventMapping,
@@ -243,7 +244,7 @@ class GridCells:
 
     def panel(
         self,
-        mapping: EventMapping,
+        mapping: EventMapping | EventCounts,
         freq: str,
         areas: pd.DataFrame | None = None,
         include_empty: bool = False,
@@ -252,8 +253,9 @@ class GridCells:
 
         Parameters
         ----------
-        mapping : EventMapping
-            From :meth:`map`.
+        mapping : EventMapping or EventCounts
+            From :meth:`map`, or from :func:`riskmodel.data.eventlog.count_events`
+            with these cells (the out-of-core path; the same counts).
         freq : {'D', 'W', 'M'}
         areas : DataFrame, optional
             The hierarchy above the cells (see :meth:`areas_table`).
@@ -271,7 +273,10 @@ class GridCells:
             ``cell_size``.
         """
         freq = Frequency.of(freq).code
-        counts = events_to_counts(mapping, freq)
+        if isinstance(mapping, EventCounts):
+            counts, n_events = mapping.counts, mapping.n_events
+        else:
+            counts, n_events = events_to_counts(mapping, freq), len(mapping.events) + mapping.n_unmatched
         if include_empty:
             first = counts["period"].min()
             allc = pd.MultiIndex.from_product([self.ids, sorted(counts["category"].unique())],
@@ -284,7 +289,7 @@ class GridCells:
         panel.meta["origin"] = "events"  # counted from an event log: its zeros are true zeros
         panel = panel.complete()
         panel.meta.update({"unmatched": mapping.unmatched, "n_unmatched": mapping.n_unmatched,
-                           "n_events": len(mapping.events) + mapping.n_unmatched,
+                           "n_events": n_events,
                            "on_border": mapping.on_border, "cell_size": self.size})
         return panel
 
@@ -292,29 +297,45 @@ class GridCells:
 def cells_from_files(events: str | os.PathLike[str], polygons: str | os.PathLike[str], id_field: str,
                      cell_size: float, freq: str, areas: str | os.PathLike[str] | None = None, x_col: str = "x",
                      y_col: str = "y", time_col: str = "timestamp", category_col: str = "category",
-                     category: str | None = None,
-                     include_empty: bool = False) -> tuple[GridCells, EventMapping, IncidentPanel, pd.DataFrame | None]:
+                     category: str | None = None, include_empty: bool = False, engine: str = "duckdb",
+                     keep_events: bool = False) -> tuple[GridCells, EventMapping | EventCounts, IncidentPanel, pd.DataFrame | None]:
     """Read the files and count the events per grid cell.
 
     Returns ``(cells, mapping, panel, above)``: the :class:`GridCells`, the
-    :class:`EventMapping` (matched and unmatched events), the cell
-    :class:`IncidentPanel` with the hierarchy cell -> street -> ``areas``,
-    and the validated ``areas`` table (None without one).
+    :class:`EventMapping` (matched and unmatched events; ``engine="pandas"``)
+    or :class:`~riskmodel.data.eventlog.EventCounts` (counts and unmatched
+    events; ``engine="duckdb"``, out of core, the same counts and unmatched
+    events), the cell :class:`IncidentPanel` with the hierarchy cell -> street
+    -> ``areas``, and the validated ``areas`` table (None without one).
+    ``events`` may also be a database URL (``engine="duckdb"``). With
+    ``keep_events=True`` the DuckDB path also returns the counted events
+    (``mapping.events``: timestamp, category, area_id, x, y), as the hotspot
+    rankers need; the pandas path always does.
     Bad input raises InputError naming the file, column or option.
     """
+    if engine not in ("duckdb", "pandas"):
+        raise InputError(Problem(f"engine must be duckdb or pandas, got {engine!r}"))
     freq = Frequency.of(freq).code
     area_df = None
     if areas is not None:
         raw, _ = read_table(areas, what="areas")
         area_df, _ = validate_areas(raw, source=str(areas))
     streets = AreaPolygons.read(polygons, id_field=id_field)
-    ev, _ = read_table(events, what="events")
     cells = GridCells.build(streets, cell_size)
-    mapping = cells.map(ev, x_col=x_col, y_col=y_col, source=str(events), time_col=time_col,
-                        category_col=None if category is not None else category_col, category=category)
+    notes = []
+    mapping: EventMapping | EventCounts
+    if engine == "duckdb":
+        mapping = count_events(events, freq=freq, polygons=streets, cells=cells, time_col=time_col, x_col=x_col,
+                               y_col=y_col, category_col=None if category is not None else category_col,
+                               category=category, keep_events=keep_events)
+        notes = mapping.notes
+    else:
+        ev, _ = read_table(events, what="events")
+        mapping = cells.map(ev, x_col=x_col, y_col=y_col, source=str(events), time_col=time_col,
+                            category_col=None if category is not None else category_col, category=category)
     panel = cells.panel(mapping, freq, areas=area_df, include_empty=include_empty)
-    if streets.note:
-        panel.meta.setdefault("notes", []).append(streets.note)
+    for note in ([streets.note] if streets.note else []) + notes:
+        panel.meta.setdefault("notes", []).append(note)
     return cells, mapping, panel, area_df
 
 
