@@ -15,7 +15,9 @@ whole or not at all, so nothing is half-written).
 
 A command's module is imported when that command runs (or shows its own
 help): ``riskmodel --help`` lists :data:`COMMANDS` without importing any
-library (scikit-learn, statsmodels, MLflow...), 2 s instead of 6 s. This is
+library (scikit-learn, statsmodels, MLflow..., not even pandas: about 0.3 s,
+benchmarks/data/startup_results.md; tests/cli/test_startup.py checks what a
+command's start imports). This is
 the one deliberate deferred import of riskmodel code; nothing imports the
 command line, so it cannot hide an import cycle, and
 ``tests/test_cli_pipeline.py`` checks that the listing matches the commands.
@@ -53,12 +55,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hotspots": ("hotspots", "Rank grid squares by riskmodel's forecast, a kernel density and naive counts; "
                              "score PAI and PEI*."),
     "claim": ("impact", "Evaluate a reported change: observed change, programme effect by several methods, verdict."),
+    "init": ("init", "Write a study config from your own files or database: recognise the tables, infer the frequency and the levels, choose the steps the data allow."),  # noqa: E501
     "run": ("run", "Run a study end to end: every step the config names, tracked in MLflow."),
     "compare": ("tracking", "Print the metric differences between two runs (and their steps), b - a."),
     "tracking": ("tracking", "Look after the MLflow store: `riskmodel tracking cleanup`."),
     "tracking-server": ("tracking", "Run a team MLflow tracking server with authentication until Ctrl-C or SIGTERM "
                                     "(docs/tracking_server.md)."),
-    "appendix": ("report", "Render the forecast appendix (HTML and PDF, Chinese or English) from a tracked study run."),
+    "appendix": ("report", "Render the forecast appendix (HTML, PDF and its tables as an Excel workbook; Chinese or "
+                           "English) from a tracked study run."),
     "index": ("index", "The Ping'an index: composite index build, rank uncertainty and weight sensitivity."),
 }
 """Command name -> (module of riskmodel.cli that registers it, the first line of its help)."""

@@ -15,7 +15,17 @@ from typing import Annotated, Any
 import typer
 
 from riskmodel.alerts import DEFAULT_METHOD, DETECTORS, check_method, detect
-from riskmodel.cli.common import AlignDatesOpt, ColumnsOpt, NoTrackOpt, OutOpt, choice, make_tracker
+from riskmodel.cli.common import (
+    INPUT_TYPE,
+    AlignDatesOpt,
+    ColumnsOpt,
+    FormatOpt,
+    NoTrackOpt,
+    OutOpt,
+    choice,
+    make_tracker,
+    table_file,
+)
 from riskmodel.cli.execution import (
     BackendOpt,
     ChunkSizeOpt,
@@ -26,10 +36,12 @@ from riskmodel.cli.execution import (
     open_backend,
 )
 from riskmodel.cli.methods import route, with_method_options
+from riskmodel.cli.progress import QuietOpt, bar
 from riskmodel.data.columns import parse_columns
 from riskmodel.data.loading import load_panel
 from riskmodel.data.readers import write_table_atomic
 from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
+from riskmodel.io_safety import redacted
 
 HELP = (
     "Flag spikes in every series with a detector (--method), at the frequencies it takes "
@@ -42,13 +54,13 @@ def register(app: typer.Typer) -> None:
     @app.command("detect", help=HELP)
     @with_method_options(DETECTORS)
     def detect_cmd(
-        counts: Annotated[Path, typer.Option("--counts", help="Counts: area_id, category, period, count.")],
+        counts: Annotated[Path, typer.Option("--counts", **INPUT_TYPE, help="Counts: area_id, category, period, count.")],
         out: OutOpt,
         method: Annotated[str, typer.Option("--method", help=f"Detector: {DETECTORS.choices_help()} (see above).")] = DEFAULT_METHOD,
         freq: Annotated[str | None, typer.Option("--freq", help="D, W or M (daily counts are summed to W or M).")] = None,
         start: Annotated[str | None, typer.Option("--start", help="First period monitored (default: first with enough history).")] = None,
         end: Annotated[str | None, typer.Option("--end", help="Last period monitored.")] = None,
-        population: Annotated[Path | None, typer.Option("--population", help="area_id, year, population (for --population-offset).")] = None,
+        population: Annotated[Path | None, typer.Option("--population", **INPUT_TYPE, help="area_id, year, population (for --population-offset).")] = None,
         gaps: Annotated[str, typer.Option("--gaps", help="series: no data before a series' first row; zero: zero incidents.")] = "series",
         backend: BackendOpt = "local",
         workers: WorkersOpt = None,
@@ -57,22 +69,27 @@ def register(app: typer.Typer) -> None:
         align_dates: AlignDatesOpt = False,
         columns: ColumnsOpt = None,
         no_track: NoTrackOpt = False,
+        quiet: QuietOpt = False,
+        fmt: FormatOpt = None,
         method_options: dict[str, Any] | None = None,
     ) -> None:
         DETECTORS.get(method)
+        out = table_file(out, fmt)  # --format against --out's suffix, before any work
         choice(gaps, ["series", "zero"], "--gaps")
         check_execution(backend, workers, scheduler, chunk_size)
         opts = route(DETECTORS, method, method_options or {})
         tracker = make_tracker(no_track)  # a refused password stops here, before the output is written
         panel = load_panel(counts, freq=freq, population=population, align=align_dates,
                            columns=parse_columns(columns))
-        for line in panel.notes(str(counts)):
+        for line in panel.notes(redacted(counts)):
             typer.echo(line, err=True)
         check_method(method, panel.freq)
         with open_backend(backend, workers, scheduler) as ex:
             execution = describe(ex, chunk_size)
             t0 = time.perf_counter()
-            det = detect(panel, method, start=start, end=end, gaps=gaps, chunk_size=chunk_size, backend=ex, **opts)
+            with bar(f"detect ({method})", quiet=quiet, unit="series") as progress:
+                det = detect(panel, method, start=start, end=end, gaps=gaps, chunk_size=chunk_size, backend=ex,
+                             progress=progress, **opts)
             secs = time.perf_counter() - t0
         table = det.table
         write_table_atomic(table, out)

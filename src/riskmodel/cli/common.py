@@ -21,12 +21,13 @@ work, in every command, including commands added later.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from riskmodel.cli.guard import SEED_MAX, check_options, check_seed, is_output
 from riskmodel.errors import InputError, Problem
+from riskmodel.io_safety import is_database_url
 from riskmodel.tracking import Tracker
 
 NoTrackOpt = Annotated[bool, typer.Option("--no-track", help="Do not log to MLflow.")]
@@ -45,9 +46,54 @@ ColumnsOpt = Annotated[str | None, typer.Option(
          "common Chinese headers (街道, 类别, 日期, 数量, ...) are recognised without it, and a note says so.")]
 """The ``--columns`` option (shared: every command that reads counts takes it; :mod:`riskmodel.data.columns`)."""
 
+
+def input_path(value: str | Path) -> Path | str:
+    """An input option's value: a database URL stays text (``Path`` would fold ``postgresql://`` into
+    ``postgresql:/``), anything else is a :class:`~pathlib.Path` (so the output checks still see files)."""
+    text = str(value)
+    return text if is_database_url(text) else Path(text)
+
+
+INPUT_TYPE: dict[str, Any] = {"parser": input_path, "metavar": "<path|url>"}
+"""Keyword arguments of ``typer.Option`` for an option that reads a table: a file or a database URL
+(``typer.Option("--counts", **INPUT_TYPE, help=...)``; :mod:`riskmodel.data.sql`)."""
+
+
 ExperimentOpt = Annotated[
     str, typer.Option("--experiment", help="MLflow experiment name.", show_default=True)
 ]
+
+FormatOpt = Annotated[str | None, typer.Option(
+    "--format",
+    help="Tables as csv, xlsx (an Excel workbook: header frozen, numbers formatted, dates as dates, text never run "
+         "as a formula) or parquet. A file --out must end in the format's suffix (default: by that suffix); a "
+         "folder --out gets one file per table, e.g. metrics.xlsx (default: csv).")]
+"""The ``--format`` option of every command that writes tables (:func:`table_file`,
+:func:`riskmodel.results.with_format`)."""
+
+_SUFFIX = {"csv": (".csv", ".csv.gz"), "xlsx": (".xlsx",), "parquet": (".parquet",)}
+
+
+def check_format(fmt: str | None) -> str | None:
+    """A ``--format`` value checked (csv, xlsx, parquet; None: the command's default), before any work."""
+    return fmt if fmt is None else choice(fmt, list(_SUFFIX), "--format")
+
+
+def table_file(out: Path, fmt: str | None) -> Path:
+    """A file ``--out`` checked against ``--format``: ``out`` itself, whose suffix says the format.
+
+    No ``--format``: the suffix decides (.xlsx, .parquet; anything else is CSV). With ``--format``,
+    an ``--out`` ending otherwise is refused rather than renamed (the name is the user's).
+    """
+    if fmt is None:
+        return out
+    check_format(fmt)
+    name = out.name.lower()
+    if not name.endswith(_SUFFIX[fmt]):
+        raise InputError(Problem(f"--format {fmt} writes a {fmt} file, but --out {out} does not end in "
+                                 f"{' or '.join(_SUFFIX[fmt])}: name it {out.name.split('.')[0]}{_SUFFIX[fmt][0]}",
+                                 column="--out"))
+    return out
 
 
 def make_tracker(no_track: bool, experiment: str = "riskmodel") -> Tracker:
@@ -66,5 +112,5 @@ def choice(value: str, valid: list[str] | tuple[str, ...], option: str) -> str:
     return value
 
 
-__all__ = ["SEED_MAX", "ExperimentOpt", "NoTrackOpt", "OutOpt", "SeedOpt", "check_options", "check_seed", "choice",
-           "is_output", "make_tracker"]
+__all__ = ["INPUT_TYPE", "SEED_MAX", "ExperimentOpt", "FormatOpt", "input_path", "NoTrackOpt", "OutOpt", "SeedOpt", "check_options", "check_seed", "choice",
+           "is_output", "check_format", "make_tracker", "table_file"]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from riskmodel.cli.common import AlignDatesOpt, ColumnsOpt, NoTrackOpt, make_tracker
+from riskmodel.cli.common import INPUT_TYPE, AlignDatesOpt, ColumnsOpt, NoTrackOpt, make_tracker
 from riskmodel.data.columns import COUNTS_COLUMNS, map_columns, parse_columns
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.loading import aligned_counts, refuse_finer
@@ -16,6 +16,7 @@ from riskmodel.data.readers import read_table
 from riskmodel.data.sample_city import generate
 from riskmodel.data.schemas import validate_areas, validate_counts
 from riskmodel.errors import InputError, Problem
+from riskmodel.io_safety import redacted
 
 
 def register(app: typer.Typer) -> None:
@@ -37,8 +38,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("validate")
     def validate(
-        counts: Annotated[Path, typer.Option("--counts", help="Counts file (CSV, CSV.gz or Parquet).")],
-        areas: Annotated[Path | None, typer.Option("--areas", help="Areas file.")] = None,
+        counts: Annotated[Path, typer.Option("--counts", **INPUT_TYPE, help="Counts file (CSV, CSV.gz, Parquet, Excel) or database URL.")],
+        areas: Annotated[Path | None, typer.Option("--areas", **INPUT_TYPE, help="Areas file or database URL.")] = None,
         freq: Annotated[str | None, typer.Option("--freq", help="D, W, M or Y (inferred if omitted).")] = None,
         align_dates: AlignDatesOpt = False,
         columns: ColumnsOpt = None,
@@ -56,8 +57,8 @@ def register(app: typer.Typer) -> None:
             try:
                 adf, src = read_table(areas, what="areas")
                 if src.note:
-                    notes.append(f"{areas}: {src.note}")
-                adf, pa_ = validate_areas(adf, source=str(areas), raise_on_error=False)
+                    notes.append(f"{redacted(areas)}: {src.note}")
+                adf, pa_ = validate_areas(adf, source=redacted(areas), raise_on_error=False)
                 problems += pa_
                 if not pa_:
                     area_ids = adf["area_id"]
@@ -68,24 +69,24 @@ def register(app: typer.Typer) -> None:
                 freq = Frequency.of(freq).code
             cdf, src = read_table(counts, what="counts")
             if src.note:
-                notes.append(f"{counts}: {src.note}")
-            cdf, mapped = map_columns(cdf, COUNTS_COLUMNS, parse_columns(columns), source=str(counts))
+                notes.append(f"{redacted(counts)}: {src.note}")
+            cdf, mapped = map_columns(cdf, COUNTS_COLUMNS, parse_columns(columns), source=redacted(counts))
             if mapped:
                 notes.append(mapped.removeprefix("note: "))
             if align_dates:
                 if freq is None:
                     raise InputError(Problem("--align-dates needs --freq: the frequency whose periods the dates go to",
                                              column="--freq"))
-                cdf, note = aligned_counts(cdf, Frequency.of(freq), str(counts))
+                cdf, note = aligned_counts(cdf, Frequency.of(freq), redacted(counts))
                 notes.append(note.removeprefix("note: "))
             elif freq is not None and "period" in cdf.columns:
-                have = refuse_finer(cdf["period"], freq, str(counts))
+                have = refuse_finer(cdf["period"], freq, redacted(counts))
                 if have is not None and have.finer_than(freq) and have.nests_in(freq):
                     # as the loader does: finer counts are validated as they are, then summed
-                    notes.append(f"{counts}: the counts are {have.name}; --freq {freq} sums them to "
+                    notes.append(f"{redacted(counts)}: the counts are {have.name}; --freq {freq} sums them to "
                                  f"{Frequency.of(freq).name} periods")
                     freq = have.code
-            typed, pc = validate_counts(cdf, source=str(counts), freq=freq, area_ids=area_ids, raise_on_error=False)
+            typed, pc = validate_counts(cdf, source=redacted(counts), freq=freq, area_ids=area_ids, raise_on_error=False)
             problems += pc
         except InputError as exc:
             problems += exc.problems
@@ -95,10 +96,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"note: {n}", err=True)
         n_series = typed[["area_id", "category"]].drop_duplicates().shape[0]
         typer.echo(
-            f"{counts}: OK - {len(typed):,} rows, {n_series} series, frequency {typed.attrs['freq']}, "
+            f"{redacted(counts)}: OK - {len(typed):,} rows, {n_series} series, frequency {typed.attrs['freq']}, "
             f"{typed['period'].min().date()} to {typed['period'].max().date()}"
         )
-        zeros = added_zeros_of(typed, typed.attrs["freq"], str(counts))
+        zeros = added_zeros_of(typed, typed.attrs["freq"], redacted(counts))
         if zeros.total:
             typer.echo(f"zeros riskmodel adds: {zeros.total:,} absent {zeros.unit}s counted as 0 "
                        f"in {len(zeros.by_series)} series:")

@@ -16,7 +16,17 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from riskmodel.cli.common import AlignDatesOpt, ColumnsOpt, NoTrackOpt, OutOpt, make_tracker
+from riskmodel.cli.common import (
+    INPUT_TYPE,
+    AlignDatesOpt,
+    ColumnsOpt,
+    FormatOpt,
+    NoTrackOpt,
+    OutOpt,
+    check_format,
+    make_tracker,
+    table_file,
+)
 from riskmodel.cli.execution import (
     BackendOpt,
     ChunkSizeOpt,
@@ -26,6 +36,7 @@ from riskmodel.cli.execution import (
     describe,
     open_backend,
 )
+from riskmodel.cli.progress import QuietOpt, backtest_position, bar
 from riskmodel.data.columns import parse_columns
 from riskmodel.data.loading import load_panel
 from riskmodel.data.readers import write_table_atomic
@@ -34,7 +45,9 @@ from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
 from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS, Forecaster
 from riskmodel.forecast.base import check_horizon
 from riskmodel.forecast.registry import needs_hierarchy
+from riskmodel.io_safety import redacted
 from riskmodel.registry import Registry
+from riskmodel.results import with_format
 
 
 def registry_help(registry: Registry[Any], lead: str) -> str:
@@ -50,9 +63,9 @@ def _check(models: list[str], reconcile: str, areas: Path | None) -> None:
     if needs_hierarchy(reconcile) and areas is None:
         raise InputError(Problem("--reconcile needs --areas (the area hierarchy)"))
 
-CountsOpt = Annotated[Path, typer.Option("--counts", help="Counts file: area_id, category, period, count (CSV, CSV.gz, Parquet).")]
+CountsOpt = Annotated[Path, typer.Option("--counts", **INPUT_TYPE, help="Counts file: area_id, category, period, count (CSV, CSV.gz, Parquet, Excel), or a database URL with ?table= or ?query=.")]
 FreqOpt = Annotated[str | None, typer.Option("--freq", help="D, W or M; finer counts are summed to it (inferred if omitted).")]
-AreasOpt = Annotated[Path | None, typer.Option("--areas", help="Areas file (hierarchy; needed by --reconcile).")]
+AreasOpt = Annotated[Path | None, typer.Option("--areas", **INPUT_TYPE, help="Areas file (hierarchy; needed by --reconcile).")]
 LevelOpt = Annotated[list[float] | None, typer.Option("--level", help="Central interval level in percent (repeatable; default 80 and 95).")]
 ReconcileOpt = Annotated[str, typer.Option("--reconcile", help=registry_help(
     RECONCILERS, "Hierarchical reconciliation over the areas in --areas."))]
@@ -97,6 +110,8 @@ def register(app: typer.Typer) -> None:
         scheduler: SchedulerOpt = None,
         chunk_size: ChunkSizeOpt = DEFAULT_CHUNK_SIZE,
         no_track: NoTrackOpt = False,
+        quiet: QuietOpt = False,
+        fmt: FormatOpt = None,
     ) -> None:
         """Forecast every series h periods ahead with intervals.
 
@@ -106,11 +121,12 @@ def register(app: typer.Typer) -> None:
         Series are fitted in chunks of --chunk-size on --backend (docs/dask.md).
         """
         _check([model], reconcile, areas)
+        out = table_file(out, fmt)  # --format against --out's suffix, before any work
         check_execution(backend, workers, scheduler, chunk_size)
         levels = level or [80.0, 95.0]
         panel = load_panel(counts, freq=freq, areas=areas, align=align_dates, columns=parse_columns(columns))
         check_horizon(h, panel.freq, option="--h")
-        for line in panel.notes(str(counts)):
+        for line in panel.notes(redacted(counts)):
             typer.echo(line, err=True)
         tracker = make_tracker(no_track)
         params = {"counts": str(counts), "freq": panel.freq, "align_dates": align_dates, "h": h, "model": model, "levels": levels,
@@ -119,12 +135,13 @@ def register(app: typer.Typer) -> None:
                 tracker.run("forecast", params={**params, **describe(ex, chunk_size)},
                             tags={"riskmodel.backend": ex.name}) as run:
             t0 = time.perf_counter()
-            res = Forecaster([model], seed=seed, reconcile=reconcile, chunk_size=chunk_size, backend=ex,
-                             gaps=gaps).forecast(panel, h, level=levels)
+            with bar(f"forecast ({model})", quiet=quiet, unit="chunks") as progress:
+                res = Forecaster([model], seed=seed, reconcile=reconcile, chunk_size=chunk_size, backend=ex,
+                                 gaps=gaps).forecast(panel, h, level=levels, progress=progress)
             secs = time.perf_counter() - t0
             arts = res.artifacts()  # forecast.csv
             df = arts[0].content
-            write_table_atomic(df, out)
+            write_table_atomic(df, out)  # by --out's suffix: csv, xlsx or parquet
             _zero_note(df)
             run.log_fingerprint("counts", counts)
             run.log_artifacts(arts)
@@ -154,6 +171,8 @@ def register(app: typer.Typer) -> None:
         scheduler: SchedulerOpt = None,
         chunk_size: ChunkSizeOpt = DEFAULT_CHUNK_SIZE,
         no_track: NoTrackOpt = False,
+        quiet: QuietOpt = False,
+        fmt: FormatOpt = None,
     ) -> None:
         """Rolling-origin backtest: DIR/forecasts.csv, DIR/metrics.csv and DIR/coverage.csv.
 
@@ -167,11 +186,12 @@ def register(app: typer.Typer) -> None:
         """
         models = model or ["auto"]
         _check(models, reconcile, areas)
+        check_format(fmt)
         check_execution(backend, workers, scheduler, chunk_size)
         levels = level or [80.0, 95.0]
         panel = load_panel(counts, freq=freq, areas=areas, align=align_dates, columns=parse_columns(columns))
         check_horizon(h, panel.freq, option="--h")
-        for line in panel.notes(str(counts)):
+        for line in panel.notes(redacted(counts)):
             typer.echo(line, err=True)
         tracker = make_tracker(no_track)
         params = {"counts": str(counts), "freq": panel.freq, "align_dates": align_dates, "h": h, "windows": windows, "step": step,
@@ -179,12 +199,13 @@ def register(app: typer.Typer) -> None:
         with open_backend(backend, workers, scheduler) as ex, \
                 tracker.run("backtest", params={**params, **describe(ex, chunk_size)},
                             tags={"riskmodel.backend": ex.name}) as run:
-            res = Forecaster(models, seed=seed, reconcile=reconcile, chunk_size=chunk_size, backend=ex,
-                             gaps=gaps).cross_validation(panel, h, windows, step, level=levels)
+            with bar("backtest", quiet=quiet, unit="fits", describe=backtest_position(models, windows)) as progress:
+                res = Forecaster(models, seed=seed, reconcile=reconcile, chunk_size=chunk_size, backend=ex,
+                                 gaps=gaps).cross_validation(panel, h, windows, step, level=levels, progress=progress)
             mt = res.metrics
             arts = res.artifacts()  # forecasts.csv and metrics.csv
             run.log_fingerprint("counts", counts)
-            run.publish(arts, out)  # logs metrics.csv (the forecasts are not logged)
+            run.publish(with_format(arts, fmt), out)  # logs metrics.csv (the forecasts are not logged)
             overall = mt[mt["level"] == "overall"]
             run.log_metrics({f"{r.model}.{k}": getattr(r, k) for r in overall.itertuples()
                              for k in ("mase", "rmsse", "pinball", "crps", "coverage_80", "coverage_95", "seconds")})

@@ -14,12 +14,13 @@ from typing import Annotated
 
 import typer
 
-from riskmodel.cli.common import OutOpt
+from riskmodel.cli.common import INPUT_TYPE, FormatOpt, OutOpt, check_format
 from riskmodel.data.grid import cells_from_files
-from riskmodel.io_safety import atomic_dir, csv_text
+from riskmodel.io_safety import atomic_dir
+from riskmodel.results import table_bytes
 
 # The options shared with ``riskmodel hotspots`` (one definition for both commands)
-EventsOpt = Annotated[Path, typer.Option("--events", help="Event records with coordinates (CSV, CSV.gz, Parquet).")]
+EventsOpt = Annotated[Path, typer.Option("--events", **INPUT_TYPE, help="Event records with coordinates (CSV, CSV.gz, Parquet), or a database URL.")]
 PolygonsOpt = Annotated[Path, typer.Option(
     "--polygons", help="Street/area polygons (.shp, .geojson), in the events' planar coordinates.")]
 IdFieldOpt = Annotated[str, typer.Option("--id-field", help="Polygon attribute holding the street's area id.")]
@@ -32,7 +33,7 @@ CategoryColOpt = Annotated[str, typer.Option("--category-col", help="Column of t
 CategoryOpt = Annotated[str | None, typer.Option(
     "--category", help="One category for every event (when the file has no category column).")]
 GridAreasOpt = Annotated[Path | None, typer.Option(
-    "--areas", help="Areas file: the hierarchy above the polygons (its area_id values are the --id-field values).")]
+    "--areas", **INPUT_TYPE, help="Areas file: the hierarchy above the polygons (its area_id values are the --id-field values).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -52,6 +53,7 @@ def register(app: typer.Typer) -> None:
         category_col: CategoryColOpt = "category",
         category: CategoryOpt = None,
         include_empty: Annotated[bool, typer.Option("--include-empty", help="Also write a series of zeros for every cell and category without events.")] = False,
+        fmt: FormatOpt = None,
     ) -> None:
         """Count events per square grid cell, each cell nested in its street.
 
@@ -66,6 +68,7 @@ def register(app: typer.Typer) -> None:
         one MultiPolygon per street, and a note says how many. Then, for example:
         riskmodel forecast --counts DIR/counts.csv --areas DIR/areas.csv --reconcile mint_shrink ...
         """
+        check_format(fmt)
         cells, mapping, panel, above = cells_from_files(events, polygons, id_field, cell_size, freq, areas, x_col, y_col,
                                                  time_col, category_col, category, include_empty)
         for note in panel.notes():
@@ -73,14 +76,16 @@ def register(app: typer.Typer) -> None:
         counts = panel.counts.assign(period=lambda d: d["period"].dt.strftime("%Y-%m-%d"))
         hierarchy = cells.areas_table(above)
         with atomic_dir(out) as tmp:
-            # spreadsheet-safe: an id or category like "=cmd|..." is written "'=cmd|..." (consistently in every file)
+            # spreadsheet-safe: an id or category like "=cmd|..." is written "'=cmd|..." in every CSV, as text in a workbook
             for name, table in (("counts.csv", counts), ("areas.csv", hierarchy), ("cells.csv", cells.table),
                                 ("unmatched.csv", mapping.unmatched)):
-                (tmp / name).write_text(csv_text(table), encoding="utf-8")
+                # --format xlsx: counts.xlsx, areas.xlsx, ...: each a drop-in for its CSV (forecast --counts DIR/counts.xlsx)
+                name = name.replace(".csv", f".{fmt}") if fmt else name
+                (tmp / name).write_bytes(table_bytes(table, name))
         n_series = counts[["area_id", "category"]].drop_duplicates().shape[0]
         n_streets = cells.table["parent_id"].nunique()
         typer.echo(
-            f"{len(mapping.events):,} events in {len(cells.table):,} cells of {cell_size:g} units "
+            f"{mapping.n_matched:,} events in {len(cells.table):,} cells of {cell_size:g} units "
             f"under {n_streets} streets: {n_series:,} series of {panel.freq} counts; "
             f"{mapping.n_unmatched:,} events not placed (unmatched.csv); written to {out}"
         )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from riskmodel.cli.common import NoTrackOpt, OutOpt, choice, make_tracker
+from riskmodel.cli.common import FormatOpt, NoTrackOpt, OutOpt, check_format, choice, make_tracker
 from riskmodel.cli.grid import (
     CategoryColOpt,
     CategoryOpt,
@@ -21,6 +21,7 @@ from riskmodel.cli.grid import (
     YColOpt,
 )
 from riskmodel.cli.methods import route_each, with_method_options
+from riskmodel.cli.progress import QuietOpt, bar
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.grid import cells_from_files
 from riskmodel.errors import InputError, Problem
@@ -28,7 +29,7 @@ from riskmodel.hotspots import RANKERS
 from riskmodel.hotspots.evaluate import UNITS, evaluate_hotspots
 from riskmodel.hotspots.metrics import COVERAGE_BY
 from riskmodel.hotspots.rankers import make_ranker
-from riskmodel.results import Artifact
+from riskmodel.results import Artifact, with_format
 
 
 def register(app: typer.Typer) -> None:
@@ -56,6 +57,8 @@ def register(app: typer.Typer) -> None:
         ranker: Annotated[list[str] | None, typer.Option("--ranker", help=f"Hotspot ranker: {RANKERS.choices_help()} (repeatable; default: all of them).")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the tie-breaking order and the seeded models.")] = 0,
         no_track: NoTrackOpt = False,
+        fmt: FormatOpt = None,
+        quiet: QuietOpt = False,
         method_options: dict[str, Any] | None = None,
     ) -> None:
         """Rank grid squares by riskmodel's forecast, a kernel density and naive counts; score PAI and PEI*.
@@ -69,6 +72,7 @@ def register(app: typer.Typer) -> None:
         DIR/timings.csv, DIR/cells.csv (the grid: each square cut by the
         polygons, with its area) and DIR/summary.txt.
         """
+        check_format(fmt)
         freq = Frequency.of(freq).code
         choice(coverage_by, COVERAGE_BY, "--coverage-by")
         choice(unit, UNITS, "--unit")
@@ -84,7 +88,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(Problem(f"--windows must be >= 1, got {windows}"))
         t0 = time.perf_counter()
         cells, mapping, panel, _ = cells_from_files(events, polygons, id_field, cell_size, freq, areas, x_col, y_col,
-                                                 time_col, category_col, category)
+                                                 time_col, category_col, category, keep_events=True)
         grid_secs = time.perf_counter() - t0
         tracker = make_tracker(no_track)
         params = {"events": str(events), "polygons": str(polygons), "cell_size": cell_size, "freq": freq,
@@ -96,14 +100,15 @@ def register(app: typer.Typer) -> None:
         params.update({flag.lstrip("-").replace("-", "_"): v for flag, v in given.items()
                        if flag not in ("--model", "--bandwidth")})
         with tracker.run("hotspots", params=params) as run:
-            res = evaluate_hotspots(panel, cells, mapping.events, horizons=hs, coverages=coverage, origins=origin,
-                                    windows=windows, coverage_by=coverage_by, unit=unit,
-                                    rankers=rankers, seed=seed)
+            with bar("hotspots", quiet=quiet, unit="fits (ranker x origin)") as progress:
+                res = evaluate_hotspots(panel, cells, mapping.events, horizons=hs, coverages=coverage, origins=origin,
+                                        windows=windows, coverage_by=coverage_by, unit=unit,
+                                        rankers=rankers, seed=seed, progress=progress)
             if mapping.n_unmatched:
                 res.notes.append(f"{mapping.n_unmatched} event(s) fell in no polygon or had bad coordinates/dates")
             artifacts = [*res.artifacts(), Artifact("cells.csv", cells.table, log_as="")]
             run.log_fingerprint("events", events)
-            run.publish(artifacts, out)
+            run.publish(with_format(artifacts, fmt), out)
             run.log_metrics({"cells": len(cells.table), "events": len(mapping.events),
                              "unmatched": mapping.n_unmatched, "grid_seconds": grid_secs})
         typer.echo(res.summary())

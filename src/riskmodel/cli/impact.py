@@ -6,11 +6,20 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import typer
 
-from riskmodel.cli.common import AlignDatesOpt, ColumnsOpt, NoTrackOpt, choice, make_tracker
+from riskmodel.cli.common import (
+    INPUT_TYPE,
+    AlignDatesOpt,
+    ColumnsOpt,
+    FormatOpt,
+    NoTrackOpt,
+    check_format,
+    choice,
+    make_tracker,
+)
+from riskmodel.cli.progress import QuietOpt, bar
 from riskmodel.data.columns import parse_columns
 from riskmodel.data.loading import load_panel
 from riskmodel.data.panel import period_start
@@ -19,6 +28,8 @@ from riskmodel.errors import InputError, Problem
 from riskmodel.impact import EvaluationOptions, evaluate, expand_choices
 from riskmodel.impact.registry import choices_help
 from riskmodel.impact.series import ControlSpec, parse_areas
+from riskmodel.io_safety import is_database_url, redacted
+from riskmodel.results import with_format
 
 
 def _bound(part: str, end: bool) -> pd.Timestamp:
@@ -92,7 +103,7 @@ METHOD_HELP = "Methods to run: " + choices_help()
 def register(app: typer.Typer) -> None:
     @app.command("claim")
     def claim(
-        counts: Annotated[Path, typer.Option("--counts", help="Counts file (area_id, category, period, count).")],
+        counts: Annotated[Path, typer.Option("--counts", **INPUT_TYPE, help="Counts file (area_id, category, period, count).")],
         area: Annotated[str, typer.Option("--area", help="Treated area id (a district or city: sum of its areas).")],
         category: Annotated[str, typer.Option("--category", help="Incident category.")],
         intervention: Annotated[str, typer.Option("--intervention", help="Programme start date (YYYY-MM-DD).")],
@@ -106,16 +117,19 @@ def register(app: typer.Typer) -> None:
         full_sample: Annotated[bool, typer.Option("--full-sample", help="Also fit the full-sample structural model with an intervention term.")] = False,
         log: Annotated[bool, typer.Option("--log", help="Structural models on log counts.")] = False,
         seasonal: Annotated[str, typer.Option("--seasonal", help="Structural seasonal: auto (none when comparison areas are a regressor, else trig), trig, dummy or none.")] = "auto",
-        exog: Annotated[Path | None, typer.Option("--exog", help="Regressors: long file period, name, value.")] = None,
-        areas: Annotated[Path | None, typer.Option("--areas", help="Areas file (hierarchy; comparison areas are those at the treated area's level).")] = None,
-        population: Annotated[Path | None, typer.Option("--population", help="Population file (area_id, year, population) for exposure.")] = None,
+        exog: Annotated[Path | None, typer.Option("--exog", **INPUT_TYPE, help="Regressors: long file period, name, value.")] = None,
+        areas: Annotated[Path | None, typer.Option("--areas", **INPUT_TYPE, help="Areas file (hierarchy; comparison areas are those at the treated area's level).")] = None,
+        population: Annotated[Path | None, typer.Option("--population", **INPUT_TYPE, help="Population file (area_id, year, population) for exposure.")] = None,
         freq: Annotated[str | None, typer.Option("--freq", help="Analysis frequency: M, W or Y (daily data are summed). Default: Y for annual data, else M.")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the simulations.")] = 0,
         align_dates: AlignDatesOpt = False,
         columns: ColumnsOpt = None,
         no_track: NoTrackOpt = False,
+        quiet: QuietOpt = False,
+        fmt: FormatOpt = None,
     ) -> None:
         """Evaluate a reported change: observed change, programme effect by several methods, verdict."""
+        check_format(fmt)
         choice(seasonal, ["auto", "trig", "dummy", "none"], "--seasonal")
         if freq is not None:
             freq = freq.upper()
@@ -134,7 +148,7 @@ def register(app: typer.Typer) -> None:
                                      column="--align-dates"))
         panel = load_panel(counts, areas=areas, population=population,
                            freq=freq if align_dates else None, align=align_dates, columns=parse_columns(columns))
-        for line in panel.notes(Path(counts).name):
+        for line in panel.notes(redacted(counts) if is_database_url(counts) else Path(counts).name):
             typer.echo(line, err=True)
         if freq is None:
             freq = "Y" if panel.freq == "Y" else "M"
@@ -148,13 +162,17 @@ def register(app: typer.Typer) -> None:
                   "full_sample": full_sample, "log": log, "seasonal": seasonal, "freq": freq, "seed": seed,
                   "controls": ";".join(controls or []), "donors": ",".join(donor_ids)}
         with tracker.run("claim", params=params) as run:
-            ev = evaluate(panel, area, category, intervention=t_int, comparison=comparison, baseline=base,
-                          reported=reported, methods=wanted, options=opt, exog=ex, controls=spec, donors=donor_ids)
+            with bar("claim", quiet=quiet, unit="methods") as progress:
+                ev = evaluate(panel, area, category, intervention=t_int, comparison=comparison, baseline=base,
+                              reported=reported, methods=wanted, options=opt, exog=ex, controls=spec,
+                              donors=donor_ids, progress=progress)
             eff = ev.to_frame()
-            arts = ev.artifacts("en")  # effects.csv, verdict.txt, series.csv, chart.png
+            arts = with_format(ev.artifacts("en"), fmt)  # effects.csv, verdict.txt, series.csv, chart.png
             try:
                 run.publish(arts, out)
             finally:
+                import matplotlib.pyplot as plt  # only to close the chart: not at import, for a fast start
+
                 for a in arts:
                     if a.kind == "figure":
                         plt.close(a.content)
@@ -174,7 +192,7 @@ def register(app: typer.Typer) -> None:
             for line in checks:
                 typer.echo(line)
         typer.echo(ev.verdict.en)
-        typer.echo(f"written: {out / 'effects.csv'}, {out / 'verdict.txt'}")
+        typer.echo(f"written: {out / ('effects.' + (fmt or 'csv'))}, {out / 'verdict.txt'}")
 
 
 def _metric_items(eff: pd.DataFrame) -> list[tuple[str, str, float]]:

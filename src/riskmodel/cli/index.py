@@ -12,16 +12,17 @@ from typing import Annotated
 
 import typer
 
-from riskmodel.cli.common import NoTrackOpt, make_tracker
+from riskmodel.cli.common import FormatOpt, NoTrackOpt, check_format, make_tracker
+from riskmodel.cli.progress import QuietOpt, bar
 from riskmodel.errors import InputError, Problem
 from riskmodel.index.build import IndexResult, build_index
 from riskmodel.index.config import IndexConfig, load_config
 from riskmodel.index.outputs import analyse_sensitivity
 from riskmodel.index.registry import AGGREGATORS, NORMALISERS, WEIGHTS
 from riskmodel.index.sensitivity import local_sensitivity, swap_weights
-from riskmodel.io_safety import refuse_overwriting_inputs
+from riskmodel.io_safety import is_database_url, refuse_overwriting_inputs
 from riskmodel.registry import LANGS
-from riskmodel.results import Artifact
+from riskmodel.results import Artifact, with_format
 
 ConfigOpt = Annotated[Path, typer.Option("--config", help="Index config (TOML).")]
 DirOpt = Annotated[Path, typer.Option("--out", help="Output folder (written whole or not at all).")]
@@ -38,8 +39,9 @@ def register(app: typer.Typer) -> None:
                       no_args_is_help=True)
 
     @sub.command("build")
-    def build(config: ConfigOpt, out: DirOpt, no_track: NoTrackOpt = False) -> None:
+    def build(config: ConfigOpt, out: DirOpt, no_track: NoTrackOpt = False, fmt: FormatOpt = None) -> None:
         """Build the index: DIR/scores.csv (area_id, level, code, score, rank) for every level."""
+        check_format(fmt)
         cfg = load_config(config)
         _refuse_overwriting_data(cfg, out)
         res = build_index(cfg)
@@ -50,10 +52,10 @@ def register(app: typer.Typer) -> None:
             run.log_metrics({"units": idx["area_id"].nunique(), "indicators": len(res.spec.indicators),
                              **{k: v for k, v in res.log.items() if isinstance(v, int | float)},
                              **res.metrics()})
-            run.publish(arts, out)
+            run.publish(with_format(arts, fmt), out)
         typer.echo(res.summary())
         _warn(res)
-        typer.echo(f"wrote {out / 'scores.csv'}")
+        typer.echo(f"wrote {out / ('scores.' + (fmt or 'csv'))}")
 
     @sub.command("sensitivity")
     def sensitivity(
@@ -63,8 +65,11 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
         sobol_base: Annotated[int | None, typer.Option("--sobol-base", help="Sobol' base sample (power of 2); builds = base x (factors + 2).")] = None,
         no_track: NoTrackOpt = False,
+        quiet: QuietOpt = False,
+        fmt: FormatOpt = None,
     ) -> None:
         """Rank intervals (DIR/rank_stats.csv) and Sobol' indices (DIR/sobol.csv) of the index."""
+        check_format(fmt)
         cfg = load_config(config)
         _refuse_overwriting_data(cfg, out)
         if n < 1:
@@ -73,13 +78,15 @@ def register(app: typer.Typer) -> None:
         with tracker.run("index-sensitivity", params={**_params(cfg, config), "n": n, "seed": seed}) as run:
             res = build_index(cfg)
             _warn(res)
-            rep = analyse_sensitivity(res, n=n, seed=seed, sobol_base=sobol_base)
+            with bar("index sensitivity", quiet=quiet, unit="builds") as progress:
+                rep = analyse_sensitivity(res, n=n, seed=seed, sobol_base=sobol_base, progress=progress)
             arts = rep.artifacts()
-            run.publish(arts, out)
+            run.publish(with_format(arts, fmt), out)
             run.log_metrics(rep.metrics())
             rep.close()
         typer.echo(rep.summary())
-        typer.echo(f"wrote {out / 'rank_stats.csv'} and {out / 'sobol.csv'}")
+        ext = fmt or "csv"
+        typer.echo(f"wrote {out / ('rank_stats.' + ext)} and {out / ('sobol.' + ext)}")
 
     @sub.command("swap")
     def swap(
@@ -89,8 +96,10 @@ def register(app: typer.Typer) -> None:
         b: Annotated[str, typer.Option("--b", help="Second area id.")],
         level: Annotated[int, typer.Option("--level", help="Level whose weights may change (1 = indicators).")] = 2,
         no_track: NoTrackOpt = False,
+        fmt: FormatOpt = None,
     ) -> None:
         """The smallest weight change at one level that ties two areas (DIR/swap.csv)."""
+        check_format(fmt)
         cfg = load_config(config)
         _refuse_overwriting_data(cfg, out)
         res = build_index(cfg)
@@ -101,7 +110,7 @@ def register(app: typer.Typer) -> None:
         with tracker.run("index-swap", params={**_params(cfg, config), "a": a, "b": b, "level": level}) as run:
             arts = [Artifact("swap.csv", sw.weights), Artifact("local_sensitivity.csv", loc, log_as="")]
             run.log_metrics({"feasible": float(sw.feasible), "l2_change": sw.l2, "max_abs_change": sw.max_abs})
-            run.publish(arts, out)
+            run.publish(with_format(arts, fmt), out)
         typer.echo(sw.summary())
 
     @sub.command("methods")
@@ -140,5 +149,5 @@ def _refuse_overwriting_data(cfg: IndexConfig, out: Path) -> None:
     """Refuse an --out that is, or holds, a data file the config names (the guard sees only --config)."""
     d = cfg.data
     keys = {f"data.{k}": cfg.path(v) for k in ("idata", "imeta", "indicators", "spec", "areas")
-            if (v := getattr(d, k))}
+            if (v := getattr(d, k)) and not is_database_url(v)}
     refuse_overwriting_inputs({"--out": out}, keys)

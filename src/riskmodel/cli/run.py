@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 
 from riskmodel.cli.common import NoTrackOpt, make_tracker
-from riskmodel.io_safety import check_writable, protecting_inputs, refuse_overwriting_inputs
+from riskmodel.cli.progress import QuietOpt, enabled
+from riskmodel.io_safety import (
+    check_writable,
+    is_database_url,
+    protecting_inputs,
+    refuse_overwriting_inputs,
+)
 from riskmodel.pipeline import Experiment, run_experiment
 
 
@@ -28,7 +34,7 @@ def study_paths(exp: Experiment, out: Path | None) -> tuple[Path, dict[str, Path
 
     inputs = {"config": exp.path}
     inputs.update({f"data.{k}": resolve(v) for k, v in exp.data.model_dump().items()
-                   if isinstance(v, str) and k != "format" and k != "freq"})
+                   if isinstance(v, str) and k != "format" and k != "freq" and not is_database_url(v)})
     out_dir = Path(out or exp.study.out or f"outputs/{exp.study.name}")
     if not out_dir.is_absolute() and not Path.cwd().joinpath(out_dir).parent.exists():
         out_dir = root / out_dir
@@ -43,6 +49,7 @@ def register(app: typer.Typer) -> None:
         only: Annotated[list[str] | None, typer.Option("--only", help="Run only this step (repeatable).")] = None,
         no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
         no_track: NoTrackOpt = False,
+        quiet: QuietOpt = False,
     ) -> None:
         """Run a study end to end: every step the config names, tracked in MLflow."""
         exp = Experiment.load(config)
@@ -53,7 +60,8 @@ def register(app: typer.Typer) -> None:
         check_writable(out_dir, what)
         tracker = make_tracker(no_track, experiment=exp.study.experiment)
         with protecting_inputs(inputs):
-            summary = run_experiment(config, tracker=tracker, out=out, progress=not no_progress, only=only)
+            summary = run_experiment(config, tracker=tracker, out=out, progress=not no_progress and enabled(quiet),
+                                     only=only)
         typer.echo(f"study {summary['study']}: {len(summary['steps'])} step(s) done; outputs in {summary['out']}")
         for name, s in summary["steps"].items():
             typer.echo(f"  {name:<12} {s['seconds']:>8.1f} s")
