@@ -156,3 +156,19 @@ def test_study_execution_table_is_validated(tmp_path):
     text = str(e.value)
     assert "execution.backend" in text and "valid: local, dask" in text
     assert "execution.chunk_size" in text and "must be >= 1" in text
+
+
+def test_local_workers_are_deaf_to_ctrl_c_from_their_first_instruction():
+    # a worker used to start with Ctrl-C live until its initialiser ran (after Python and riskmodel had
+    # loaded): SIGINT is now blocked while the pool spawns, so a worker inherits it blocked, and the
+    # driver's own mask is restored (a Ctrl-C meanwhile stays pending for the driver)
+    import pathlib
+    import signal
+
+    with LocalBackend(2) as backend:
+        status = backend.map(pathlib.Path.read_text, [pathlib.Path("/proc/self/status")] * 2)
+    for text in status:
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        assert int(fields["SigBlk"].strip(), 16) & (1 << (signal.SIGINT - 1)), fields["SigBlk"]
+        assert int(fields["SigIgn"].strip(), 16) & (1 << (signal.SIGINT - 1))
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())

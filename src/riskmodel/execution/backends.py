@@ -129,11 +129,10 @@ class LocalBackend:
                     max_workers=n, mp_context=multiprocessing.get_context("spawn"), initializer=_local_worker
                 )
                 self._pool_size = n
-            if progress is None:
-                return list(self._pool.map(call_single_threaded, [fn] * len(items), items))
-            futures = [self._pool.submit(call_single_threaded, fn, it) for it in items]
-            for k, _ in enumerate(as_completed(futures), start=1):
-                progress(k, len(items))
+            futures = self._submit_deaf(fn, items)
+            if progress is not None:
+                for k, _ in enumerate(as_completed(futures), start=1):
+                    progress(k, len(items))
             return [f.result() for f in futures]  # input order; the first failure in input order raises
         except KeyboardInterrupt:
             # Ctrl-C reaches the whole process group; the workers ignore it (_local_worker) and the
@@ -147,6 +146,26 @@ class LocalBackend:
                 "fewer --workers (in a script of your own, start riskmodel under `if __name__ == '__main__':`, "
                 "since local workers are spawned and import the script again)"
             ) from None
+
+    def _submit_deaf(self, fn: Callable[[T], R], items: list[T]) -> list[Any]:
+        """Submit every item with Ctrl-C held back while the pool spawns its workers.
+
+        The pool starts its worker processes as items are submitted. A worker
+        only became deaf to Ctrl-C when its initialiser ran, after Python had
+        started and imported riskmodel, so a Ctrl-C reaching the process group
+        while workers started was mishandled (seen: the interrupt lost and the
+        command finishing with exit 0). SIGINT is blocked in this thread during
+        the submission: a process spawned now inherits the blocked signal (it is
+        deaf from its first instruction, and its initialiser then ignores it),
+        and a Ctrl-C pressed meanwhile stays pending and is delivered to the
+        driver as soon as the mask is restored (KeyboardInterrupt, exit 130).
+        """
+        assert self._pool is not None
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return [self._pool.submit(call_single_threaded, fn, it) for it in items]
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def describe(self) -> dict[str, str]:
         """Backend settings for a run's params."""
