@@ -120,3 +120,22 @@ def test_ctrl_c_during_forecast_exits_130_with_one_line_and_no_output(tmp_path):
 
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_an_error_raised_while_a_ctrl_c_is_handled_is_still_the_interrupt(tmp_path, monkeypatch, capsys):
+    # a clean-up that fails after Ctrl-C (or an error wrapping the KeyboardInterrupt) used to be reported as
+    # an internal error, exit 1: the user pressed Ctrl-C, so it is exit 130 with the one line
+    import riskmodel.cli.data as data_cli
+    from riskmodel.cli import main
+
+    def interrupted_then_cleanup_fails(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise OSError("could not remove a temporary file")  # noqa: B012 - the case under test
+
+    counts = tmp_path / "c.csv"
+    counts.write_text("area_id,category,period,count\nA,x,2020-01-01,1\n", encoding="utf-8")
+    monkeypatch.setattr(data_cli, "read_table", interrupted_then_cleanup_fails)
+    assert main(["validate", "--counts", str(counts)]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == ["riskmodel: interrupted; nothing was written"]

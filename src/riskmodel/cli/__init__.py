@@ -171,39 +171,43 @@ def _run(args: list[str]) -> int:
     try:
         # not standalone: click returns the code of an Exit (130 after Ctrl-C) instead of calling sys.exit
         rv = app(args=args, prog_name="riskmodel", standalone_mode=False)
-    except InputError as exc:
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        if _caused_by(exc, KeyboardInterrupt) is not None:
+            # raised while a Ctrl-C was being handled (a clean-up that failed, an error wrapping it): the
+            # user's interrupt is the story, not the consequence
+            return INTERRUPTED
+        return _failed(exc)
+    # a command returns None; an Exit returns its code
+    if isinstance(rv, int) and not isinstance(rv, bool):
+        return rv
+    return 0
+
+
+def _failed(exc: Exception) -> int:
+    """The exit code (and the line on stderr) for an exception that ended a command (not after Ctrl-C)."""
+    if isinstance(exc, InputError):
         typer.echo(f"riskmodel: error: {exc.render()}", err=True)
         return 2
-    except typer.Exit as exc:
+    if isinstance(exc, typer.Exit):
         return int(exc.exit_code if exc.exit_code is not None else 0)
-    except typer.Abort as exc:  # Typer's: Ctrl-C in a prompt, or an EOFError (e.g. a truncated gzip file)
-        if _caused_by(exc, KeyboardInterrupt) is not None:
-            return INTERRUPTED
+    # Typer may use click or its own copy of it: match the classes by name
+    names = {c.__name__ for c in type(exc).__mro__}
+    if names & {"UsageError", "ClickException", "BadParameter", "NoSuchOption"}:  # click's usage errors
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"riskmodel: error: {exc}", err=True)
+        return 2
+    if isinstance(exc, typer.Abort) or "Abort" in names:  # Typer's or click's: an EOFError (a truncated gzip file)
         eof = _caused_by(exc, EOFError)
         if eof is not None:
             return _internal_error(eof)
         typer.echo("riskmodel: aborted", err=True)
         return 1
-    except Exception as exc:  # click's usage errors come here too
-        # Typer may use click or its own copy of it: match the classes by name
-        names = {c.__name__ for c in type(exc).__mro__}
-        if names & {"UsageError", "ClickException", "BadParameter", "NoSuchOption"}:
-            show = getattr(exc, "show", None)
-            if callable(show):
-                show()
-            else:
-                typer.echo(f"riskmodel: error: {exc}", err=True)
-            return 2
-        if names & {"Abort"}:  # click's own Abort (not Typer's copy)
-            if _caused_by(exc, KeyboardInterrupt) is not None:
-                return INTERRUPTED
-            typer.echo("riskmodel: aborted", err=True)
-            return 1
-        return _internal_error(exc)
-    # a command returns None; an Exit returns its code
-    if isinstance(rv, int) and not isinstance(rv, bool):
-        return rv
-    return 0
+    return _internal_error(exc)
 
 
 def _internal_error(exc: BaseException) -> int:
