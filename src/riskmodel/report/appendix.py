@@ -590,7 +590,7 @@ def render_html(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int | N
     return _environment().get_template("appendix.html").render(
         T=T, lang=lang, study=arts.name, run_id=arts.run_id, simulated=simulated,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), sections=sections,
-        data_source=str(data.get("counts", "")),
+        data_source=source_label(str(data.get("counts", ""))),
         suppressed=TEXT[lang]["suppressed"].format(n=suppress_below) if suppress_below else "",
     )
 
@@ -701,8 +701,9 @@ def _methods(arts: StudyOutputs, T: Mapping[str, str], lang: str) -> tuple[list[
                    if zh else
                    f"Backtest origins: {bt['cutoff'].min()} to {bt['cutoff'].max()}; forecast periods: {str(fc_periods.min())[:10]} to {str(fc_periods.max())[:10]}.")
     version = arts.tags.get("git_commit", arts.tags.get("riskmodel_version", ""))
-    out.append(f"{T['source']}：{data.get('counts', '')}；运行编号 {arts.run_id}；代码版本 {version}。" if zh else
-               f"{T['source']}: {data.get('counts', '')}; run {arts.run_id}; code version {version}.")
+    shown = source_label(str(data.get("counts", "")))
+    out.append(f"{T['source']}：{shown}；运行编号 {arts.run_id}；代码版本 {version}。" if zh else
+               f"{T['source']}: {shown}; run {arts.run_id}; code version {version}.")
     return out, tables
 
 
@@ -733,7 +734,7 @@ def write_appendix(
         arts = load_study(run_id, d, tracking_uri=tracking_uri)
         sd = study_data(arts, root or Path.cwd())
         if sd.areas is None and notes is not None:
-            counts = arts.config.get("data", {}).get("counts", "")
+            counts = source_label(str(arts.config.get("data", {}).get("counts", "")))
             notes.append(f"note: the study's data ({counts}) are not under {root or Path.cwd()} and the run did not log "
                          "the appendix's tables: areas are shown by code, without last year's figures "
                          "(give --root, the folder the study ran in)")

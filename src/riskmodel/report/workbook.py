@@ -35,7 +35,7 @@ import pandas as pd
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.index.build import weight_warning_text
-from riskmodel.io_safety import atomic_dir, atomic_path
+from riskmodel.io_safety import atomic_dir, atomic_path, source_label
 from riskmodel.report.appendix import (
     _YEAR_AGO,
     LEVEL_TEXT,
@@ -219,7 +219,7 @@ def appendix_sheets(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int
                  or "simulated" in arts.config.get("study", {}).get("description", "").lower())
     body = [*_forecast_sheets(arts, L, lang, suppress_below, sd), *_warnings_sheet(arts, L, lang, suppress_below),
             *_index_sheet(arts, L, lang), *_claims_sheet(arts, L, lang), *_methods_sheets(arts, lang)]
-    rows = [(T["study"], arts.name), (T["run"], arts.run_id), (T["data"], str(cfg_data.get("counts", "")))]
+    rows = [(T["study"], arts.name), (T["run"], arts.run_id), (T["data"], source_label(str(cfg_data.get("counts", ""))))]
     # each sheet, with what it holds (its note, else its title)
     rows += [(f"{W['sheet']}: {s.name}", (s.notes[0] if s.notes else s.title) or s.name) for s in body]
     notes = ([T["simulated"]] if simulated else []) + ([T["suppressed"].format(n=suppress_below)] if suppress_below else [])
