@@ -9,7 +9,7 @@ import pytest
 
 from riskmodel.cli import main
 from riskmodel.errors import InputError
-from riskmodel.report.appendix import write_appendix
+from riskmodel.report.workbook import write_appendix
 from riskmodel.tracking import Tracker
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from riskmodel.report.workbook import write_appendix_files
+from riskmodel.report.workbook import write_appendix
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         """Render the forecast appendix (HTML, PDF and its tables as an Excel workbook; Chinese or English) from a tracked study run."""
         formats = tuple(f.strip().lower() for f in fmt.split(",") if f.strip())
         notes: list[str] = []
-        files = write_appendix_files(run, out, formats=formats, lang=lang, suppress_below=suppress_below, root=root,
+        files = write_appendix(run, out, formats=formats, lang=lang, suppress_below=suppress_below, root=root,
                                notes=notes)
         for n in notes:
             typer.echo(f"riskmodel: {n}", err=True)

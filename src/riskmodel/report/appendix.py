@@ -28,7 +28,6 @@ import fnmatch
 import io
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS
 from riskmodel.forecast.figures import fan_chart
 from riskmodel.index.build import weight_warning_text
 from riskmodel.index.figures import rank_interval_chart
-from riskmodel.io_safety import atomic_dir, is_database_url, source_label
+from riskmodel.io_safety import is_database_url, source_label
 from riskmodel.results import FIGURE_PNG, figure_png, table_bytes
 from riskmodel.tracking import RunHandle, Tracker
 
@@ -705,48 +704,6 @@ def _methods(arts: StudyOutputs, T: Mapping[str, str], lang: str) -> tuple[list[
     out.append(f"{T['source']}：{shown}；运行编号 {arts.run_id}；代码版本 {version}。" if zh else
                f"{T['source']}: {shown}; run {arts.run_id}; code version {version}.")
     return out, tables
-
-
-def write_appendix(
-    run_id: str,
-    out_dir: str | os.PathLike[str],
-    *,
-    formats: tuple[str, ...] = ("html", "pdf"),
-    lang: str = "zh",
-    suppress_below: int | None = None,
-    tracking_uri: str | None = None,
-    root: Path | None = None,
-    notes: list[str] | None = None,
-) -> list[Path]:
-    """Render the appendix of a tracked study run into ``out_dir`` (whole or not at all).
-
-    Returns the written files: ``appendix_<lang>.html`` and/or ``.pdf``. ``notes`` (a list) receives
-    a line when the study data could not be found (names, last year's figures and the fan charts'
-    history then missing from the document).
-    """
-    bad = [f for f in formats if f not in ("html", "pdf")]
-    if bad:
-        raise InputError(Problem(f"unknown format(s) {', '.join(bad)} for --format; valid: html, pdf"))
-    if lang not in TEXT:
-        raise InputError(Problem(f"unknown language {lang!r} for --lang; valid: zh, en"))
-    written = []
-    with tempfile.TemporaryDirectory() as d:
-        arts = load_study(run_id, d, tracking_uri=tracking_uri)
-        sd = study_data(arts, root or Path.cwd())
-        if sd.areas is None and notes is not None:
-            counts = source_label(str(arts.config.get("data", {}).get("counts", "")))
-            notes.append(f"note: the study's data ({counts}) are not under {root or Path.cwd()} and the run did not log "
-                         "the appendix's tables: areas are shown by code, without last year's figures "
-                         "(give --root, the folder the study ran in)")
-        html = render_html(arts, lang=lang, suppress_below=suppress_below, root=root, data=sd)
-        with atomic_dir(out_dir) as tmp:
-            if "html" in formats:
-                (tmp / f"appendix_{lang}.html").write_text(html, encoding="utf-8")
-                written.append(Path(out_dir) / f"appendix_{lang}.html")
-            if "pdf" in formats:
-                write_pdf(html, tmp / f"appendix_{lang}.pdf")
-                written.append(Path(out_dir) / f"appendix_{lang}.pdf")
-    return written
 
 
 def write_pdf(html: str, path: str | os.PathLike[str]) -> None:

@@ -262,7 +262,7 @@ def check_formats(formats: tuple[str, ...] | list[str], option: str = "--format"
     return tuple(formats)
 
 
-def write_appendix_files(
+def write_appendix(
     run_id: str,
     out_dir: str | os.PathLike[str],
     *,
@@ -273,10 +273,12 @@ def write_appendix_files(
     root: Path | None = None,
     notes: list[str] | None = None,
 ) -> list[Path]:
-    """:func:`riskmodel.report.appendix.write_appendix` with the workbook too (``"xlsx"`` in ``formats``).
+    """Render the appendix of a tracked study run into ``out_dir`` (whole or not at all).
 
-    The tracked run is downloaded once; ``appendix_<lang>.html``, ``.pdf`` and ``.xlsx`` are written
-    into ``out_dir`` together, whole or not at all.
+    The tracked run is downloaded once; ``appendix_<lang>.html``, ``.pdf`` and ``.xlsx`` (those in
+    ``formats``) are written into ``out_dir`` together, and returned. ``notes`` (a list) receives a
+    line when the study data could not be found (names, last year's figures and the fan charts'
+    history then missing from the document).
     """
     check_formats(formats)
     if lang not in TEXT:
@@ -286,7 +288,7 @@ def write_appendix_files(
         arts = load_study(run_id, d, tracking_uri=tracking_uri)
         sd = study_data(arts, root or Path.cwd())
         if sd.areas is None and notes is not None:
-            counts = arts.config.get("data", {}).get("counts", "")
+            counts = source_label(str(arts.config.get("data", {}).get("counts", "")))
             notes.append(f"note: the study's data ({counts}) are not under {root or Path.cwd()} and the run did not log "
                          "the appendix's tables: areas are shown by code, without last year's figures "
                          "(give --root, the folder the study ran in)")
