@@ -138,11 +138,12 @@ def test_forecast_table_in_statsforecast_shape(three, tmp_path):
     fc = _forecast(tmp_path, f)
     wide = to_nixtla_forecast(fc)
     assert list(wide.columns) == ["unique_id", "ds", "snaive", "snaive-lo-95", "snaive-lo-80", "snaive-hi-80",
-                                  "snaive-hi-95"]
+                                  "snaive-hi-95", *(f"snaive-q-{p}" for p in (5, 10, 25, 50, 75, 90, 95))]
     assert sorted(wide["unique_id"].unique()) == sorted(AREAS) and len(wide) == 6  # ids as they were read
     row = fc[(fc["area_id"] == "ZH-XZ-XW") & (fc["period"] == "2022-02-01")].iloc[0]
     got = wide[(wide["unique_id"] == "ZH-XZ-XW") & (wide["ds"] == "2022-02-01")].iloc[0]
     assert (got["snaive"], got["snaive-lo-80"], got["snaive-hi-95"]) == (row["mean"], row["lo_80"], row["hi_95"])
+    assert (got["snaive-q-5"], got["snaive-q-50"]) == (row["q-5"], row["median"])
     # the seasonal naive repeats the same month a year before
     assert got["snaive"] == three[(three["area_id"] == "ZH-XZ-XW") & (three["period"] == "2021-02-01")]["count"].item()
     split = to_nixtla_forecast(fc.assign(category="fires"))

@@ -29,8 +29,14 @@ def test_forecast_command_columns_and_fallback(counts_file, tmp_path):
     out = tmp_path / "fc.csv"
     assert main(["forecast", "--counts", str(f), "--freq", "M", "--h", "3", "--model", "nbglm", "--out", str(out), "--no-track"]) == 0
     df = pd.read_csv(out)
-    assert list(df.columns) == ["area_id", "category", "period", "model", "mean", "lo_80", "hi_80", "lo_95", "hi_95"]
+    qs = ["q-5", "q-10", "q-25", "q-50", "q-75", "q-90", "q-95"]
+    assert list(df.columns) == ["area_id", "category", "period", "model", "mean", "median", "lo_80", "hi_80", "lo_95",
+                                "hi_95", *qs]
     assert len(df) == 7 * 3
+    # the quantiles are those of the intervals where they coincide, ordered, and the median is q-50
+    assert (df["q-10"] == df["lo_80"]).all() and (df["q-90"] == df["hi_80"]).all()
+    assert (df["median"] == df["q-50"]).all()
+    assert (df[qs].diff(axis=1).iloc[:, 1:] >= 0).all().all()
     assert df.loc[df.category == "guns", "model"].str.startswith("zero").all()
     assert df[["mean", "lo_80", "hi_80", "lo_95", "hi_95"]].notna().all().all()
     out2 = tmp_path / "fc2.csv"

@@ -11,7 +11,7 @@ from riskmodel.forecast import HistoricalMean, make_model
 from riskmodel.forecast.auto import simplex_grid, stacked_weights
 from riskmodel.forecast.metrics import PINBALL_PROBS, series_metrics
 from riskmodel.forecast.pooled import PooledLevel, season_position, seasonal_factors
-from riskmodel.forecast.result import Forecast, probs_for
+from riskmodel.forecast.result import Forecast
 
 
 def _panel(y, cats, start="2015-01-01"):
@@ -140,7 +140,7 @@ def test_auto_gives_all_weight_to_pooled_when_the_level_is_common():
 
 
 def test_mase_of_the_median_closed_form():
-    probs = probs_for((80,))  # 0.1, 0.5, 0.9
+    probs = np.array([0.1, 0.5, 0.9])
     y = np.array([[1.0], [0.0], [2.0]])
     q = np.repeat(np.array([[[0.0, 1.0, 3.0]]]), 3, axis=0)  # median 1 every period
     fc = Forecast(np.full((3, 1), 1.4), q, probs, pd.date_range("2020-01-01", periods=3, freq="MS"), [("a", "x")], np.array(["m"]))

@@ -308,7 +308,8 @@ def _read_nixtla(df: pd.DataFrame, rename: Mapping[str, str], splits: Mapping[st
 
 
 def to_nixtla_forecast(frame: pd.DataFrame, sep: str = "/") -> pd.DataFrame:
-    """A riskmodel forecast table in statsforecast's shape: ``unique_id, ds, MODEL, MODEL-lo-95, ..., MODEL-hi-95``.
+    """A riskmodel forecast table in statsforecast's shape: ``unique_id, ds, MODEL, MODEL-lo-95, ..., MODEL-hi-95``,
+    then its quantiles as ``MODEL-q-5`` ... ``MODEL-q-95`` (Nixtla's names).
 
     Parameters
     ----------
@@ -336,14 +337,15 @@ def to_nixtla_forecast(frame: pd.DataFrame, sep: str = "/") -> pd.DataFrame:
     cat = frame["category"].astype(str)
     uid = frame["area_id"].astype(str) if (cat == NIXTLA_CATEGORY).all() else frame["area_id"].astype(str) + sep + cat
     long = frame.assign(unique_id=uid, ds=frame["period"])
-    values = ["mean"] + [f"lo_{lv}" for lv in reversed(levels)] + [f"hi_{lv}" for lv in levels]
+    quantiles = [c for c in frame.columns if c.startswith("q-")]  # already Nixtla's names, model prefix to add
+    values = ["mean"] + [f"lo_{lv}" for lv in reversed(levels)] + [f"hi_{lv}" for lv in levels] + quantiles
     wide = long.pivot_table(index=["unique_id", "ds"], columns="model", values=values, aggfunc="first", sort=True,
                               dropna=False)
     models = list(dict.fromkeys(frame["model"].astype(str)))
     out = pd.DataFrame(index=wide.index)
     for m in models:
         for v in values:
-            name = m if v == "mean" else f"{m}-{v[:2]}-{v[3:]}"
+            name = m if v == "mean" else f"{m}-{v}" if v.startswith("q-") else f"{m}-{v[:2]}-{v[3:]}"
             out[name] = wide[(v, m)]
     return out.reset_index()
 

@@ -22,7 +22,7 @@ from riskmodel.errors import InputError, Problem
 from riskmodel.forecast.metrics import series_metrics
 from riskmodel.forecast.result import Forecast, probs_for
 
-METRICS = ["mase", "rmsse", "pinball", "crps", "coverage_80", "coverage_95", "bias"]
+METRICS = ["mase", "mase_median", "rmsse", "pinball", "crps", "coverage_80", "coverage_95", "bias"]
 
 
 def cutoffs(n_periods: int, h: int, windows: int, step: int | None = None, min_train: int = 2) -> list[int]:
@@ -123,7 +123,7 @@ def metrics_frame(
 ) -> pd.DataFrame:
     """One row per series and model, then per level and model, then overall per model.
 
-    Columns: ``area_id, category, level, model, windows, mase, rmsse, pinball,
+    Columns: ``area_id, category, level, model, windows, mase, mase_median, rmsse, pinball,
     crps, coverage_80, coverage_95, bias, rel_mase, seconds``. Summary rows
     have ``area_id = category = "ALL"`` and ``level`` the area level (or
     ``"overall"``); their metrics are means over the series (NaN-skipping),

@@ -15,13 +15,26 @@ PROBS = np.round(np.arange(1, 40) * 0.025, 3)
 """Default quantile grid: 0.025, 0.05, ..., 0.975 (39 levels). Contains the ends
 of the 80% and 95% central intervals and the median; CRPS is computed from it."""
 
+OUTPUT_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+"""The quantiles every forecast table carries beside the mean, as columns ``q-5``,
+``q-10``, ``q-25``, ``q-50``, ``q-75``, ``q-90``, ``q-95`` (Nixtla's naming,
+``{model}-q-{percent}``, without the model prefix since ``model`` is a column) and
+``median`` (= ``q-50``). The mean is the point forecast for totals and expected
+counts (squared error); the median for absolute error (MASE, MAE): see
+docs/forecasting.md."""
+
+
+def quantile_column(p: float) -> str:
+    """The column name of quantile ``p`` (0-1): ``q-5`` for 0.05, Nixtla's convention."""
+    return f"q-{round(100 * float(p), 6):g}"
+
 
 def probs_for(levels: Sequence[float] = (80, 95), grid: bool = False) -> np.ndarray:
     """The median and the ends of each central interval (levels in percent), plus
     the 39-level grid :data:`PROBS` when ``grid`` (needed for CRPS; quantiles of
     count distributions cost ~3 microseconds each, so the grid is asked for only
     where it is used)."""
-    extra = [0.5]
+    extra = list(OUTPUT_QUANTILES)
     for lv in levels:
         a = (100.0 - float(lv)) / 200.0
         extra += [round(a, 6), round(1 - a, 6)]
@@ -82,7 +95,14 @@ class Forecast:
         return self.quantile(round(a, 6)), self.quantile(round(1 - a, 6))
 
     def to_frame(self, levels: Sequence[float] = (80, 95)) -> pd.DataFrame:
-        """Long table ``area_id, category, period, model, mean, lo_80, hi_80, lo_95, hi_95``."""
+        """Long table ``area_id, category, period, model, mean, median, lo_80, hi_80, lo_95, hi_95,
+        q-5, q-10, q-25, q-50, q-75, q-90, q-95`` (counts per period).
+
+        ``median`` and the ``q-*`` columns are the quantiles of
+        :data:`OUTPUT_QUANTILES` that are on the forecast's grid (all of them
+        for a forecast made by riskmodel's models, whose grid
+        :func:`probs_for` always includes them).
+        """
         h, n = self.mean.shape
         out = pd.DataFrame(
             {
@@ -93,11 +113,16 @@ class Forecast:
                 "mean": self.mean.T.ravel(),
             }
         )
+        on_grid = [p for p in OUTPUT_QUANTILES if np.isclose(self.probs, p).any()]
+        if 0.5 in on_grid:
+            out["median"] = self.quantile(0.5).T.ravel()
         for lv in levels:
             lo, hi = self.interval(lv)
             tag = f"{lv:g}"
             out[f"lo_{tag}"] = lo.T.ravel()
             out[f"hi_{tag}"] = hi.T.ravel()
+        for p in on_grid:
+            out[quantile_column(p)] = self.quantile(p).T.ravel()
         return out
 
     def conf_int(self, level: float = 95) -> pd.DataFrame:
