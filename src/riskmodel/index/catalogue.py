@@ -46,6 +46,10 @@ NORMALISERS.register(
     "prank", normalise.prank, labels={"zh": "百分位秩", "en": "percentile rank"},
     summary="(rank - 1) / (n - 1) times scale, ties averaged", options=(_SCALE,))
 NORMALISERS.register(
+    "prank_min", normalise.prank_min, labels={"zh": "百分位秩（并列取最小秩）", "en": "percentile rank, ties lowest"},
+    summary="(rank - 1) / (n - 1) times scale, a tied group at its lowest rank (COINr's n_prank; scale = 1 for its [0, 1])",
+    options=(_SCALE,))
+NORMALISERS.register(
     "rank", normalise.rank, labels={"zh": "秩次", "en": "rank"},
     summary="rank, 1 = worst, ties averaged")
 NORMALISERS.register(

@@ -14,6 +14,9 @@ Methods
 ``minmax``  ``lo + (x - min) / (max - min) * (hi - lo)``, default range [0, 100].
 ``zscore``  ``mean + sd * (x - mean(x)) / sd(x)`` (sample sd), default (0, 1).
 ``prank``   percentile rank in [0, 1] times ``scale`` (ties averaged): ``(r - 1) / (n - 1)``.
+``prank_min`` the same with tied values all taking the lowest rank of their group (COINr's
+            ``n_prank``, ``rank(x, ties.method = "min", na.last = "keep")``); ``scale = 1``
+            gives COINr's [0, 1] exactly.
 ``rank``    rank, 1 = worst, ties averaged.
 ``target``  distance to a target: ``(x - min) / (target - min)``, capped at 1 when
             ``cap``; target per indicator from the spec (in the indicator's units).
@@ -101,11 +104,12 @@ def zscore(
     return m + s * (y - mu) / sd
 
 
-def _ranks(y: np.ndarray) -> np.ndarray:
+def _ranks(y: np.ndarray, ties: str = "average") -> np.ndarray:
+    """Ranks per column, 1 = lowest, NaN kept; ``ties`` as :func:`scipy.stats.rankdata`'s ``method``."""
     # scipy here, not at import: `riskmodel index --help` and the start of every index command stay fast
     from scipy.stats import rankdata
 
-    return rankdata(np.where(np.isnan(y), np.nan, y), axis=0, method="average", nan_policy="omit")
+    return rankdata(np.where(np.isnan(y), np.nan, y), axis=0, method=ties, nan_policy="omit")
 
 
 def rank(x: np.ndarray, directions: np.ndarray) -> np.ndarray:
@@ -114,14 +118,42 @@ def rank(x: np.ndarray, directions: np.ndarray) -> np.ndarray:
     return _ranks(y)
 
 
-def prank(x: np.ndarray, directions: np.ndarray, *, scale: float = 100.0) -> np.ndarray:
-    """Percentile rank ``(r - 1) / (n - 1)`` times ``scale`` (ties averaged; NaN for a column with < 2 values)."""
+def _percentile_ranks(x: np.ndarray, directions: np.ndarray, ties: str, scale: float) -> np.ndarray:
     _, _, y = _aligned(x, directions)
-    r = _ranks(y)
+    r = _ranks(y, ties)
     n = np.sum(~np.isnan(y), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (r - 1) / np.where(n > 1, n - 1, np.nan)
     return out * scale
+
+
+def prank(x: np.ndarray, directions: np.ndarray, *, scale: float = 100.0) -> np.ndarray:
+    """Percentile rank ``(r - 1) / (n - 1)`` times ``scale`` (ties averaged; NaN for a column with < 2 values)."""
+    return _percentile_ranks(x, directions, "average", scale)
+
+
+def prank_min(x: np.ndarray, directions: np.ndarray, *, scale: float = 100.0) -> np.ndarray:
+    """Percentile rank as COINr's ``n_prank``: ``(r - 1) / (n - 1)`` times ``scale``, ties taking the lowest rank.
+
+    Parameters
+    ----------
+    x : array (n_units, n_indicators)
+        Indicator values, NaN = missing.
+    directions : array (n_indicators,)
+        +1 (good when high) or -1 (good when low); applied before ranking, as COINr.
+    scale : float
+        The result is multiplied by it: 100 (riskmodel's 0-100 scores) or 1 (COINr's [0, 1]).
+
+    Returns
+    -------
+    array (n_units, n_indicators)
+        ``r`` is the rank among the column's non-missing values (1 = worst) with every value of a
+        tied group taking the group's lowest rank (R's ``rank(ties.method = "min")``), ``n`` the
+        number of non-missing values. Missing stays missing and counts for nothing (COINr's
+        ``na.last = "keep"`` and ``sum(!is.na(x))``); a column of tied values is 0 throughout; a
+        column with fewer than 2 values is NaN (COINr's 0 / 0).
+    """
+    return _percentile_ranks(x, directions, "min", scale)
 
 
 def target(
@@ -203,5 +235,5 @@ def normalise(
     return spec.target(x, directions, **kw, **context_for(spec, codes=codes, where=where, targets=targets))
 
 
-__all__ = ["best", "constant_columns", "identity", "minmax", "normalise", "prank", "rank", "ratio",
+__all__ = ["best", "constant_columns", "identity", "minmax", "normalise", "prank", "prank_min", "rank", "ratio",
            "refuse_constant", "target", "zscore"]
