@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from riskmodel.cli.common import INPUT_TYPE, AlignDatesOpt, ColumnsOpt, NoTrackOpt, make_tracker
+from riskmodel.data.boundaries import read_boundaries
 from riskmodel.data.columns import COUNTS_COLUMNS, map_columns, parse_columns
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.loading import aligned_counts, refuse_finer
@@ -43,16 +44,21 @@ def register(app: typer.Typer) -> None:
         freq: Annotated[str | None, typer.Option("--freq", help="D, W, M or Y (inferred if omitted).")] = None,
         align_dates: AlignDatesOpt = False,
         columns: ColumnsOpt = None,
+        boundaries: Annotated[Path | None, typer.Option("--boundaries", help="Areas' polygons for maps: GeoJSON or shapefile (checked against --areas).")] = None,
+        boundaries_id: Annotated[str, typer.Option("--boundaries-id", help="The polygons' id property (default area_id).")] = "area_id",
     ) -> None:
         """Check input files and report every problem at once (exit 2 if any).
 
         Lists the zeros riskmodel would add (periods absent from a series
         between the file's first and last date, which every model counts as
-        0) by series, with their total.
+        0) by series, with their total. With --boundaries, checks the areas'
+        polygons (GeoJSON or shapefile: ids against --areas, geometries valid,
+        reprojected to metres) and prints the notes.
         """
         problems: list[Problem] = []
         notes: list[str] = []
         area_ids = None
+        adf = None
         if areas is not None:
             try:
                 adf, src = read_table(areas, what="areas")
@@ -90,6 +96,13 @@ def register(app: typer.Typer) -> None:
             problems += pc
         except InputError as exc:
             problems += exc.problems
+        bounds = None
+        if boundaries is not None:
+            try:
+                bounds = read_boundaries(boundaries, areas=adf if area_ids is not None else None, id_column=boundaries_id)
+                notes += [n.removeprefix("note: ") for n in bounds.notes]
+            except InputError as exc:
+                problems += exc.problems
         if problems:  # the error first and alone: notes on how the file was read are for a file that passed
             raise InputError(problems)
         for n in notes:
@@ -108,3 +121,6 @@ def register(app: typer.Typer) -> None:
             typer.echo(zeros.note(), err=True)
         else:
             typer.echo("zeros riskmodel adds: none (every series has a row for every period)")
+        if bounds is not None:
+            typer.echo(f"{boundaries}: OK - {len(bounds)} area polygons{' (simulated)' if bounds.simulated else ''}, "
+                       f"in {bounds.crs} (metres){'' if area_ids is not None else '; not checked against an areas table (give --areas)'}")

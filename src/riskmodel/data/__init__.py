@@ -9,10 +9,12 @@
 * :class:`AreaHierarchy`, the readers (UTF-8 / GBK), the Chinese calendar,
   events -> areas (:mod:`~riskmodel.data.events`) and grid cells
   (:mod:`~riskmodel.data.grid`), the sample city (:mod:`~riskmodel.data.sample_city`);
+* :class:`AreaBoundaries` / :func:`read_boundaries` -- the areas' polygons for maps (GeoJSON or shapefile, any CRS);
 * :func:`load_portland` -- the Portland reference data (real calls for service) per police district.
 """
 
 from riskmodel.data.areas import AreaHierarchy
+from riskmodel.data.boundaries import AreaBoundaries, read_boundaries
 from riskmodel.data.frequency import DAILY, FREQUENCIES, MONTHLY, WEEKLY, YEARLY, Frequency
 from riskmodel.data.limits import Limits
 from riskmodel.data.loading import DataSource, load_panel, load_panel_dir, load_source
@@ -23,6 +25,7 @@ from riskmodel.data.schemas import validate_areas, validate_counts
 from riskmodel.data.wide import WidePanel
 
 __all__ = [
+    "AreaBoundaries",
     "DAILY",
     "FREQUENCIES",
     "MONTHLY",
@@ -41,6 +44,7 @@ __all__ = [
     "load_source",
     "period_range",
     "period_start",
+    "read_boundaries",
     "read_table",
     "validate_areas",
     "validate_counts",

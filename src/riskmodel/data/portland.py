@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from riskmodel.data.boundaries import AreaBoundaries, read_boundaries
 from riskmodel.data.events import AreaPolygons
 from riskmodel.data.grid import GridCells
 from riskmodel.data.panel import IncidentPanel
@@ -87,6 +88,33 @@ def load_portland(
         events, freq=freq, areas=areas, time_col="occ_date", category_col="category",
         x_col="x_coordina", y_col="y_coordina", polygons=polys,
     )
+
+
+def portland_boundaries(folder: str | os.PathLike[str] | None = None) -> AreaBoundaries:
+    """The 60 police districts' polygons (REAL, from the challenge's shapefile), for maps.
+
+    Read with :func:`riskmodel.data.boundaries.read_boundaries`: the shapefile's
+    ``DISTRICT`` (``510``) becomes the panel's area id (``D510``) and is
+    checked against :func:`portland_areas`; the State Plane coordinates (feet,
+    the ``.prj``) are reprojected to UTM zone 10N (EPSG:32610, metres) and two
+    districts whose outline touches itself at a vertex (valid for ESRI, not for
+    OGC) are rebuilt without changing the ground they cover -- both said in
+    the notes. Districts dissolve to precincts and the city by the areas table
+    (``b.dissolve(areas, "precinct")``).
+
+    Parameters
+    ----------
+    folder : path, optional
+        The folder of ``Portland_Police_Districts.shp`` (with ``.shx``,
+        ``.dbf``, ``.prj``), or the ``.shp`` itself; default :func:`default_dir`.
+    """
+    d = Path(folder) if folder is not None else default_dir()
+    shp = d if d.suffix.lower() == ".shp" else d / "Portland_Police_Districts.shp"
+    if not shp.exists():
+        raise InputError(Problem("the Portland police districts' shapefile is not there", source=str(shp)))
+    polys = AreaPolygons.read(shp, id_field="DISTRICT")
+    areas = portland_areas(polys)
+    return read_boundaries(shp, areas=areas, id_column="DISTRICT", id_format="D{}")
 
 
 class PortlandGrid(NamedTuple):

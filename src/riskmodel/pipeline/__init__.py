@@ -13,6 +13,7 @@ An experiment is a TOML file (``experiments/NAME.toml``)::
     areas = "data/sample/areas.csv"
     population = "data/sample/population.csv"
     neighbours = "data/sample/neighbours.csv"
+    boundaries = "data/sample/boundaries.geojson"   # optional: the areas' polygons for maps (GeoJSON or shapefile)
 
     [execution]                    # optional: where per-series fits run (docs/dask.md)
     backend = "local"              # local (processes on this machine) or dask

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from riskmodel.config import read_toml
+from riskmodel.data.boundaries import SUFFIXES as BOUNDARY_SUFFIXES
 from riskmodel.errors import ConfigError, Problem, problems_from_validation
 from riskmodel.pipeline.sections import DataSection, ExecutionSection, StudySection
 from riskmodel.pipeline.steps import STEP_ORDER, load_steps
@@ -50,6 +51,8 @@ class Experiment:
             data = DataSection(**raw.get("data", {}))
         except ValidationError as e:
             problems += problems_from_validation(e, str(p), "data")
+        if data is not None and data.boundaries is not None:
+            problems += _boundaries_problems(p, data.boundaries)
         execution = ExecutionSection()
         try:
             execution = ExecutionSection(**raw.get("execution", {}))
@@ -81,6 +84,15 @@ class Experiment:
         assert study is not None and data is not None
         ordered = {n: steps[n] for n in STEP_ORDER if n in steps}
         return cls(path=p, study=study, data=data, steps=ordered, raw=raw, execution=execution)
+
+
+def _boundaries_problems(config: Path, boundaries: str) -> list[Problem]:
+    """``[data] boundaries`` names a GeoJSON or shapefile (read and checked against the areas by the study)."""
+    suffix = Path(boundaries).suffix.lower()
+    if suffix in BOUNDARY_SUFFIXES:
+        return []
+    return [Problem(f"key 'data.boundaries': {boundaries!r} is not a GeoJSON (.geojson, .json) or "
+                    "shapefile (.shp)", source=str(config))]
 
 
 __all__ = ["Experiment"]

@@ -11,8 +11,10 @@ from typing import Any
 
 import pandas as pd
 
+from riskmodel.data.boundaries import AreaBoundaries, read_boundaries
 from riskmodel.data.loading import load_source
 from riskmodel.data.panel import IncidentPanel
+from riskmodel.data.portland import portland_boundaries
 from riskmodel.execution.backends import Backend, Progress, make_backend
 from riskmodel.io_safety import is_database_url
 from riskmodel.pipeline.sections import DataSection, ExecutionSection, StudySection
@@ -108,6 +110,25 @@ class StudyContext:
         if self.study_run is not None:
             self.study_run.set_tags({"data.added_zeros": note})
             self.study_run.log_metrics({"data.added_zeros": az.total, "data.added_zeros_series": len(az.by_series)})
+
+    @functools.cached_property
+    def boundaries(self) -> AreaBoundaries | None:
+        """The areas' polygons (``[data] boundaries``), validated against the study's areas, or None.
+
+        Read once, in metres (:func:`riskmodel.data.boundaries.read_boundaries`); the notes
+        (reprojection, areas without a polygon) are printed to stderr.
+        """
+        if not self.data.boundaries:
+            return None
+        if self.data.format == "portland":  # the shapefile's DISTRICT 510 is the panel's area D510
+            b = portland_boundaries(self.path(self.data.boundaries))
+        else:
+            b = read_boundaries(self.path(self.data.boundaries), areas=self.panel.hierarchy.table)
+        for line in b.notes:
+            print(line if line.startswith("note:") else f"note: {line}", file=sys.stderr)
+        if self.study_run is not None:
+            self.study_run.set_tags({"data.boundaries": f"{b.source} ({len(b)} areas, {b.crs})"})
+        return b
 
     def panel_at(self, freq: str) -> IncidentPanel:
         """The panel resampled to ``freq`` (cached)."""

@@ -86,6 +86,8 @@ class DataSection(StrictModel):
     claims: str | None = None
     events: str | None = None
     truth: str | None = None
+    boundaries: str | None = None
+    """The areas' polygons for maps: a GeoJSON or shapefile (:func:`riskmodel.data.boundaries.read_boundaries`)."""
 
     @field_validator("align")
     @classmethod

@@ -50,6 +50,8 @@ def validate_step(ctx: StudyContext, cfg: ValidateConfig, run: RunHandle) -> dic
     run.log_params({"freq": panel.freq, "first_period": str(c["period"].min().date()),
                     "last_period": str(c["period"].max().date())})
     summary.to_csv(ctx.step_dir("validate") / "data_summary.csv", index=False, lineterminator="\n")
+    if ctx.boundaries is not None:  # bad polygons fail the study here, not at its first map
+        run.log_metrics({"n_boundaries": len(ctx.boundaries)})
     return {"fingerprint": fp, "n_series": len(panel.series_ids)}
 
 
