@@ -20,8 +20,9 @@ same bytes for the same seed (``riskmodel sample``; the checkout's
 What is installed with the package (``riskmodel/datasets_data/sample_city``,
 read with :mod:`importlib.resources`) and what is generated:
 
-- **installed**: the areas, population, neighbours, categories, claims and
-  truth tables (``claim_truth``, ``effects``, ``spikes``) as they are, and the
+- **installed**: the areas, the streets' simulated boundaries
+  (``boundaries.geojson``, :attr:`SampleCity.boundaries`), population,
+  neighbours, categories, claims and truth tables (``claim_truth``, ``effects``, ``spikes``) as they are, and the
   monthly and weekly counts and the monthly indicators gzip-compressed
   (``counts_monthly.csv.gz``...: 0.6 MB in all instead of 5.3 MB). Each file
   decompresses to the bytes of the file of that name that ``riskmodel sample``
@@ -40,6 +41,7 @@ files when one is present.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 from collections.abc import Iterator
@@ -52,6 +54,7 @@ from pathlib import Path
 import pandas as pd
 
 from riskmodel import __version__
+from riskmodel.data.boundaries import AreaBoundaries, read_boundaries
 from riskmodel.data.loading import load_panel
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.portland import CATEGORY_FILES, load_portland
@@ -65,7 +68,7 @@ SAMPLE_SEED = 20201029
 
 COUNTS_FILES = {"D": "counts_daily.csv.gz", "W": "counts_weekly.csv", "M": "counts_monthly.csv"}
 
-PACKAGED_AS_IS = ("areas.csv", "categories.csv", "claims.csv", "neighbours.csv", "population.csv",
+PACKAGED_AS_IS = ("areas.csv", "boundaries.geojson", "categories.csv", "claims.csv", "neighbours.csv", "population.csv",
                   "truth/claim_truth.csv", "truth/effects.csv", "truth/spikes.csv")
 """Files of the sample city installed as ``riskmodel sample`` writes them."""
 PACKAGED_GZIP = ("counts_monthly.csv", "counts_weekly.csv", "indicators_monthly.csv")
@@ -202,6 +205,16 @@ class SampleCity(_BunchLike):
             return p
         return sample_city_folder(self.seed, data_home=self.data_home) / name
 
+    @functools.cached_property
+    def boundaries(self) -> AreaBoundaries:
+        """The streets' and towns' polygons (SIMULATED, Zhuhai-like), in metres (UTM zone 49N).
+
+        Read from ``boundaries.geojson`` (WGS84 lon/lat) and joined to the areas table
+        (:func:`riskmodel.data.boundaries.read_boundaries`); ``simulated`` is True, so
+        every map says so. Districts: ``city.boundaries.dissolve(city.panel.areas, "district")``.
+        """
+        return read_boundaries(self.path("boundaries.geojson"), areas=self.panel.hierarchy.table)
+
     def category_names(self, lang: str = "zh") -> dict[str, str]:
         """``category -> name`` in Chinese (``"zh"``) or English (``"en"``)."""
         col = "name_zh" if lang == "zh" else "name_en"
@@ -290,7 +303,8 @@ def load_sample_city(freq: str = "M", *, as_frame: bool = False, seed: int = SAM
     -------
     SampleCity
         Bunch-like: ``panel``, ``categories``, ``claims``, ``indicators``,
-        ``truth``, ``DESCR``, ``frame``, ``folder``.
+        ``truth``, ``DESCR``, ``frame``, ``folder``; ``boundaries`` (the
+        streets' simulated polygons) is read on first use.
     """
     f = _check_freq(freq)
     counts_name = COUNTS_FILES.get(f, COUNTS_FILES["M"])

@@ -43,6 +43,7 @@ import pandas as pd
 
 from riskmodel.data.calendar import holiday_table
 from riskmodel.data.readers import write_table_atomic
+from riskmodel.data.sample_boundaries import LOCAL_PLANE_CRS, boundaries_geojson
 from riskmodel.io_safety import atomic_dir
 
 DEFAULT_SEED = 20201029
@@ -186,6 +187,10 @@ def _neighbours(coords: np.ndarray, ids: list[str], districts: list[str]) -> lis
 
 def generate(out_dir: str | os.PathLike[str], seed: int = DEFAULT_SEED) -> dict[str, object]:
     """Generate the sample city into ``out_dir`` (written whole or not at all).
+
+    ``boundaries.geojson`` (the streets' SIMULATED polygons) is made from :data:`STREETS`
+    and the grid cells by :mod:`riskmodel.data.sample_boundaries`, without random draws,
+    so the other files are the same with or without it.
 
     Returns a small summary dict (rows, files). See ``data/sample/README.md``
     for every file and column.
@@ -380,6 +385,7 @@ def generate(out_dir: str | os.PathLike[str], seed: int = DEFAULT_SEED) -> dict[
         write_table_atomic(claims, tmp / "claims.csv")
         write_table_atomic(events, tmp / "events_grid.csv.gz")
         (tmp / "grid_cells.geojson").write_text(json.dumps(grid_geo, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        (tmp / "boundaries.geojson").write_text(boundaries_geojson(STREETS, grid_geo), encoding="utf-8")
         (tmp / "truth").mkdir()
         write_table_atomic(effects, tmp / "truth" / "effects.csv")
         write_table_atomic(claim_truth, tmp / "truth" / "claim_truth.csv")
@@ -528,7 +534,9 @@ def _grid_events(y: np.ndarray, ids: list[str], cats: list[str], days: pd.Dateti
     ev = pd.concat(ev_parts, ignore_index=True).sort_values(["timestamp", "area_id", "category", "x"], kind="stable")
     ev.insert(0, "event_id", [f"E{i:07d}" for i in range(1, len(ev) + 1)])
     geo = {"type": "FeatureCollection", "name": "sample_city_grid_cells",
-           "crs_note": "local plane, metres (simulated)", "features": features}
+           "crs_note": "local plane, metres (simulated): the transverse Mercator of the 'crs' member "
+                       "(riskmodel.data.sample_boundaries.LOCAL_PLANE_CRS), which puts the cells on their streets",
+           "crs": {"type": "name", "properties": {"name": LOCAL_PLANE_CRS}}, "features": features}
     return grid_areas, ev.reset_index(drop=True), geo
 
 
