@@ -7,7 +7,7 @@ weights / aggregators, hotspot rankers) in a module of its own,
 declares a method::
 
     DETECTORS.register(
-        "ears-c1", ears_detector,
+        "ears-c1", "riskmodel.alerts.ears:detect_ears_c1",
         labels={"zh": "EARS C1", "en": "EARS C1"},
         summary="EARS C1: today against the 7 days before (daily counts)",
         options=(Option("baseline", int, 7, "baseline days"), ...),
@@ -21,10 +21,19 @@ line's choices and help (:meth:`Registry.choices_help`, the typer options of
 (:meth:`Registry.label`), and the family's contract test, which runs every
 registered method (``tests/<package>/test_registry_contract.py``). Adding a
 method is one new module plus one ``register`` call (CONTRIBUTING.md).
+
+A target may be named instead of imported: ``"riskmodel.alerts.ears:detect_ears_c1"``
+(``module:attribute``) is imported the first time the method is used
+(:attr:`MethodSpec.target`), so that listing the methods, checking a choice and
+printing ``--help`` import none of the methods' libraries (scipy, scikit-learn...:
+``riskmodel --help`` and the start of every command stay under a second,
+tests/cli/test_startup.py). Such a method's options are declared in the call,
+and the family's contract test checks them against the target's own parameters.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -111,17 +120,95 @@ class Needs:
     data: bool = False
 
 
+def resolve(ref: str) -> Any:  # noqa: ANN401 - whatever the reference names
+    """The object a ``"package.module:attribute"`` reference names (the module imported now).
+
+    Raises
+    ------
+    ValueError
+        ``ref`` is not of the form ``module:attribute`` (a programming error).
+    """
+    module, sep, attr = ref.partition(":")
+    if not sep or not module or not attr:
+        raise ValueError(f"a method's target reference must be 'package.module:attribute', got {ref!r}")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def by_reference(ref: str) -> Callable[..., Any]:
+    """A function that calls the function ``ref`` (``"package.module:function"``) names, imported on the
+    first call: for an :class:`Option`'s ``parse`` that lives in a method's (heavy) module."""
+    module, sep, attr = ref.partition(":")  # checked now, imported on the first call
+    if not sep or not module or not attr:
+        raise ValueError(f"a function reference must be 'package.module:function', got {ref!r}")
+
+    def call(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - whatever the function returns
+        return resolve(ref)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = attr
+    call.__doc__ = f"{ref}, imported on the first call."
+    return call
+
+
+def lazy_exports(package: str, refs: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A package's ``__getattr__`` and ``__dir__`` (PEP 562) for names imported on first use.
+
+    ``refs`` maps a public name to the module that defines it
+    (``{"Forecaster": "riskmodel.forecast.forecaster"}``): ``package.Forecaster``
+    imports that module the first time it is read, so that importing the
+    package (which every submodule's import does) costs nothing until a name
+    is used. The package lists the same imports under ``if TYPE_CHECKING:``,
+    so that type checkers and import-linter see them.
+    """
+
+    def __getattr__(name: str) -> Any:  # noqa: ANN401, N807 - whatever the name is
+        module = refs.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        setattr(importlib.import_module(package), name, value)  # the next read is a plain attribute
+        return value
+
+    def __dir__() -> list[str]:  # noqa: N807
+        return sorted({*vars(importlib.import_module(package)), *refs})
+
+    return __getattr__, __dir__
+
+
 @dataclass(frozen=True)
 class MethodSpec(Generic[T]):
-    """A registered method: what ``register`` declared."""
+    """A registered method: what ``register`` declared.
+
+    ``ref`` is the target as declared: the object itself, or a
+    ``"package.module:attribute"`` reference that :attr:`target` imports on
+    first use (:func:`resolve`).
+    """
 
     name: str
-    target: T
+    ref: T | str
     labels: Mapping[str, str]
     summary: str = ""
     options: tuple[Option, ...] = ()
     needs: Needs = field(default_factory=Needs)
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def target(self) -> T:
+        """The method (class or function): imported now when it was declared by reference."""
+        if not isinstance(self.ref, str):
+            return self.ref
+        cache = self.__dict__.get("_resolved")
+        if cache is None:
+            cache = resolve(self.ref)
+            object.__setattr__(self, "_resolved", cache)  # frozen: the cache is not part of the declaration
+        return cache
+
+    @property
+    def lazy(self) -> bool:
+        """Whether the target was declared by reference (and so its options in the ``register`` call)."""
+        return isinstance(self.ref, str)
 
     def label(self, lang: str = "en") -> str:
         """The method's name in ``lang`` (``zh`` or ``en``)."""
@@ -156,7 +243,7 @@ class Registry(Generic[T]):
     def register(
         self,
         name: str,
-        target: T,
+        target: T | str,
         *,
         labels: Mapping[str, str],
         summary: str = "",
@@ -165,6 +252,9 @@ class Registry(Generic[T]):
         **extra: Any,
     ) -> MethodSpec[T]:
         """Declare a method (see the module notes); returns its spec.
+
+        ``target`` is the method, or a ``"package.module:attribute"`` reference to
+        it, imported on first use (:attr:`MethodSpec.target`).
 
         Raises
         ------
@@ -178,6 +268,9 @@ class Registry(Generic[T]):
         missing = [lang for lang in LANGS if not labels.get(lang)]
         if missing:
             raise ValueError(f"{self.family} {name!r}: labels need {', '.join(missing)}")
+        if isinstance(target, str) and (":" not in target or target.startswith(":") or target.endswith(":")):
+            raise ValueError(f"{self.family} {name!r}: a target reference is 'package.module:attribute', "
+                             f"got {target!r}")
         names = [o.name for o in options]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.family} {name!r}: an option is declared twice")
@@ -266,4 +359,4 @@ class Registry(Generic[T]):
         return f"Registry({self.family!r}: {', '.join(self._specs)})"
 
 
-__all__ = ["LANGS", "MethodSpec", "Needs", "Option", "Registry"]
+__all__ = ["LANGS", "MethodSpec", "Needs", "Option", "Registry", "by_reference", "lazy_exports", "resolve"]

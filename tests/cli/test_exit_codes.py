@@ -67,11 +67,12 @@ def test_an_end_of_file_error_is_named_not_reported_as_aborted(fake_command, cap
 
 
 def _at_work(pid: int) -> bool:
-    """Whether process ``pid`` has loaded scikit-learn, which only the forecast command's own module
-    imports (``riskmodel --help`` does not): the command line is then running the command (Linux /proc)."""
+    """Whether process ``pid`` has loaded pandas, which the command's module imports (``riskmodel --help``
+    does not; scikit-learn is loaded only when a model fits): the command line is then running the
+    command (Linux /proc)."""
     try:
         with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as f:
-            return "/sklearn/" in f.read()
+            return "/pandas/_libs/" in f.read()
     except OSError:
         return False
 
@@ -80,8 +81,8 @@ def _at_work(pid: int) -> bool:
 def test_ctrl_c_during_forecast_exits_130_with_one_line_and_no_output(tmp_path):
     """A real Ctrl-C: SIGINT to the command's process group once the command is at work.
 
-    The command is seen at work when it has loaded its module (scikit-learn
-    mapped, :func:`_at_work`); the signal is sent 1 s later, while it reads the
+    The command is seen at work when it has loaded its module (pandas'
+    extensions mapped, :func:`_at_work`); the signal is sent 1 s later, while it reads the
     sample city's weekly counts or has begun forecasting its 225 series (which
     takes over a minute), never while Python starts.
     """

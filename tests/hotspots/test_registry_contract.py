@@ -76,6 +76,18 @@ def test_the_catalogue_registers_the_four_rankers():
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_declared_options_are_the_rankers_constructor_keywords(name):
+    # the catalogue names each ranker by reference (imported on first use, so that `hotspots --help`
+    # imports no model) and declares its options: they are the constructor's keywords and defaults
+    import inspect
+
+    spec = RANKERS[name]
+    assert spec.lazy and spec.target.__name__ == spec.ref.rpartition(":")[2]
+    params = {k: p.default for k, p in inspect.signature(spec.target).parameters.items() if k != "name"}
+    assert {o.name: o.default for o in spec.options} == params
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_fit_then_expected_gives_a_finite_nonnegative_value_per_cell(city, name):
     grid, panel, events, origin = city
     ctx = rank_context(panel, grid, events, origin, horizon=H, seed=0)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from riskmodel.plotting import use_cjk_font
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 SEVERITY_RANK = {"red": 2, "orange": 1, "yellow": 0}
 
@@ -54,6 +58,8 @@ def alarm_figure(table: pd.DataFrame, area_id: str, category: str, *, areas: pd.
     show_from = pd.Timestamp(window_start) - pd.Timedelta(days=7 * 52)
     a, c = area_id, category
     s = table[(table["area_id"] == a) & (table["category"] == c) & (table["period"] >= show_from)]
+    import matplotlib.pyplot as plt  # here, not at the top: a study's start imports this module
+
     fig, ax = plt.subplots(figsize=(8, 3.2))
     w = LABELS["zh" if lang == "zh" else "en"]
     ax.step(s["period"], s["count"].astype(float), where="mid", color="0.2", lw=1, label=w["count"])

@@ -64,6 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "appendix": ("report", "Render the forecast appendix (HTML, PDF and its tables as an Excel workbook; Chinese or "
                            "English) from a tracked study run."),
     "index": ("index", "The Ping'an index: composite index build, rank uncertainty and weight sensitivity."),
+    "serve": ("serve", "Open a study's results in the browser: index calibration, forecasts, warnings, follow-up, publishing."),  # noqa: E501
 }
 """Command name -> (module of riskmodel.cli that registers it, the first line of its help)."""
 

@@ -73,11 +73,12 @@ class AreaPolygons:
         ``"geometry": null``, a null shape) or one that is not a polygon is
         refused, naming it.
         """
-        from shapely.geometry import shape
-
         p = Path(path)
         if not p.exists():
             raise InputError(Problem(f"polygon file {why_missing(p)}", source=str(p)))
+        # shapely after the check: a missing file is refused without importing it (the command's start)
+        from shapely.geometry import shape
+
         raw_geoms: list[object]
         if p.suffix.lower() == ".shp":
             import shapefile

@@ -6,10 +6,13 @@ intervals) the level, in Chinese and English where the labels allow.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
 
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.plotting import use_cjk_font
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 
 def _label(panel: IncidentPanel, area_id: str, lang: str) -> str:
@@ -52,6 +55,8 @@ def counts_by_district(
     p = p.aggregate(level)
     cats = categories or p.categories
     nrows = -(-len(cats) // ncols)
+    import matplotlib.pyplot as plt  # here, not at the top: a study's start imports this module
+
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.9 * nrows), sharex=True, squeeze=False)
     wide = p.to_wide()
     for ax, cat in zip(axes.ravel(), cats, strict=False):

@@ -16,15 +16,18 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from riskmodel.data.excel import SHEET_ROWS, SheetRows
 from riskmodel.data.frequency import FREQUENCIES, Frequency
 from riskmodel.data.limits import EXACT_COUNT, Limits
 from riskmodel.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 FREQS = tuple(FREQUENCIES)
 COUNTS_COLUMNS = ("area_id", "category", "period", "count")
@@ -103,6 +106,9 @@ def _is_count(s: pd.Series) -> pd.Series:
 
 
 def _counts_row_schema() -> pa.DataFrameSchema:
+    # pandera here, not at the top: every command's start imports this module (about 0.3 s of CPU)
+    import pandera.pandas as pa
+
     nonblank = pa.Check(
         lambda s: s.astype("string").fillna("").str.strip() != "",
         element_wise=False,
@@ -130,6 +136,12 @@ def _counts_row_schema() -> pa.DataFrameSchema:
         strict=False,
         coerce=False,
     )
+
+
+def _schema_errors() -> type[Exception]:
+    import pandera.errors
+
+    return pandera.errors.SchemaErrors
 
 
 def _failures_to_problems(err: pa.errors.SchemaErrors, source: str) -> list[Problem]:
@@ -261,7 +273,7 @@ def validate_counts(
     work = df.reset_index(drop=True)
     try:
         _counts_row_schema().validate(work, lazy=True)
-    except pa.errors.SchemaErrors as err:
+    except _schema_errors() as err:  # pandera's, imported by then
         problems.extend(_failures_to_problems(err, source))
     periods = parse_period(work["period"])
     good = periods.notna() & _is_count(work["count"])

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
+from riskmodel.estimator import EstimatorParams
 from riskmodel.features.calendar import period_calendar
 from riskmodel.features.wide import fourier_terms, rolling_mean, shift
 
@@ -35,12 +35,21 @@ def _check_gap(gap: int) -> int:
     return int(gap)
 
 
-class PanelTransformer(TransformerMixin, BaseEstimator):
-    """Base: ``fit`` records the panel's frequency; ``transform`` builds the features."""
+class PanelTransformer(EstimatorParams):
+    """Base: ``fit`` records the panel's frequency; ``transform`` builds the features.
+
+    The scikit-learn transformer shape (``get_params``, ``set_params``, ``clone``,
+    ``fit_transform``) without importing scikit-learn (:mod:`riskmodel.estimator`
+    says why).
+    """
 
     def fit(self, panel: IncidentPanel, y: object = None) -> PanelTransformer:
         self.freq_ = panel.freq
         return self
+
+    def fit_transform(self, panel: IncidentPanel, y: object = None) -> pd.DataFrame:
+        """``fit(panel, y).transform(panel)``, as scikit-learn's ``TransformerMixin``."""
+        return self.fit(panel, y).transform(panel)
 
     def _wide(self, panel: IncidentPanel) -> WidePanel:
         if getattr(self, "freq_", panel.freq) != panel.freq:

@@ -43,12 +43,12 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
+from riskmodel.estimator import EstimatorParams
 from riskmodel.forecast.registry import make_model
 from riskmodel.forecast.result import Forecast, probs_for
 
@@ -102,8 +102,11 @@ def as_wide(data: IncidentPanel | WidePanel) -> WidePanel:
     raise TypeError(f"expected an IncidentPanel or WidePanel, got {type(data).__name__}")
 
 
-class CountForecaster(BaseEstimator):
+class CountForecaster(EstimatorParams):
     """Base class: subclasses implement ``_fit(wp)`` and ``_predict(h, probs)``.
+
+    It has the scikit-learn estimator shape (:class:`~riskmodel.estimator.EstimatorParams`:
+    ``get_params``, ``set_params``, :func:`sklearn.base.clone`).
 
     After ``fit``: ``wide_`` (the training data), ``fitted_`` (T, n) one-step
     in-sample fitted values (NaN where a model has none; used by MinT

@@ -10,7 +10,6 @@ counts are.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 
 def nb_quantiles(mean: np.ndarray, var: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -27,6 +26,8 @@ def nb_quantiles(mean: np.ndarray, var: np.ndarray, probs: np.ndarray) -> np.nda
     ndarray, shape S + (q,)
         Integer-valued quantiles (as float), 0 where the mean is 0.
     """
+    from scipy import stats  # here, not at the top: the command line's start imports this module
+
     m = np.maximum(np.asarray(mean, dtype=float), 0.0)[..., None]
     v = np.asarray(var, dtype=float)[..., None]
     p = np.asarray(probs, dtype=float)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from riskmodel.plotting import use_cjk_font
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 FAN_TEXT = {
     "zh": {"observed": "实际数", "pi95": "95%预测区间", "pi80": "80%预测区间", "mean": "预测均值",
@@ -63,6 +65,10 @@ def fan_chart(
     cats = sorted(fc["category"].unique())
     ncol = min(3, len(cats)) or 1
     nrow = math.ceil(len(cats) / ncol) or 1
+    # here, not at the top: the appendix and a study's start import this module, and must not import matplotlib
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.8 * nrow), squeeze=False)
     for ax, cat in zip(axes.ravel(), cats, strict=False):
         h = hist[hist["category"] == cat].sort_values("period").tail(last)

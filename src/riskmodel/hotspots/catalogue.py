@@ -7,26 +7,23 @@ options as flags), is one of :func:`~riskmodel.hotspots.rankers.default_rankers`
 and of :func:`~riskmodel.hotspots.evaluate.evaluate_hotspots`' default, and is
 run by the contract test (tests/hotspots/test_registry_contract.py).
 Options that several rankers declare with one flag (``--lookback``) go to
-every chosen ranker that takes them.
+every chosen ranker that takes them. Each ranker is named by reference
+(``"module:Class"``, imported on first use, so that ``hotspots --help`` imports
+no model); the contract test checks the declared options against the class.
 """
 
 from __future__ import annotations
 
-from riskmodel.hotspots.rankers import (
-    ForecastRanker,
-    HistoricalCounts,
-    KDERanker,
-    LastCounts,
-    parse_params,
-)
 from riskmodel.hotspots.registry import RANKERS
-from riskmodel.registry import Needs, Option
+from riskmodel.registry import Needs, Option, by_reference
+
+_R = "riskmodel.hotspots.rankers"
 
 LOOKBACK = Option("window", int, None, "Use only the last N periods before each origin (default: all of them).",
                   flag="--lookback")
 
 RANKERS.register(
-    "forecast", ForecastRanker,
+    "forecast", f"{_R}:ForecastRanker",
     labels={"zh": "预测", "en": "riskmodel forecast"},
     summary="riskmodel's forecast of every cell's count, summed over the window (named forecast_<model>)",
     options=(
@@ -34,13 +31,13 @@ RANKERS.register(
         Option("reconcile", str, "none", "Reconciliation of the forecast ranker over cell -> street -> ... "
                "(see riskmodel forecast --help)."),
         Option("params", dict, None, "Model parameters of the forecast ranker, a JSON object.",
-               flag="--model-params", parse=parse_params),
+               flag="--model-params", parse=by_reference(f"{_R}:parse_params")),
     ),
     needs=Needs(seed=True),
     contract_options={"model": "hmean"},
 )
 RANKERS.register(
-    "kde", KDERanker,
+    "kde", f"{_R}:KDERanker",
     labels={"zh": "核密度", "en": "kernel density (KDE)"},
     summary="Gaussian kernel density of past events at the cells' centroids, times the cells' areas",
     options=(
@@ -49,12 +46,12 @@ RANKERS.register(
     ),
 )
 RANKERS.register(
-    "last", LastCounts,
+    "last", f"{_R}:LastCounts",
     labels={"zh": "上期计数", "en": "last counts"},
     summary="the events of the last h periods: the naive forecast of an h-period window",
 )
 RANKERS.register(
-    "history", HistoricalCounts,
+    "history", f"{_R}:HistoricalCounts",
     labels={"zh": "历史计数", "en": "historical counts"},
     summary="the events over the whole history (or the last --lookback periods)",
     options=(LOOKBACK,),

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskmodel.alerts.ears import DEFAULT_BASELINE
+from riskmodel.alerts.detectors import DEFAULT_BASELINE
 from riskmodel.data import excel
 from riskmodel.data.columns import COLUMNS_READ, COUNTS_COLUMNS, map_columns
 from riskmodel.data.frequency import Frequency

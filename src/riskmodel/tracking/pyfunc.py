@@ -28,15 +28,22 @@ for any ``h``.
 
 A model logged without a published table (:func:`log_forecaster` with
 ``published=None``) serves the fitted model's own forecasts.
+
+MLflow is imported when a model is logged or registered, not with this
+module: the pipeline imports it, and the command line's start must not pay
+for MLflow (about 1.5 s; tests/cli/test_startup.py). So
+:class:`ForecasterModel`, a subclass of ``mlflow.pyfunc.PythonModel``, is
+made on first use (``riskmodel.tracking.pyfunc.ForecasterModel``, PEP 562),
+under that same name, so that models pickled by earlier versions load.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
-import mlflow.pyfunc
 import pandas as pd
 
 from riskmodel.errors import InputError, Problem
@@ -46,8 +53,10 @@ def _levels_of(df: pd.DataFrame) -> list[float]:
     return sorted({float(c[3:]) for c in df.columns if c.startswith("lo_")})
 
 
-class ForecasterModel(mlflow.pyfunc.PythonModel):
-    """Wraps a fitted :class:`riskmodel.forecast.base.CountForecaster` and what a study published with it.
+class _Serving:
+    """``ForecasterModel`` without its MLflow base class (see the module notes).
+
+    Wraps a fitted :class:`riskmodel.forecast.base.CountForecaster` and what a study published with it.
 
     Parameters
     ----------
@@ -97,12 +106,30 @@ class ForecasterModel(mlflow.pyfunc.PythonModel):
         return pub.loc[keep].drop(columns=drop).reset_index(drop=True)
 
 
+@functools.cache
+def _forecaster_model() -> type:
+    """``ForecasterModel``: :class:`_Serving` as an ``mlflow.pyfunc.PythonModel`` (MLflow imported now)."""
+    import mlflow.pyfunc
+
+    return type("ForecasterModel", (_Serving, mlflow.pyfunc.PythonModel),
+                {"__module__": __name__, "__qualname__": "ForecasterModel", "__doc__": _Serving.__doc__})
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - the class
+    if name == "ForecasterModel":
+        cls = _forecaster_model()
+        globals()[name] = cls  # pickles refer to it by this name: the same object from now on
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @contextlib.contextmanager
 def _fluent_tracking_uri(uri: str) -> Iterator[None]:
     """Set MLflow's global tracking URI for a block; restore it and the
     MLFLOW_TRACKING_URI variable (which ``mlflow.set_tracking_uri`` overwrites) after."""
     import os
 
+    import mlflow
     from mlflow.tracking._tracking_service import utils as tracking_utils
 
     old_uri = tracking_utils._tracking_uri  # noqa: SLF001 - None when never set
@@ -133,11 +160,14 @@ def log_forecaster(
     model is also registered (:func:`register_forecaster`); a study registers
     only after its outputs are in place.
     """
+    import mlflow.pyfunc
+
     # MLflow's model logging is fluent-only: point it at our store for this call
     # only, and restore the process-wide URI after (other code must not inherit it)
+    model = __getattr__("ForecasterModel")(forecaster, published)
     with _fluent_tracking_uri(tracking_uri):
         with mlflow.start_run(run_id=run_id):
-            info = mlflow.pyfunc.log_model(name=name, python_model=ForecasterModel(forecaster, published))
+            info = mlflow.pyfunc.log_model(name=name, python_model=model)
     if registered_name:
         register_forecaster(info.model_uri, registered_name, tracking_uri)
     return info.model_uri
@@ -146,6 +176,8 @@ def log_forecaster(
 def register_forecaster(model_uri: str, registered_name: str, tracking_uri: str) -> tuple[str, str]:
     """Register a logged model under ``registered_name`` (a new version); return (name, version)."""
     import io
+
+    import mlflow
 
     with _fluent_tracking_uri(tracking_uri):
         # MLflow 3 keeps logged models apart from run artifacts: register by the model's own URI

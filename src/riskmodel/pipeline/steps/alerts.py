@@ -33,7 +33,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from pydantic import ValidationInfo, field_validator
@@ -196,5 +195,6 @@ def _figures(ctx: Any, panel: Any, table: pd.DataFrame, eps: pd.DataFrame, n_max
             name = f"{rank:02d}_{a}_{c}_{lang}.png".replace("/", "_")
             made.append(Artifact(f"figures/{name}", figure_png(fig, dpi=110), log_as=""))
             run.log_figure(fig, name, artifact_path="figures/alerts")
+            import matplotlib.pyplot as plt  # here, not at the top: a study's start must not import matplotlib
             plt.close(fig)
     return made

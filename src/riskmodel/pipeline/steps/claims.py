@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from pydantic import field_validator
@@ -122,6 +121,7 @@ def claims_step(ctx: StudyContext, cfg: ClaimsStepConfig, run: RunHandle) -> dic
                 name = f"claim_{c.claim_id}_{lang}.png"
                 fig.savefig(out / name, dpi=120)
                 run.log_figure(fig, name)
+                import matplotlib.pyplot as plt  # here, not at the top: a study's start must not import matplotlib
                 plt.close(fig)
     summary = pd.concat(summaries, ignore_index=True)
     eff_all = pd.concat(effects, ignore_index=True)
