@@ -78,6 +78,32 @@ def wide(panel) -> WidePanel:
     return WidePanel.from_panel(panel)
 
 
+def derived_options(name: str) -> list[tuple[str, type, object]]:
+    """(name, type, default) of a model's options as its class defines them: ``Model(**implied).get_params()``."""
+    spec = MODELS[name]
+    params = spec.target(**spec.extra.get("defaults", {})).get_params()
+    return [(k, type(v) if v is not None else str, v) for k, v in params.items()]
+
+
+def declared_options(name: str) -> list[tuple[str, type, object]]:
+    """(name, type, default) of a model's options as its ``register`` call declares them."""
+    return [(o.name, o.type, o.default) for o in MODELS[name].options]
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_declared_options_are_the_constructor_parameters(name):
+    # the catalogue names each model by reference (imported on first use) and so declares its
+    # options itself: they can never drift from the class's own
+    assert MODELS[name].lazy
+    assert declared_options(name) == derived_options(name)
+
+
+@pytest.mark.parametrize("name", RECONCILERS.names())
+def test_reconcilers_resolve(name):
+    spec = RECONCILERS[name]
+    assert callable(spec.target) and spec.target.__name__ == spec.ref.rpartition(":")[2]
+
+
 def check_forecaster(name: str, wp: WidePanel) -> Forecast:
     """The model contract (see the module notes); returns the forecast it checked."""
     spec = MODELS[name]
@@ -88,6 +114,7 @@ def check_forecaster(name: str, wp: WidePanel) -> Forecast:
     # get_params / clone round trip; the registry's options are the constructor's parameters
     params = model.get_params()
     assert set(spec.option_names) == set(params), "registered options differ from the constructor's"
+    assert declared_options(name) == derived_options(name), "declared options differ from get_params()"
     assert repr(clone(model).get_params()) == repr(params)
     assert repr(type(model)(**params).get_params()) == repr(params)
     MODELS.check_options(name, params)
@@ -199,7 +226,8 @@ def test_forecaster_results_keep_the_result_protocol(panel):
     res = Forecaster(models=["snaive", "hmean"], seed=0).forecast(panel, H, level=[80, 95])
     assert isinstance(res, PanelForecast) and isinstance(res, IntervalResult)
     one = Forecaster(models=["snaive"]).forecast(panel, H, level=[80, 95])
-    cols = ["area_id", "category", "period", "model", "mean", "lo_80", "hi_80", "lo_95", "hi_95"]
+    cols = ["area_id", "category", "period", "model", "mean", "median", "lo_80", "hi_80", "lo_95", "hi_95",
+            "q-5", "q-10", "q-25", "q-50", "q-75", "q-90", "q-95"]
     assert list(one.to_frame().columns) == cols
     # several models: blocks stacked in the order asked, with `forecaster` before `model`
     df = res.to_frame()
@@ -210,8 +238,9 @@ def test_forecaster_results_keep_the_result_protocol(panel):
     assert isinstance(text, str) and "6 series" in text and "fallbacks: 2 series" in text and "zero (all-zero" in text
     ci = res.conf_int(0.95)
     assert set(ci["level"]) == {95.0} and (ci["lo"] <= ci["hi"]).all()
-    with pytest.raises(InputError, match="levels: 80, 95"):
-        one.conf_int(90)
+    assert (one.conf_int(90)["lo"].to_numpy() == one.to_frame()["q-5"].to_numpy()).all()
+    with pytest.raises(InputError, match="levels: 50, 80, 90, 95"):
+        one.conf_int(70)
     assert [a.name for a in one.artifacts()] == ["forecast.csv"]
     assert one.fallbacks()["snaive"][("S2", "guns")].startswith("zero")
 

@@ -37,6 +37,7 @@ from riskmodel.cli.execution import (
     open_backend,
 )
 from riskmodel.cli.progress import QuietOpt, backtest_position, bar
+from riskmodel.data.calendar_choice import check_calendar, resolve_calendar
 from riskmodel.data.columns import parse_columns
 from riskmodel.data.loading import load_panel
 from riskmodel.data.readers import write_table_atomic
@@ -75,6 +76,22 @@ ModelsOpt = Annotated[list[str] | None, typer.Option("--model", help=registry_he
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (of the models that draw random numbers: "
                                      + ", ".join(s.name for s in MODELS.specs() if s.needs.seed) + ").")]
 GapsOpt = Annotated[str, typer.Option("--gaps", help="Missing periods inside the data: zero (no incident) or error.")]
+CalendarOpt = Annotated[str | None, typer.Option("--calendar", help=(
+    "Holiday regressors of the models that have them (" + ", ".join(s.name for s in MODELS.specs() if s.option("calendar"))
+    + "): CN (Chinese statutory holidays and make-up workdays), none, or a country code of the 'holidays' package "
+    "(e.g. US, if installed). Default: the data's country (CN when the data name none), said in a note."))]
+
+
+def _calendar_params(models: list[str], calendar: str | None, country: object) -> dict[str, dict[str, str]]:
+    """``params`` giving every model with a ``calendar`` option the calendar chosen (the data's country by
+    default, said in a note on stderr)."""
+    users = [m for m in models if MODELS.get(m).option("calendar") is not None]
+    if not users:
+        return {}
+    code, note = resolve_calendar(calendar, country, option="--calendar")
+    if note:
+        typer.echo(note, err=True)
+    return {m: {"calendar": code} for m in users}
 
 
 def _zero_note(df: pd.DataFrame) -> None:
@@ -105,6 +122,7 @@ def register(app: typer.Typer) -> None:
         areas: AreasOpt = None,
         seed: SeedOpt = 0,
         gaps: GapsOpt = "zero",
+        calendar: CalendarOpt = None,
         backend: BackendOpt = "local",
         workers: WorkersOpt = None,
         scheduler: SchedulerOpt = None,
@@ -121,6 +139,8 @@ def register(app: typer.Typer) -> None:
         Series are fitted in chunks of --chunk-size on --backend (docs/dask.md).
         """
         _check([model], reconcile, areas)
+        if calendar is not None:
+            check_calendar(calendar, option="--calendar")
         out = table_file(out, fmt)  # --format against --out's suffix, before any work
         check_execution(backend, workers, scheduler, chunk_size)
         levels = level or [80.0, 95.0]
@@ -128,16 +148,18 @@ def register(app: typer.Typer) -> None:
         check_horizon(h, panel.freq, option="--h")
         for line in panel.notes(redacted(counts)):
             typer.echo(line, err=True)
+        mparams = _calendar_params([model], calendar, panel.meta.get("country"))
         tracker = make_tracker(no_track)
         params = {"counts": str(counts), "freq": panel.freq, "align_dates": align_dates, "h": h, "model": model, "levels": levels,
-                  "reconcile": reconcile, "seed": seed, "gaps": gaps}
+                  "reconcile": reconcile, "seed": seed, "gaps": gaps,
+                  **({"calendar": mparams[model]["calendar"]} if mparams else {})}
         with open_backend(backend, workers, scheduler) as ex, \
                 tracker.run("forecast", params={**params, **describe(ex, chunk_size)},
                             tags={"riskmodel.backend": ex.name}) as run:
             t0 = time.perf_counter()
             with bar(f"forecast ({model})", quiet=quiet, unit="chunks") as progress:
                 res = Forecaster([model], seed=seed, reconcile=reconcile, chunk_size=chunk_size, backend=ex,
-                                 gaps=gaps).forecast(panel, h, level=levels, progress=progress)
+                                 gaps=gaps, params=mparams).forecast(panel, h, level=levels, progress=progress)
             secs = time.perf_counter() - t0
             arts = res.artifacts()  # forecast.csv
             df = arts[0].content
@@ -166,6 +188,7 @@ def register(app: typer.Typer) -> None:
         areas: AreasOpt = None,
         seed: SeedOpt = 0,
         gaps: GapsOpt = "zero",
+        calendar: CalendarOpt = None,
         backend: BackendOpt = "local",
         workers: WorkersOpt = None,
         scheduler: SchedulerOpt = None,
@@ -186,6 +209,8 @@ def register(app: typer.Typer) -> None:
         """
         models = model or ["auto"]
         _check(models, reconcile, areas)
+        if calendar is not None:
+            check_calendar(calendar, option="--calendar")
         check_format(fmt)
         check_execution(backend, workers, scheduler, chunk_size)
         levels = level or [80.0, 95.0]
@@ -193,15 +218,17 @@ def register(app: typer.Typer) -> None:
         check_horizon(h, panel.freq, option="--h")
         for line in panel.notes(redacted(counts)):
             typer.echo(line, err=True)
+        mparams = _calendar_params(models, calendar, panel.meta.get("country"))
         tracker = make_tracker(no_track)
         params = {"counts": str(counts), "freq": panel.freq, "align_dates": align_dates, "h": h, "windows": windows, "step": step,
-                  "models": models, "levels": levels, "reconcile": reconcile, "seed": seed}
+                  "models": models, "levels": levels, "reconcile": reconcile, "seed": seed,
+                  **({"calendar": next(iter(mparams.values()))["calendar"]} if mparams else {})}
         with open_backend(backend, workers, scheduler) as ex, \
                 tracker.run("backtest", params={**params, **describe(ex, chunk_size)},
                             tags={"riskmodel.backend": ex.name}) as run:
             with bar("backtest", quiet=quiet, unit="fits", describe=backtest_position(models, windows)) as progress:
                 res = Forecaster(models, seed=seed, reconcile=reconcile, chunk_size=chunk_size, backend=ex,
-                                 gaps=gaps).cross_validation(panel, h, windows, step, level=levels, progress=progress)
+                                 gaps=gaps, params=mparams).cross_validation(panel, h, windows, step, level=levels, progress=progress)
             mt = res.metrics
             arts = res.artifacts()  # forecasts.csv and metrics.csv
             run.log_fingerprint("counts", counts)

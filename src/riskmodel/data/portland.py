@@ -80,14 +80,17 @@ def load_portland(
 
     Returns a zero-filled panel at district level; ``panel.meta`` has
     ``n_events``, ``n_unmatched`` and ``unmatched`` (calls outside every
-    district, with the reason). Aggregate with ``panel.aggregate('precinct')``
-    or ``panel.aggregate('city')``.
+    district, with the reason), and ``country`` ``"US"`` (the forecast models'
+    holiday regressors default to the data's country). Aggregate with
+    ``panel.aggregate('precinct')`` or ``panel.aggregate('city')``.
     """
     polys, areas, events = _read_portland(folder, categories)
-    return IncidentPanel.from_events(
+    panel = IncidentPanel.from_events(
         events, freq=freq, areas=areas, time_col="occ_date", category_col="category",
         x_col="x_coordina", y_col="y_coordina", polygons=polys,
     )
+    panel.meta["country"] = "US"  # Portland, Oregon
+    return panel
 
 
 def portland_boundaries(folder: str | os.PathLike[str] | None = None) -> AreaBoundaries:

@@ -1,4 +1,15 @@
-"""Chinese calendar features per period: statutory holidays and make-up workdays.
+"""Calendar features per period: public holidays (and China's make-up workdays).
+
+Which calendar is a declared choice (``calendar``, :func:`check_calendar`):
+``"CN"`` (the default, the sample city's country: the Chinese calendar
+below), ``"none"`` (no holiday regressors at all) or any other country code
+of the ``holidays`` package when it is installed (a development dependency:
+without it other codes are refused, naming the choices). "The data's
+country" is resolved by :func:`resolve_calendar`: the explicit choice, else
+the data's ``country`` (a loader's ``panel.meta["country"]``, a study's
+``[data] country``), else ``CN``, with a note saying so when not given.
+
+The Chinese calendar:
 
 China moves weekend days to make long holidays (调休): a *make-up workday* is a
 Saturday or Sunday on which people work, a *holiday* is a statutory day off
@@ -25,6 +36,12 @@ import numpy as np
 import pandas as pd
 
 from riskmodel.data.calendar import holiday_table
+from riskmodel.data.calendar_choice import (
+    DEFAULT_CALENDAR,
+    NO_CALENDAR,
+    check_calendar,
+    resolve_calendar,
+)
 from riskmodel.data.frequency import Frequency
 
 CALENDAR_COLUMNS = (
@@ -37,8 +54,30 @@ CALENDAR_COLUMNS = (
 )
 
 
-def daily_calendar(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def _country_daily(start: pd.Timestamp, end: pd.Timestamp, country: str) -> pd.DataFrame:
+    """:func:`daily_calendar`'s columns from the ``holidays`` package's public holidays of ``country``.
+
+    A holiday is a public holiday of the package's default categories (on any
+    weekday); there are no make-up workdays or Spring Festival; the package
+    computes every year, so ``known`` is 1.
+    """
+    import holidays  # here, not at the top: a development dependency, and slow to import
+
+    days = pd.date_range(start, end, freq="D")
+    hol = holidays.country_holidays(country, years=range(days[0].year, days[-1].year + 1))
+    is_hol = np.array([d in hol for d in days.date], dtype=bool)
+    weekday = days.day_of_week.to_numpy() < 5
+    rows = np.column_stack([weekday & ~is_hol, is_hol, np.zeros(len(days), bool), np.zeros(len(days), bool),
+                            np.ones(len(days), bool)]).astype(np.int8)
+    return pd.DataFrame(rows, index=pd.DatetimeIndex(days, name="day"),
+                        columns=["workday", "holiday", "makeup_workday", "spring_festival", "known"])
+
+
+def daily_calendar(start: pd.Timestamp, end: pd.Timestamp, country: str = DEFAULT_CALENDAR) -> pd.DataFrame:
     """One row per day from ``start`` to ``end``: workday, holiday, make-up workday flags.
+
+    ``country``: ``CN`` (the Chinese calendar), ``none`` (weekdays are
+    workdays, no holiday) or a code of the ``holidays`` package (:func:`check_calendar`).
 
     Returns
     -------
@@ -48,6 +87,15 @@ def daily_calendar(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         worked), ``spring_festival`` (day off of the Spring Festival holiday),
         ``known`` (1 when the calendar covers that year).
     """
+    country = check_calendar(country)
+    if country == NO_CALENDAR:
+        days = pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D")
+        z = np.zeros(len(days), np.int8)
+        return pd.DataFrame({"workday": (days.day_of_week < 5).astype(np.int8), "holiday": z, "makeup_workday": z,
+                             "spring_festival": z, "known": np.ones(len(days), np.int8)},
+                            index=pd.DatetimeIndex(days, name="day"))
+    if country != DEFAULT_CALENDAR:
+        return _country_daily(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), country)
     t = holiday_table(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), strict=False)
     spring = t["is_holiday"] & (t["holiday_name"] == "Spring Festival")
     cols = [t["is_workday"], t["is_holiday"], t["is_makeup_workday"], spring, t["calendar_known"]]
@@ -59,7 +107,7 @@ def daily_calendar(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     )
 
 
-def period_calendar(periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
+def period_calendar(periods: pd.DatetimeIndex, freq: str, country: str = DEFAULT_CALENDAR) -> pd.DataFrame:
     """Calendar counts per period (day, ISO week starting Monday, or month).
 
     Parameters
@@ -67,6 +115,8 @@ def period_calendar(periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
     periods : DatetimeIndex
         Period start dates (may extend into the future: the calendar is known).
     freq : {'D', 'W', 'M'}
+    country : str
+        ``CN``, ``none`` or a ``holidays`` country code (:func:`check_calendar`).
 
     Returns
     -------
@@ -80,7 +130,7 @@ def period_calendar(periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
         return pd.DataFrame(columns=list(CALENDAR_COLUMNS), index=periods)
     off = Frequency.of(freq).offset
     end = periods.max() + off - pd.Timedelta(days=1)
-    daily = daily_calendar(periods.min(), end)
+    daily = daily_calendar(periods.min(), end, country)
     starts = periods.sort_values().unique()
     bucket = np.searchsorted(starts.to_numpy(), daily.index.to_numpy(), side="right") - 1
     grp = daily.groupby(starts[bucket])
@@ -97,3 +147,7 @@ def period_calendar(periods: pd.DatetimeIndex, freq: str) -> pd.DataFrame:
     )
     out.index.name = "period"
     return out.reindex(periods).astype(float)
+
+
+__all__ = ["CALENDAR_COLUMNS", "DEFAULT_CALENDAR", "NO_CALENDAR", "check_calendar", "daily_calendar",
+           "period_calendar", "resolve_calendar"]

@@ -15,20 +15,55 @@ methods are registered in :data:`RECONCILERS` (both declared in
 :func:`backtest_panel` are the older DataFrame-returning wrappers.
 """
 
-from riskmodel.forecast import models as _models  # noqa: F401 - registers every model in MODELS
-from riskmodel.forecast.api import backtest_panel, forecast_panel
-from riskmodel.forecast.auto import Auto
-from riskmodel.forecast.base import CountForecaster
-from riskmodel.forecast.baselines import HistoricalMean, Naive, SeasonalNaive
-from riskmodel.forecast.ets import ETS
-from riskmodel.forecast.forecaster import Forecaster, PanelBacktest, PanelForecast, with_all_levels
-from riskmodel.forecast.gbm import GlobalGBM
-from riskmodel.forecast.glm import NegBinGLM, irls_poisson
-from riskmodel.forecast.pooled import PooledLevel
+from typing import TYPE_CHECKING
+
+from riskmodel.forecast import models as _models  # noqa: F401 - registers every model in MODELS (by reference)
 from riskmodel.forecast.registry import DEFAULT_RECONCILE, MODELS, RECONCILERS, make_model
-from riskmodel.forecast.result import PROBS, Forecast, probs_for
+from riskmodel.registry import lazy_exports
+
+# The rest is imported when first used (riskmodel.forecast.Forecaster, or `from riskmodel.forecast
+# import Forecaster`): the models' modules import scipy and scikit-learn, which the command line's
+# start must not (tests/cli/test_startup.py).
+_LAZY = {
+    "backtest_panel": "riskmodel.forecast.api", "forecast_panel": "riskmodel.forecast.api",
+    "Auto": "riskmodel.forecast.auto", "CountForecaster": "riskmodel.forecast.base",
+    "HistoricalMean": "riskmodel.forecast.baselines", "Naive": "riskmodel.forecast.baselines",
+    "SeasonalNaive": "riskmodel.forecast.baselines", "ETS": "riskmodel.forecast.ets",
+    "Forecaster": "riskmodel.forecast.forecaster", "PanelBacktest": "riskmodel.forecast.forecaster",
+    "PanelForecast": "riskmodel.forecast.forecaster", "with_all_levels": "riskmodel.forecast.forecaster",
+    "GlobalGBM": "riskmodel.forecast.gbm", "NegBinGLM": "riskmodel.forecast.glm",
+    "irls_poisson": "riskmodel.forecast.glm", "PooledLevel": "riskmodel.forecast.pooled",
+    "OUTPUT_QUANTILES": "riskmodel.forecast.result", "PROBS": "riskmodel.forecast.result",
+    "Forecast": "riskmodel.forecast.result", "probs_for": "riskmodel.forecast.result",
+    "quantile_column": "riskmodel.forecast.result",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+
+if TYPE_CHECKING:
+    from riskmodel.forecast.api import backtest_panel, forecast_panel
+    from riskmodel.forecast.auto import Auto
+    from riskmodel.forecast.base import CountForecaster
+    from riskmodel.forecast.baselines import HistoricalMean, Naive, SeasonalNaive
+    from riskmodel.forecast.ets import ETS
+    from riskmodel.forecast.forecaster import (
+        Forecaster,
+        PanelBacktest,
+        PanelForecast,
+        with_all_levels,
+    )
+    from riskmodel.forecast.gbm import GlobalGBM
+    from riskmodel.forecast.glm import NegBinGLM, irls_poisson
+    from riskmodel.forecast.pooled import PooledLevel
+    from riskmodel.forecast.result import (
+        OUTPUT_QUANTILES,
+        PROBS,
+        Forecast,
+        probs_for,
+        quantile_column,
+    )
 
 __all__ = [
+    "OUTPUT_QUANTILES",
     "DEFAULT_RECONCILE",
     "ETS",
     "MODELS",
@@ -51,5 +86,6 @@ __all__ = [
     "irls_poisson",
     "make_model",
     "probs_for",
+    "quantile_column",
     "with_all_levels",
 ]

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskmodel.data.calendar_choice import check_calendar
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
@@ -56,6 +57,7 @@ from riskmodel.forecast.chunked import ChunkedForecaster, backtest_chunks
 from riskmodel.forecast.reconcile import reconcile as reconcile_forecast
 from riskmodel.forecast.registry import DEFAULT_RECONCILE, MODELS, RECONCILERS, needs_hierarchy
 from riskmodel.forecast.result import Forecast
+from riskmodel.forecast.selection import selection_table, selection_text
 from riskmodel.results import Artifact
 
 REFERENCE = "snaive"
@@ -259,11 +261,22 @@ class PanelForecast:
             if cal is not None and len(cal):
                 lines.append("  interval factors per area level (calibrated on the model's internal windows): "
                              + "; ".join(f"{r.level} {r.nominal:g}% x{r.factor:.2f}" for r in cal.itertuples()))
+            sel = selection_table(self.fitted_models[name])
+            if sel is not None:  # auto: its members' weights and internal scores per group (<name>_selection.csv)
+                lines.append("  choice per group (weights; scaled pinball loss on the internal windows, lower is better):")
+                lines += selection_text(sel)
         return "\n".join(lines) + "\n"
 
     def artifacts(self, name: str = "forecast.csv", *, area_level: bool = False) -> list[Artifact]:
-        """The files it is published as: ``forecast.csv`` (:meth:`to_frame`)."""
-        return [Artifact(name, self.to_frame(area_level=area_level))]
+        """The files it is published as: ``forecast.csv`` (:meth:`to_frame`), and for ``auto`` its choice per
+        group of series with the members' internal scores, ``auto_selection.csv``
+        (:func:`riskmodel.forecast.selection.selection_table`)."""
+        arts = [Artifact(name, self.to_frame(area_level=area_level))]
+        for m in self.models:
+            sel = selection_table(self.fitted_models[m])
+            if sel is not None:
+                arts.append(Artifact(f"{m}_selection.csv", sel))
+        return arts
 
 
 @dataclass
@@ -401,7 +414,10 @@ class Forecaster:
         Where the chunks are fitted (default: this process).
     params : dict of str to dict, optional
         Per model name: constructor parameters (the options the registry
-        declares; others are refused).
+        declares; others are refused). A model with calendar regressors
+        (``nbglm``, ``gbm``, ``auto``...) given no ``calendar`` gets the data's
+        country, ``panel.meta["country"]``, when the panel has one
+        (:meth:`model_params`).
     gaps : {'zero', 'error'}
         Missing periods inside the data: zero counts, or an InputError.
     calibrate : bool
@@ -438,6 +454,19 @@ class Forecaster:
     def __repr__(self) -> str:
         return (f"Forecaster(models={self.models}, seed={self.seed}, reconcile={self.reconcile!r}, "
                 f"chunk_size={self.chunk_size})")
+
+    def model_params(self, panel: IncidentPanel) -> dict[str, dict[str, Any]]:
+        """:attr:`params`, with the data's country (``panel.meta["country"]``) as the ``calendar`` of every
+        model that has calendar regressors and was not given one (:mod:`riskmodel.data.calendar_choice`;
+        without a country the models' own default, CN)."""
+        country = panel.meta.get("country")
+        if not country:
+            return self.params
+        out = {k: dict(v) for k, v in self.params.items()}
+        for name in self.models:
+            if MODELS.get(name).option("calendar") is not None and "calendar" not in out.get(name, {}):
+                out.setdefault(name, {})["calendar"] = check_calendar(str(country), option="country")
+        return out
 
     def _wide(self, panel: IncidentPanel, all_levels: IncidentPanel | None) -> WidePanel:
         if needs_hierarchy(self.reconcile):
@@ -485,7 +514,8 @@ class Forecaster:
         chunks = 0
         for k, name in enumerate(self.models):
             t0 = time.perf_counter()
-            cf = ChunkedForecaster(name, seed=self.seed, params=self.params.get(name), chunk_size=self.chunk_size)
+            cf = ChunkedForecaster(name, seed=self.seed, params=self.model_params(panel).get(name),
+                                   chunk_size=self.chunk_size)
 
             def step(done: int, total: int, k: int = k) -> None:
                 assert progress is not None
@@ -554,7 +584,7 @@ class Forecaster:
         wp = self._wide(panel, all_levels)
         cuts = cutoffs(wp.y.shape[0], int(h), int(n_windows), step_size)
         rec = self.reconcile != "none"
-        runs = backtest_chunks(wp, names, int(h), cuts, levels, self.seed, self.params, self.chunk_size,
+        runs = backtest_chunks(wp, names, int(h), cuts, levels, self.seed, self.model_params(panel), self.chunk_size,
                                self.backend, keep_fitted=rec, progress=progress)
         wf = []
         level_of = _area_levels(panel)

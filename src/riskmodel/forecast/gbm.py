@@ -10,7 +10,8 @@ streets with 2 and with 300 incidents a month.
 Features of period t (all from periods <= t-1, see riskmodel.features):
 lags 1, 2, 3 and one season; rolling means over 3 periods and one season;
 the time of year (month, or Fourier terms of the week/day of year, weekday);
-the Chinese holiday and make-up-workday counts of period t (known ahead);
+the holiday (and, for China, make-up-workday) counts of period t (known
+ahead) of the ``calendar`` chosen (none with ``calendar="none"``);
 log(s_j); the category as a categorical feature.
 
 Forecasts are recursive: the predicted mean of period t feeds the lags of
@@ -29,7 +30,12 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from riskmodel.data.wide import WidePanel
-from riskmodel.features.calendar import period_calendar
+from riskmodel.features.calendar import (
+    DEFAULT_CALENDAR,
+    NO_CALENDAR,
+    check_calendar,
+    period_calendar,
+)
 from riskmodel.features.wide import fourier_terms
 from riskmodel.forecast.base import CountForecaster, max_horizon
 from riskmodel.forecast.distributions import nb_quantiles
@@ -38,14 +44,17 @@ from riskmodel.forecast.distributions import nb_quantiles
 class _Design:
     """Builds the feature rows of a (scaled) wide array."""
 
-    def __init__(self, wp: WidePanel, periods_all: pd.DatetimeIndex, scale: np.ndarray, cats: np.ndarray):
+    def __init__(self, wp: WidePanel, periods_all: pd.DatetimeIndex, scale: np.ndarray, cats: np.ndarray,
+                 calendar: str = DEFAULT_CALENDAR):
         self.freq = wp.freq
         m = wp.season
         self.lags = sorted({1, 2, 3, m}) if wp.y.shape[0] > 2 * m else [1, 2, 3]
         self.windows = [3, m] if wp.y.shape[0] > 2 * m else [3]
         self.maxlag = max(self.lags + self.windows)
-        cal = period_calendar(periods_all, wp.freq)
-        time_cols = [cal["holidays"].to_numpy(), cal["makeup_workdays"].to_numpy()]
+        time_cols = []
+        if calendar != NO_CALENDAR:
+            cal = period_calendar(periods_all, wp.freq, calendar)
+            time_cols += [cal["holidays"].to_numpy(), cal["makeup_workdays"].to_numpy()]
         if wp.freq == "M":
             time_cols.append(periods_all.month.to_numpy().astype(float))
         else:
@@ -88,6 +97,9 @@ class GlobalGBM(CountForecaster):
         OpenMP threads for training and prediction (1 by default: on a shared
         machine more threads than free cores make HistGradientBoosting ~10x
         slower, measured 18.7 s vs 1.0 s on 2 busy cores).
+    calendar : str
+        Whose holiday counts are features: ``"CN"`` (default), ``"none"`` or a
+        country code of the ``holidays`` package (:mod:`riskmodel.features.calendar`).
     """
 
     name = "gbm"
@@ -102,8 +114,10 @@ class GlobalGBM(CountForecaster):
         calibrate: bool = True,
         random_state: int = 0,
         n_threads: int = 1,
+        calendar: str = DEFAULT_CALENDAR,
     ):
         self.n_threads = n_threads
+        self.calendar = calendar
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
@@ -118,7 +132,8 @@ class GlobalGBM(CountForecaster):
     def _train(self, y: np.ndarray, periods_all: pd.DatetimeIndex, wp: WidePanel):
         scale = np.maximum(y.mean(axis=0), 1e-3)
         cats = pd.factorize(np.array([s[1] for s in wp.series]))[0]
-        design = _Design(WidePanel(y, wp.periods[: y.shape[0]], wp.series, wp.freq), periods_all, scale, cats)
+        design = _Design(WidePanel(y, wp.periods[: y.shape[0]], wp.series, wp.freq), periods_all, scale, cats,
+                         self.calendar_)
         ys = y / scale
         X, ti, si = design.all_rows(ys)
         if X.shape[0] == 0:
@@ -159,6 +174,7 @@ class GlobalGBM(CountForecaster):
             self._fit_inner(wp)
 
     def _fit_inner(self, wp: WidePanel) -> None:
+        self.calendar_ = check_calendar(self.calendar)
         T = wp.y.shape[0]
         self.h_cal_ = 0
         self.fut_periods_ = wp.future(max(400, max_horizon(wp.freq)))  # calendar rows for the forecast periods

@@ -1,4 +1,4 @@
-"""Count GLM forecaster: log-linear trend, seasonality, Chinese holidays, exogenous
+"""Count GLM forecaster: log-linear trend, seasonality, holidays, exogenous
 regressors; negative binomial (NB2) or quasi-Poisson intervals.
 
 All series share one design matrix (the same periods), so the model is fitted
@@ -26,8 +26,9 @@ intervals come from the count distribution.
 
 Regressors: intercept; ``trend`` (years since the first period); Fourier
 terms of the time of year (``fourier`` pairs; for daily data also weekday
-dummies); the number of statutory holidays and make-up workdays in the
-period; for monthly data the offset log(days in month / 30.44); and
+dummies); the number of public holidays and (China) make-up workdays in the
+period, from the ``calendar`` chosen (``CN``, ``none`` or a country code of
+the ``holidays`` package: :mod:`riskmodel.features.calendar`); for monthly data the offset log(days in month / 30.44); and
 ``exog``, a DataFrame indexed by period start with one column per regressor
 shared by all series, covering the training and the forecast periods.
 """
@@ -39,7 +40,12 @@ import pandas as pd
 
 from riskmodel.data.wide import WidePanel
 from riskmodel.errors import InputError, Problem
-from riskmodel.features.calendar import period_calendar
+from riskmodel.features.calendar import (
+    DEFAULT_CALENDAR,
+    NO_CALENDAR,
+    check_calendar,
+    period_calendar,
+)
 from riskmodel.features.wide import fourier_terms
 from riskmodel.forecast.base import CountForecaster
 from riskmodel.forecast.distributions import nb_quantiles
@@ -116,7 +122,8 @@ class NegBinGLM(CountForecaster):
     fourier : int, optional
         Pairs of yearly Fourier terms (default 3 for M, 4 for W, 3 for D).
     holidays : bool
-        Include the Chinese holiday and make-up-workday counts.
+        Include the holiday (and make-up-workday) counts of ``calendar``
+        (False is the same as ``calendar="none"``).
     family : {'nb', 'quasipoisson'}
     window : int, optional
         Fit on the last ``window`` periods only.
@@ -125,6 +132,12 @@ class NegBinGLM(CountForecaster):
         coefficients (regressors are standardised first).
     exog : DataFrame, optional
         Shared regressors indexed by period start (training and forecast periods).
+    calendar : str
+        Whose holidays are regressors: ``"CN"`` (Chinese statutory holidays and
+        make-up workdays, the default), ``"none"``, or a country code of the
+        ``holidays`` package (public holidays; needs the package). Callers
+        that know the data's country pass it (``riskmodel forecast --calendar``,
+        :func:`riskmodel.features.calendar.resolve_calendar`).
     """
 
     @property
@@ -141,6 +154,7 @@ class NegBinGLM(CountForecaster):
         window: int | None = None,
         ridge: float = 1e-3,
         exog: pd.DataFrame | None = None,
+        calendar: str = DEFAULT_CALENDAR,
     ):
         self.trend = trend
         self.fourier = fourier
@@ -149,6 +163,7 @@ class NegBinGLM(CountForecaster):
         self.window = window
         self.ridge = ridge
         self.exog = exog
+        self.calendar = calendar
 
     def min_periods(self, wp: WidePanel) -> int:
         return 6
@@ -167,8 +182,8 @@ class NegBinGLM(CountForecaster):
             for d in range(1, 7):
                 cols.append((periods.day_of_week == d).astype(float))
                 names.append(f"dow_{d}")
-        cal = period_calendar(periods, wp.freq)
-        if self.holidays:
+        cal = period_calendar(periods, wp.freq, self.calendar_)
+        if self.holidays and self.calendar_ != NO_CALENDAR:
             for c in ("holidays", "makeup_workdays"):
                 cols.append(cal[c].to_numpy())
                 names.append(c)
@@ -190,6 +205,7 @@ class NegBinGLM(CountForecaster):
     def _fit(self, wp: WidePanel) -> None:
         if self.family not in ("nb", "quasipoisson"):
             raise InputError(Problem(f"unknown family {self.family!r}; valid: nb, quasipoisson"))
+        self.calendar_ = check_calendar(self.calendar) if self.holidays else NO_CALENDAR
         T = wp.y.shape[0]
         start = max(0, T - self.window) if self.window else 0
         periods = wp.periods[start:]

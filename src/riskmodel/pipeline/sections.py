@@ -88,6 +88,9 @@ class DataSection(StrictModel):
     truth: str | None = None
     boundaries: str | None = None
     """The areas' polygons for maps: a GeoJSON or shapefile (:func:`riskmodel.data.boundaries.read_boundaries`)."""
+    country: str | None = None
+    """The data's country (``CN``, ``US``, ...): the default calendar of the forecast models' holiday
+    regressors (``[steps.forecast] calendar`` overrides it); None: the panel's own, else ``CN``, said in a note."""
 
     @field_validator("align")
     @classmethod

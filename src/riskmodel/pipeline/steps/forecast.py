@@ -18,6 +18,12 @@ backtest_step          1               periods between origins
 backtest_models        ["auto"]        models backtested (seasonal naive added)
 fan_charts             true            one fan chart per district
 categories             []              restrict to these categories (all when empty)
+calendar               the data's      holiday regressors of the models that have
+                       country         them (nbglm, qpglm, gbm, auto): "CN",
+                                       "none" or a ``holidays`` country code;
+                                       default ``[data] country``, else the
+                                       panel's (Portland: US), else CN (a note
+                                       says which)
 =====================  ==============  =========================================
 
 The series are fitted through the study's ``[execution]`` backend, in
@@ -27,7 +33,7 @@ chunks of its ``chunk_size`` (see :mod:`riskmodel.pipeline`), by
 the fan charts.
 
 Writes ``forecast.csv`` (every area, street to city, and category),
-``backtest_metrics.csv``, ``backtest_forecasts.csv`` and
+``auto_selection.csv`` (model ``auto``: its choice and internal scores per group), ``backtest_metrics.csv``, ``backtest_forecasts.csv`` and
 ``figures/fan_<district>.png`` into the step's folder, and logs the same
 tables, the overall backtest metrics and the figures to MLflow. With
 ``register_model`` (default true) the model is logged to the step's run as
@@ -39,13 +45,14 @@ outputs are in place.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
-import matplotlib.pyplot as plt
 from pydantic import field_validator
 
 from riskmodel.config import StrictModel, registry_choice
+from riskmodel.data.calendar_choice import resolve_calendar
 from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS, Forecaster, with_all_levels
 from riskmodel.forecast.figures import fan_chart
 from riskmodel.forecast.registry import needs_hierarchy
@@ -69,6 +76,7 @@ class ForecastStepConfig(StrictModel):
     fan_charts: bool = True
     categories: list[str] = []
     register_model: bool = True
+    calendar: str | None = None
 
     _model = field_validator("model")(_model_name)
     _reconcile = field_validator("reconcile")(registry_choice(RECONCILERS))
@@ -95,6 +103,14 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
     full = with_all_levels(panel) if needs_hierarchy(cfg.reconcile) or cfg.fan_charts else None
     ex = {"seed": ctx.seed, "reconcile": cfg.reconcile, "chunk_size": ctx.chunk_size,
           "backend": ctx.backend}  # the study's [execution] table
+    users = [m for m in dict.fromkeys([cfg.model, *cfg.backtest_models]) if MODELS.get(m).option("calendar")]
+    if users:  # the holiday calendar of the models that have one: given, else the data's country, else CN
+        country = getattr(ctx.data, "country", None) or panel.meta.get("country")
+        code, note = resolve_calendar(cfg.calendar, country, option="[steps.forecast] calendar")
+        if note:
+            print(note, file=sys.stderr)
+        run.set_tags({"riskmodel.calendar": code})
+        ex["params"] = {m: {"calendar": code} for m in users}
     res = Forecaster([cfg.model], **ex).forecast(panel, cfg.h, level=cfg.levels, all_levels=full,
                                                  progress=ctx.progress)
     secs = time.perf_counter() - t0
@@ -135,6 +151,7 @@ def step(ctx: Any, cfg: ForecastStepConfig, run: Any) -> dict[str, Any]:
     finally:
         for a in arts:
             if a.kind == "figure":
+                import matplotlib.pyplot as plt  # here, not at the top: a study's start must not import matplotlib
                 plt.close(a.content)
     run.log_metrics(metrics)
     return {"forecast": str(out / "forecast.csv"), "figures": figs,
