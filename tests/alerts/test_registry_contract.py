@@ -219,6 +219,35 @@ def test_every_detector_is_declared_completely() -> None:
     assert DEFAULT_METHOD in DETECTORS
 
 
+def test_declared_defaults_and_choices_are_the_detector_modules_own() -> None:
+    # the catalogue names the detectors by reference and writes their defaults out (their modules import
+    # scipy, which listing the detectors must not): they must be the modules' own, so they cannot drift
+    from riskmodel.alerts import (
+        detectors,
+        ears,
+        farrington,
+        farrington_detectors,
+        forecast_detector,
+        glrnb,
+    )
+
+    assert detectors.POWERTRANS == farrington.POWERTRANS
+    assert detectors.THRESHOLD_METHODS == farrington.THRESHOLD_METHODS
+    assert tuple(detectors._FARRINGTON_OPTIONS) == farrington_detectors.CONTROL_OPTIONS
+    for preset, ctl in farrington.PRESETS.items():
+        assert detectors.PRESETS[preset] == {k: getattr(ctl, k) for k in farrington_detectors.CONTROL_OPTIONS}
+    assert detectors.DEFAULT_BASELINE == ears.DEFAULT_BASELINE
+    assert detectors.DEFAULT_C_ARL == glrnb.DEFAULT_C_ARL
+    assert detectors.GLR_DEFAULTS == farrington_detectors.GLR_DEFAULTS
+    assert detectors.WINDOW_DEFAULTS == farrington_detectors.WINDOW_DEFAULTS
+    assert (detectors.DEFAULT_MODEL, detectors.DEFAULT_ALPHA) == (forecast_detector.DEFAULT_MODEL,
+                                                                  forecast_detector.DEFAULT_ALPHA)
+    assert DETECTORS["farrington"].option("limit54").parse("3,2") == farrington_detectors.parse_limit54("3,2")
+    for spec in DETECTORS.specs():
+        assert spec.lazy and callable(spec.target), spec.name
+        assert spec.target.__name__ == spec.ref.rpartition(":")[2]
+
+
 # ---------------------------------------------------------------- a new detector: one register call
 def toy_detector(task: DetectTask) -> DetectorOutput:
     """Count above the mean of the ``k`` periods before plus 3 Poisson sds (and 1)."""

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from riskmodel.alerts import DEFAULT_METHOD, DETECTORS, check_method, detect
+from riskmodel.alerts import DEFAULT_METHOD, DETECTORS, check_method, detect, nowcast_panel
 from riskmodel.cli.common import (
     INPUT_TYPE,
     AlignDatesOpt,
@@ -40,6 +40,7 @@ from riskmodel.cli.progress import QuietOpt, bar
 from riskmodel.data.columns import parse_columns
 from riskmodel.data.loading import load_panel
 from riskmodel.data.readers import write_table_atomic
+from riskmodel.errors import InputError, Problem
 from riskmodel.execution.chunks import DEFAULT_CHUNK_SIZE
 from riskmodel.io_safety import redacted
 
@@ -54,8 +55,16 @@ def register(app: typer.Typer) -> None:
     @app.command("detect", help=HELP)
     @with_method_options(DETECTORS)
     def detect_cmd(
-        counts: Annotated[Path, typer.Option("--counts", **INPUT_TYPE, help="Counts: area_id, category, period, count.")],
         out: OutOpt,
+        counts: Annotated[Path | None, typer.Option("--counts", **INPUT_TYPE, help="Counts: area_id, category, period, count.")] = None,
+        nowcast: Annotated[Path | None, typer.Option(
+            "--nowcast", **INPUT_TYPE,
+            help="In place of --counts: records with their occurrence and entry dates (area_id, category, occurred, "
+                 "reported[, count]); the latest periods, still incomplete, are nowcast (docs/alerts.md, Late reports).")] = None,
+        nowcast_max_delay: Annotated[int | None, typer.Option(
+            "--nowcast-max-delay", help="Periods a record may be entered late (default 14 days, 3 weeks, 2 months).")] = None,
+        nowcast_use: Annotated[str, typer.Option(
+            "--nowcast-use", help="mean, median or upper (the 95% interval's upper end) of the nowcast.")] = "mean",
         method: Annotated[str, typer.Option("--method", help=f"Detector: {DETECTORS.choices_help()} (see above).")] = DEFAULT_METHOD,
         freq: Annotated[str | None, typer.Option("--freq", help="D, W or M (daily counts are summed to W or M).")] = None,
         start: Annotated[str | None, typer.Option("--start", help="First period monitored (default: first with enough history).")] = None,
@@ -79,8 +88,17 @@ def register(app: typer.Typer) -> None:
         check_execution(backend, workers, scheduler, chunk_size)
         opts = route(DETECTORS, method, method_options or {})
         tracker = make_tracker(no_track)  # a refused password stops here, before the output is written
-        panel = load_panel(counts, freq=freq, population=population, align=align_dates,
-                           columns=parse_columns(columns))
+        if (counts is None) == (nowcast is None):
+            raise InputError(Problem("give --counts (counts per period) or --nowcast (records with their entry "
+                                     "dates), one of them"))
+        if nowcast is not None:
+            choice(nowcast_use, ["mean", "median", "upper"], "--nowcast-use")
+            panel = nowcast_panel(str(nowcast), freq=freq or "D", max_delay=nowcast_max_delay, now=end,
+                                  use=nowcast_use, source=str(nowcast))
+            counts = nowcast
+        else:
+            panel = load_panel(counts, freq=freq, population=population, align=align_dates,
+                               columns=parse_columns(columns))
         for line in panel.notes(redacted(counts)):
             typer.echo(line, err=True)
         check_method(method, panel.freq)
@@ -94,6 +112,8 @@ def register(app: typer.Typer) -> None:
         table = det.table
         write_table_atomic(table, out)
         artifacts = det.artifacts()
+        if nowcast is not None:  # the nowcast beside the detections (nowcast.csv, nowcast_delay.csv)
+            artifacts = [*artifacts, *panel.meta["nowcast"].artifacts()]
         eps = next(a.content for a in artifacts if a.name == "episodes.csv")
         with tracker.run("detect", params={"method": method, "freq": det.freq, "counts": str(counts),
                                            "start": start, **{f"opt.{k}": v for k, v in det.options.items()},
