@@ -24,8 +24,8 @@ def test_every_method_runs_and_covers_the_truth(evaluation):
     ev, truth = evaluation
     eff = ev.effects().set_index("method")
     assert list(eff.index) == ["observed", "rate_ratio", "its", "structural", "ratio_of_ratios", "did",
-                               "synthetic", "sdid", "placebo_in_time", "regression_to_mean"]
-    for m in ("its", "structural", "ratio_of_ratios", "did", "synthetic", "sdid"):
+                               "synthetic", "sdid", "staggered", "placebo_in_time", "regression_to_mean"]
+    for m in ("its", "structural", "ratio_of_ratios", "did", "synthetic", "sdid", "staggered"):
         assert eff.loc[m, "lo95"] < truth < eff.loc[m, "hi95"], m
     assert eff.loc["placebo_in_time", "note"].startswith("fake intervention at 2018-07-01")
     # 11 comparison areas: the ITS interval comes from them, the regression's is kept in the diagnostics
@@ -174,14 +174,14 @@ def test_evaluation_follows_the_result_protocol(evaluation):
     ev, _ = evaluation
     text = ev.summary()
     assert isinstance(text, str) and ev.verdict.en in text and ev.verdict.zh in text
-    assert "structural" in text and "11 of" not in text  # structural_full is off: 10 methods
+    assert "structural" in text and "12 of" not in text  # structural_full is off: 11 methods
     assert ev.to_frame().equals(ev.effects())
     ci = ev.conf_int(95)
     assert list(ci["method"]) == list(ev.effects()["method"]) and (ci["level"] == 95).all()
     with pytest.raises(InputError, match="95% interval only"):
         ev.conf_int(90)
     row = ev.summary_row()
-    assert row.shape == (1, 14) and row.loc[0, "method"] == "structural"
+    assert row.shape == (1, 15) and row.loc[0, "method"] == "structural"
     arts = ev.artifacts()
     assert [a.name for a in arts] == ["effects.csv", "verdict.txt", "series.csv", "chart.png"]
     assert [a.log_name for a in arts if a.logged] == ["effects.csv", "verdict.txt", "observed_vs_counterfactual.png"]

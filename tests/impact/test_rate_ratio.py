@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from riskmodel.impact import exact_poisson_ratio, rate_ratio
+from riskmodel.impact.rate_ratio import exact_poisson_ratio, rate_ratio
 
 
 def test_exact_interval_inverts_the_conditional_binomial_tails():

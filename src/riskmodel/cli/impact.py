@@ -19,6 +19,7 @@ from riskmodel.cli.common import (
     choice,
     make_tracker,
 )
+from riskmodel.cli.methods import route_each, with_method_options
 from riskmodel.cli.progress import QuietOpt, bar
 from riskmodel.data.columns import parse_columns
 from riskmodel.data.loading import load_panel
@@ -26,10 +27,12 @@ from riskmodel.data.panel import period_start
 from riskmodel.data.readers import read_table
 from riskmodel.errors import InputError, Problem
 from riskmodel.impact import EvaluationOptions, evaluate, expand_choices
-from riskmodel.impact.registry import choices_help
+from riskmodel.impact.outcomes import evaluate_values, is_value_table, read_values, supports_values
+from riskmodel.impact.registry import ALL, METHODS, choices_help
+from riskmodel.impact.rollout import event_study_chart, read_starts
 from riskmodel.impact.series import ControlSpec, parse_areas
 from riskmodel.io_safety import is_database_url, redacted
-from riskmodel.results import with_format
+from riskmodel.results import Artifact, with_format
 
 
 def _bound(part: str, end: bool) -> pd.Timestamp:
@@ -99,15 +102,39 @@ def read_exog(path: Path, freq: str) -> pd.DataFrame:
 METHOD_HELP = "Methods to run: " + choices_help()
 """``--method`` help, from the impact registry's groups (a choice is checked against the registry when run)."""
 
+OWN_FLAGS = ("--seed", "--log", "--seasonal")
+"""Method options the command declares itself (with its own defaults); the registry gives the others."""
+
+
+def _value_table(path: Path | str, columns: dict[str, str] | None) -> tuple[pd.DataFrame, str] | None:
+    """The outcome table and its name when it holds values (a ``value`` column, no ``count``), else None.
+
+    A local CSV's header is read alone first, so that a counts file is read once (by the loader).
+    """
+    mapped = {k: v for k, v in (columns or {}).items() if v in ("area_id", "category", "period", "value")}
+    p = Path(str(path))
+    if not is_database_url(path) and p.suffix.lower() == ".csv" and p.is_file():
+        try:
+            head = list(pd.read_csv(p, nrows=0, encoding="utf-8-sig").columns)
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            head = None
+        if head is not None and not is_value_table([mapped.get(c, c) for c in head]):
+            return None
+    df, src = read_table(path, what="counts or values")
+    df = df.rename(columns=mapped) if mapped else df
+    return (df, src.name) if is_value_table(df.columns) else None
+
 
 def register(app: typer.Typer) -> None:
     @app.command("claim")
+    @with_method_options(METHODS, exclude=OWN_FLAGS)
     def claim(
-        counts: Annotated[Path, typer.Option("--counts", **INPUT_TYPE, help="Counts file (area_id, category, period, count).")],
+        counts: Annotated[Path, typer.Option("--counts", **INPUT_TYPE, help="Counts file (area_id, category, period, count), or a table of values that are not counts (area_id, category, period, value: rates, per-capita figures, scores; analysed as given by the methods that take them).")],
         area: Annotated[str, typer.Option("--area", help="Treated area id (a district or city: sum of its areas).")],
-        category: Annotated[str, typer.Option("--category", help="Incident category.")],
-        intervention: Annotated[str, typer.Option("--intervention", help="Programme start date (YYYY-MM-DD).")],
+        category: Annotated[str, typer.Option("--category", help="Incident category (of a table of values: the outcome's name).")],
         out: Annotated[Path, typer.Option("--out", help="Output folder: effects.csv, verdict.txt, series.csv, chart.png.")],
+        intervention: Annotated[str | None, typer.Option("--intervention", help="Programme start date (YYYY-MM-DD). With --starts, default: the start of --area there, else the earliest start.")] = None,
+        starts: Annotated[Path | None, typer.Option("--starts", **INPUT_TYPE, help="Staggered adoption (--method staggered): each area's programme start, columns area_id, start (a date; empty or 'never': never treated).")] = None,
         reported: Annotated[float | None, typer.Option("--reported", help="Reported relative change, e.g. -0.354.")] = None,
         period: Annotated[str | None, typer.Option("--period", help="Comparison period: 2020, 2020-03 or START:END, each end a year, month or date (1995:2005). Default: from the intervention to the end of the data.")] = None,
         baseline: Annotated[str | None, typer.Option("--baseline", help="Baseline period, as --period (default: the comparison period one year earlier; a comparison longer than a year is compared with the same months the fewest whole years earlier that clear it). It must end before the comparison period starts: overlapping or touching windows are refused.")] = None,
@@ -127,6 +154,7 @@ def register(app: typer.Typer) -> None:
         no_track: NoTrackOpt = False,
         quiet: QuietOpt = False,
         fmt: FormatOpt = None,
+        method_options: dict | None = None,
     ) -> None:
         """Evaluate a reported change: observed change, programme effect by several methods, verdict."""
         check_format(fmt)
@@ -135,10 +163,23 @@ def register(app: typer.Typer) -> None:
             freq = freq.upper()
             choice(freq, ["M", "W", "Y"], "--freq")
         wanted = expand_choices(method, "--method")
-        try:
-            t_int = pd.Timestamp(intervention)
-        except (ValueError, TypeError):
-            raise InputError(Problem(f"--intervention {intervention!r} is not a date (YYYY-MM-DD)")) from None
+        given = route_each(METHODS, wanted, method_options or {}) if method_options else {}
+        extra = {k: v for kw in given.values() for k, v in kw.items()}
+        start_of = read_starts(starts) if starts is not None else None
+        if start_of is not None and "staggered" not in wanted:
+            raise InputError(Problem("--starts (each area's start date) is read by --method staggered only; "
+                                     f"add staggered to --method (now {method!r})", column="--starts"))
+        if intervention is None:
+            if start_of is None:
+                raise InputError(Problem("--intervention is needed (the programme start date, YYYY-MM-DD), or "
+                                         "--starts with --method staggered", column="--intervention"))
+            dated = {a: t for a, t in start_of.items() if t is not None}
+            t_int = dated.get(area, min(dated.values()))
+        else:
+            try:
+                t_int = pd.Timestamp(intervention)
+            except (ValueError, TypeError):
+                raise InputError(Problem(f"--intervention {intervention!r} is not a date (YYYY-MM-DD)")) from None
         comparison = parse_period(period) if period else None
         base = parse_period(baseline, "--baseline") if baseline else None
         spec = ControlSpec.parse(";".join(controls or []))
@@ -146,28 +187,64 @@ def register(app: typer.Typer) -> None:
         if align_dates and freq is None:
             raise InputError(Problem("--align-dates needs --freq (the periods to count each row in)",
                                      column="--align-dates"))
-        panel = load_panel(counts, areas=areas, population=population,
-                           freq=freq if align_dates else None, align=align_dates, columns=parse_columns(columns))
-        for line in panel.notes(redacted(counts) if is_database_url(counts) else Path(counts).name):
-            typer.echo(line, err=True)
-        if freq is None:
-            freq = "Y" if panel.freq == "Y" else "M"
-        if panel.freq == "M" and freq == "W":
-            raise InputError(Problem("--freq W needs daily or weekly counts; these are monthly"))
+        values = _value_table(counts, parse_columns(columns))
+        if values is not None:  # an outcome that is not a count: analysed as given, by the methods that take it
+            vals, name = values
+            for flag, given_ in (("--areas", areas), ("--population", population), ("--exog", exog),
+                                 ("--donors", donors), ("--align-dates", align_dates or None)):
+                if given_:
+                    raise InputError(Problem(f"{flag} applies to counts; {name} holds values (a 'value' column), "
+                                             "analysed as given", column=flag))
+            vp = read_values(vals, freq=freq, source=name)
+            freq = vp.freq
+            if method.strip() == ALL:
+                skipped = [n for n in wanted if not supports_values(n)]
+                wanted = [n for n in wanted if supports_values(n)]
+                typer.echo(f"note: {name} holds values, not counts: the count models are left out "
+                           f"({', '.join(skipped)}); running {', '.join(wanted)}", err=True)
+            panel = None
+        else:
+            panel = load_panel(counts, areas=areas, population=population,
+                               freq=freq if align_dates else None, align=align_dates, columns=parse_columns(columns))
+            for line in panel.notes(redacted(counts) if is_database_url(counts) else Path(counts).name):
+                typer.echo(line, err=True)
+            if freq is None:
+                freq = "Y" if panel.freq == "Y" else "M"
+            if panel.freq == "M" and freq == "W":
+                raise InputError(Problem("--freq W needs daily or weekly counts; these are monthly"))
         ex = read_exog(exog, freq) if exog else None
-        opt = EvaluationOptions(freq=freq, log=log, seasonal=seasonal, full_sample=full_sample, seed=seed)
+        # staggered adoption alone: its own check of each cohort's pre-period replaces the design's minimum
+        min_pre = 1 if start_of is not None and set(wanted) <= {"observed", "staggered"} else None
+        opt = EvaluationOptions(freq=freq, log=log, seasonal=seasonal, full_sample=full_sample, seed=seed,
+                                starts=start_of, min_pre=min_pre, **extra)
         tracker = make_tracker(no_track)
         params = {"counts": str(counts), "area": area, "category": category, "intervention": str(t_int.date()),
                   "reported": reported, "period": period, "baseline": baseline, "method": method,
                   "full_sample": full_sample, "log": log, "seasonal": seasonal, "freq": freq, "seed": seed,
-                  "controls": ";".join(controls or []), "donors": ",".join(donor_ids)}
+                  "controls": ";".join(controls or []), "donors": ",".join(donor_ids),
+                  "starts": str(starts) if starts is not None else None,
+                  "outcome": "count" if panel is not None else "value", **extra}
         with tracker.run("claim", params=params) as run:
             with bar("claim", quiet=quiet, unit="methods") as progress:
-                ev = evaluate(panel, area, category, intervention=t_int, comparison=comparison, baseline=base,
-                              reported=reported, methods=wanted, options=opt, exog=ex, controls=spec,
-                              donors=donor_ids, progress=progress)
+                if panel is None:
+                    ev = evaluate_values(vp, area, category, intervention=t_int, comparison=comparison,
+                                         baseline=base, reported=reported, methods=wanted, options=opt,
+                                         controls=spec, progress=progress)
+                else:
+                    ev = evaluate(panel, area, category, intervention=t_int, comparison=comparison, baseline=base,
+                                  reported=reported, methods=wanted, options=opt, exog=ex, controls=spec,
+                                  donors=donor_ids, progress=progress)
             eff = ev.to_frame()
-            arts = with_format(ev.artifacts("en"), fmt)  # effects.csv, verdict.txt, series.csv, chart.png
+            arts = ev.artifacts("en")  # effects.csv, verdict.txt, series.csv, chart.png
+            for r in ev.results:  # the staggered estimator's tables: group-time cells, event study, TWFE check
+                if r.method == "staggered" and r.ok:
+                    arts += [a for a in r.artifacts() if a.name != "staggered.csv"]
+                    arts.append(Artifact("staggered_event_study.png", event_study_chart(
+                        r.tables["event_study"],
+                        title=f"{category}: {len(r.tables['attgt']['group'].unique())} start date(s)",
+                        unit="share of each area's mean count before the first start" if panel is not None
+                        else f"{category}, value", level=opt.level), savefig={"dpi": 120}))
+            arts = with_format(arts, fmt)
             try:
                 run.publish(arts, out)
             finally:
@@ -191,6 +268,14 @@ def register(app: typer.Typer) -> None:
             typer.echo("checks (not effects of the programme):")
             for line in checks:
                 typer.echo(line)
+        for r in ev.results:
+            if r.method == "staggered" and r.ok and r.diagnostics.get("twfe_biased"):
+                typer.echo(f"warning: two-way fixed effects would be biased here: TWFE gives "
+                           f"{r.diagnostics['twfe_beta']:+.4g} against the staggered simple ATT {r.att:+.4g} "
+                           f"({r.diagnostics['twfe_negative_weights']} treated cells with negative TWFE weight, "
+                           f"{r.diagnostics['twfe_forbidden_share']:.0%} of its weight on later-vs-earlier "
+                           "comparisons whose controls are already treated); "
+                           "do not use a TWFE regression (see staggered_twfe_check.csv)", err=True)
         typer.echo(ev.verdict.en)
         typer.echo(f"written: {out / ('effects.' + (fmt or 'csv'))}, {out / 'verdict.txt'}")
 

@@ -120,9 +120,12 @@ def structural_full(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
     s, e0 = d.start, d.eval_start
     yy = d.y.copy()
     yy[s:e0] = np.nan  # ramp-up left out
-    m = StructuralIntervention(trend=d.trend, seasonal=d.seasonal, season=d.season_length,
-                               harmonics=opt.harmonics, log=opt.log, level=opt.level,
-                               param_draws=opt.param_draws, seed=opt.seed)
+    # STAMP's conventions (structural.py): a local level unless a slope is asked for; Harvey's full
+    # trigonometric seasonal on monthly and quarterly data (weekly: --harmonics pairs; 51 states are too many)
+    m = StructuralIntervention(trend="level" if opt.trend == "auto" else d.trend, seasonal=d.seasonal,
+                               season=d.season_length,
+                               harmonics=None if d.season_length <= 12 else opt.harmonics, log=opt.log,
+                               level=opt.level, param_draws=opt.param_draws, seed=opt.seed)
     return _compared(d, m.fit(yy, e0 if e0 > s else s, exog=d.regressors(d.control_regressor, d.exog),
                               index=d.index, end=d.end))
 

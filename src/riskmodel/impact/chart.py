@@ -50,14 +50,17 @@ def observed_vs_counterfactual(ev: Any, lang: str = "en") -> Figure:  # noqa: AN
     eff = ""
     if r is not None:
         eff = f"{r.estimate:+.1%} [{r.lo:+.1%}, {r.hi:+.1%}]"
+    value = ev.design is not None and ev.design.outcome == "value"  # a rate or score, not a count
     if lang == "zh":
         u = {"month": "月", "week": "周", "day": "日", "year": "年"}[unit]
-        ax.set_title(f"{a_zh}{zh}：实际与反事实（每{u}计数）\n比较期项目效果 {eff}（95%区间）", fontsize=10)
-        ax.set_ylabel(f"每{u}计数")
+        what = f"每{u}数值" if value else f"每{u}计数"
+        ax.set_title(f"{a_zh}{zh}：实际与反事实（{what}）\n比较期项目效果 {eff}（95%区间）", fontsize=10)
+        ax.set_ylabel(what)
     else:
-        ax.set_title(f"{a_en}, {en}: observed vs counterfactual (count per {unit})\n"
+        what = f"{en}, value per {unit}" if value else f"count per {unit}"
+        ax.set_title(f"{a_en}, {en}: observed vs counterfactual ({what})\n"
                      f"programme effect over the comparison period {eff} (95% interval)", fontsize=10)
-        ax.set_ylabel(f"count per {unit}")
+        ax.set_ylabel(what)
     ax.legend(loc="best", fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()

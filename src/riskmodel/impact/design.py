@@ -40,6 +40,7 @@ their reason. The minimum pre-period depends on the frequency
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -115,6 +116,13 @@ class EvaluationOptions:
         Interval level (a fraction, 0.95).
     seed : int
         Seed of every random step.
+    control_group : {'notyettreated', 'nevertreated'}
+        Comparison areas of the staggered estimator (Callaway and Sant'Anna).
+    base_period : {'varying', 'universal'}
+        Base period of the staggered estimator's pre-period cells.
+    starts : mapping of str to Timestamp, optional
+        Staggered adoption: each treated area's programme start (``--starts``);
+        None: the treated area alone, from the intervention.
     """
 
     freq: str = "M"
@@ -133,6 +141,9 @@ class EvaluationOptions:
     min_pre: int | None = None
     level: float = 0.95
     seed: int = 0
+    control_group: str = "notyettreated"
+    base_period: str = "varying"
+    starts: Mapping[str, pd.Timestamp] | None = None
 
     def check(self) -> None:
         """Refuse option values no method could use.
@@ -202,6 +213,10 @@ class StudyDesign:
         Notes (English, Chinese) on zeros riskmodel added (periods absent from the data counted
         as 0) in the treated series' baseline or comparison window; the
         verdict repeats them.
+    outcome : {'count', 'value'}
+        What ``series.counts`` holds: incident counts, or values that are not
+        counts (rates, per-capita figures, scores: :mod:`riskmodel.impact.outcomes`),
+        which only the methods registered with ``values=True`` take.
     """
 
     series: StudySeries
@@ -222,6 +237,7 @@ class StudyDesign:
     methods: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
     added_zeros: tuple[tuple[str, str], ...] = field(default=())
+    outcome: str = "count"
 
     # ------------------------------------------------------------ the series, cut to [0, end)
     @property

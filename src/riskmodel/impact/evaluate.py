@@ -35,7 +35,7 @@ import pandas as pd
 
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError
-from riskmodel.impact.adapters import observed as observed_effect
+from riskmodel.impact.att import fill_att
 from riskmodel.impact.chart import observed_vs_counterfactual
 from riskmodel.impact.claims import Claim, ObservedChange
 from riskmodel.impact.design import ITS_INFERENCE, EvaluationOptions, StudyDesign, build_design
@@ -50,8 +50,12 @@ from riskmodel.impact.registry import (
 from riskmodel.impact.results import EffectResult, effects_table
 from riskmodel.impact.series import ControlSpec, StudySeries
 from riskmodel.impact.verdict import Verdict, make_verdict
-from riskmodel.registry import MethodSpec
+from riskmodel.registry import MethodSpec, by_reference
 from riskmodel.results import Artifact, level_fraction
+
+observed_effect = by_reference("riskmodel.impact.adapters:observed")
+"""The observed change's adapter, imported on first use: riskmodel.impact.adapters imports scipy and statsmodels,
+which the command line's and a study's start must not (tests/cli/test_startup.py)."""
 
 
 @dataclass
@@ -82,7 +86,8 @@ class Evaluation:
     design: StudyDesign | None = None
 
     def effects(self) -> pd.DataFrame:
-        """``effects.csv``: one row per method (method, estimate, lo95, hi95, coef, se, p_value, note)."""
+        """``effects.csv``: one row per method (:data:`~riskmodel.impact.results.EFFECT_COLUMNS`: the relative
+        effect and interval, the model's terms, the note, and the effect in the outcome's units ``att``)."""
         return effects_table(self.results)
 
     def to_frame(self) -> pd.DataFrame:
@@ -121,6 +126,8 @@ class Evaluation:
             "effect_lo95": p.lo if p else np.nan, "effect_hi95": p.hi if p else np.nan,
             "consistent": self.verdict.consistent,
             "verdict_en": self.verdict.en, "verdict_zh": self.verdict.zh,
+            # the areas compared with (the appendix's claim map); ";"-joined area ids
+            "comparison_areas": ";".join(str(c) for c in self.series.controls.columns if "/" not in str(c)),
         }])
 
     def summary(self) -> str:
@@ -321,7 +328,7 @@ def run_method(spec: MethodSpec[Any], design: StudyDesign, options: EvaluationOp
         elif not r.ok and not r.note:
             r.note = "could not be estimated on these data (the estimate is not a finite number)"
     r.method = spec.name
-    return r
+    return fill_att(r, design, str(spec.extra.get("kind", "effect")))
 
 
 def conclude(
@@ -338,7 +345,7 @@ def conclude(
     primary = next((m for m in primary_order() if m in by and by[m].ok), None)
     obs_r = by.get("observed")
     o_lo, o_hi = (obs_r.lo, obs_r.hi) if obs_r is not None and obs_r.ok else (np.nan, np.nan)
-    if obs_r is None or not obs_r.ok:
+    if (obs_r is None or not obs_r.ok) and design.outcome == "count":  # values: their observed row says why
         tmp = observed_effect(design, options)
         o_lo, o_hi = tmp.lo, tmp.hi
     checks_en, checks_zh = [], []

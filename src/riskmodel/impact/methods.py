@@ -12,10 +12,12 @@ says what each keyword declares; docs/contributing/impact.md how to add one.
 
 from __future__ import annotations
 
-from riskmodel.impact import adapters
 from riskmodel.impact.registry import EVERY_GROUP, METHODS
-from riskmodel.impact.sdid import sdid_effect
-from riskmodel.registry import Needs, Option
+from riskmodel.registry import Needs, Option, by_reference
+
+# The methods are named by reference ("module:function", imported on first use): their modules import
+# scipy and statsmodels, which listing the methods (`claim --help`, a config's check) must not.
+_A = "riskmodel.impact.adapters"
 
 # The EvaluationOptions fields the methods read (several methods share them).
 LEVEL = Option("level", float, 0.95, "interval level (a fraction)")
@@ -39,19 +41,20 @@ NOT_ANNUAL = ("a structural time-series model separates a local level, a trend a
               "(the counterfactual's interval would be the prior's): on annual data use did, synthetic or its")
 
 METHODS.register(
-    "observed", adapters.observed,
+    "observed", "riskmodel.impact.outcomes:observed",
     labels={"zh": "观测变化", "en": "observed change"},
-    summary="the change as the claim defines it (year on year by default), with a rate-ratio interval",
-    options=(LEVEL,), needs=Needs(freqs=ANNUAL), kind="change", group=EVERY_GROUP,
+    summary="the change as the claim defines it (year on year by default), with a rate-ratio interval "
+            "(of a value outcome: the change of its mean)",
+    options=(LEVEL,), needs=Needs(freqs=ANNUAL), kind="change", group=EVERY_GROUP, values=True,
 )
 METHODS.register(
-    "rate_ratio", adapters.rate_ratio_effect,
+    "rate_ratio", f"{_A}:rate_ratio_effect",
     labels={"zh": "率比", "en": "rate ratio"},
     summary="comparison against baseline period per resident-day: exact, quasi-Poisson and NB intervals",
     options=(LEVEL,), needs=Needs(freqs=ANNUAL), kind="change", group="rate-ratio",
 )
 METHODS.register(
-    "its", adapters.its,
+    "its", f"{_A}:its",
     labels={"zh": "间断时间序列", "en": "interrupted time series"},
     summary="segmented quasi-Poisson / NB regression; placebo-area interval with 8 or more comparison areas",
     options=(FAMILY, HARMONICS, Option("slope_change", bool, False, "ITS with a change of slope"),
@@ -61,7 +64,7 @@ METHODS.register(
     needs=Needs(freqs=ANNUAL), kind="effect", group="its", primary=4,
 )
 METHODS.register(
-    "structural", adapters.structural,
+    "structural", f"{_A}:structural",
     labels={"zh": "结构时间序列反事实预测", "en": "a structural time-series counterfactual"},
     summary="counterfactual forecast of a structural time-series model fitted before the intervention "
             "(CausalImpact design), comparison areas as a regressor",
@@ -69,52 +72,66 @@ METHODS.register(
     primary=1,
 )
 METHODS.register(
-    "structural_full", adapters.structural_full,
+    "structural_full", f"{_A}:structural_full",
     labels={"zh": "含干预变量的结构时间序列", "en": "a structural time-series model with an intervention term"},
     summary="structural time-series model on the whole series with a level-shift term",
     options=(TREND, SEASONAL, HARMONICS, LOG, PARAM_DRAWS, SEED, LEVEL), needs=Needs(seed=True, freq_reason=NOT_ANNUAL),
     kind="effect", group="structural", primary=5, requires="full_sample",
 )
 METHODS.register(
-    "ratio_of_ratios", adapters.ratio_of_ratios_effect,
+    "ratio_of_ratios", f"{_A}:ratio_of_ratios_effect",
     labels={"zh": "比率之比", "en": "ratio of ratios"},
     summary="the treated area's rate ratio over the comparison areas' one",
     options=(LEVEL,), needs=Needs(comparison=True, freqs=ANNUAL), kind="effect", group="did", primary=6,
 )
 METHODS.register(
-    "did", adapters.did,
+    "did", f"{_A}:did",
     labels={"zh": "双重差分", "en": "difference in differences"},
     summary="Poisson difference in differences with area and period effects",
     options=(LEVEL,), needs=Needs(comparison=True, freqs=ANNUAL), kind="effect", group="did", primary=3,
+    values=True,
 )
 METHODS.register(
-    "synthetic", adapters.synthetic,
+    "synthetic", f"{_A}:synthetic",
     labels={"zh": "合成控制", "en": "synthetic control"},
     summary="synthetic control of indexed counts, placebo-area interval",
     options=(Option("synthetic_v", str, "equal", "predictor weighting", choices=("equal", "optimize")), SEED, LEVEL),
     needs=Needs(seed=True, comparison=True, freqs=ANNUAL), kind="effect", group="synthetic", primary=2,
+    values=True,
 )
 METHODS.register(
-    "sdid", sdid_effect,
+    "sdid", "riskmodel.impact.sdid:sdid_effect",
     labels={"zh": "合成双重差分", "en": "synthetic difference in differences"},
-    summary="synthetic DiD (Arkhangelsky et al. 2021, synthdid's defaults) of indexed counts: unit and time "
-            "weights, placebo standard error (200 replications); ATT in counts per period",
+    summary="synthetic DiD (Arkhangelsky et al. 2021, synthdid's defaults) of indexed counts (values as given): "
+            "unit and time weights, placebo standard error (200 replications); ATT in the outcome's units per period",
     options=(SEED, LEVEL), needs=Needs(seed=True, comparison=True, freqs=ANNUAL), kind="effect", group="sdid",
-    primary=7,
+    primary=7, values=True,
 )
 METHODS.register(
-    "placebo_in_time", adapters.placebo_in_time_check,
+    "staggered", "riskmodel.impact.staggered:staggered_effect",
+    labels={"zh": "交错实施的分组-时期效应", "en": "staggered adoption (Callaway and Sant'Anna)"},
+    summary="group-time ATTs of areas starting at different dates (--starts), event study with simultaneous "
+            "bands, and a check that two-way fixed effects would not be biased; ATT in the outcome's units",
+    options=(Option("control_group", str, "notyettreated", "staggered comparison areas",
+                    choices=("notyettreated", "nevertreated")),
+             Option("base_period", str, "varying", "staggered base period of the pre-period cells",
+                    choices=("varying", "universal")), SEED, LEVEL),
+    needs=Needs(seed=True, comparison=True, freqs=ANNUAL), kind="effect", group="staggered", primary=8,
+    values=True,
+)
+METHODS.register(
+    "placebo_in_time", f"{_A}:placebo_in_time_check",
     labels={"zh": "时间安慰剂检验", "en": "placebo-in-time check"},
     summary="the structural model (or ITS; ITS on annual data) with a fake earlier start date: its interval should cover 0",
     options=(*STRUCTURAL, FAMILY), needs=Needs(seed=True, freqs=ANNUAL), kind="check",
-    caution=adapters.placebo_caution,
+    caution=by_reference(f"{_A}:placebo_caution"),
 )
 METHODS.register(
-    "regression_to_mean", adapters.regression_to_mean_check,
+    "regression_to_mean", f"{_A}:regression_to_mean_check",
     labels={"zh": "均值回归检验", "en": "regression-to-the-mean check"},
     summary="the change regression to the mean alone predicts for the baseline's deviation",
     options=(LEVEL,), needs=Needs(comparison=True, freqs=ANNUAL), kind="check",
-    caution=adapters.regression_to_mean_caution,
+    caution=by_reference(f"{_A}:regression_to_mean_caution"),
 )
 
 __all__ = ["METHODS"]

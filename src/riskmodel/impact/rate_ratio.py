@@ -24,7 +24,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from riskmodel.impact.results import EffectResult
 
@@ -49,6 +48,7 @@ def exact_poisson_ratio(
         ``rr = (a/ea)/(b/eb)`` and its exact interval; two-sided exact
         binomial p-value of ``RR = 1``.
     """
+    from scipy import stats  # imported here: a claim's start must not load scipy
     alpha = 1.0 - level
     n = a + b
     rr = (a / ea) / (b / eb) if b > 0 else np.inf
@@ -147,6 +147,7 @@ def _exposure(e: np.ndarray | pd.Series | float | None, n: int) -> np.ndarray:
 
 def _quasi_poisson(y: np.ndarray, X: np.ndarray, offset: np.ndarray, level: float) -> dict[str, float]:
     import statsmodels.api as sm
+    from scipy import stats  # imported here: a claim's start must not load scipy
 
     fit = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(scale="X2")
     z = stats.norm.ppf(0.5 + level / 2)
@@ -163,6 +164,7 @@ def _quasi_poisson(y: np.ndarray, X: np.ndarray, offset: np.ndarray, level: floa
 
 def _negbin(y: np.ndarray, X: np.ndarray, offset: np.ndarray, level: float) -> dict[str, float] | None:
     import statsmodels.api as sm
+    from scipy import stats  # imported here: a claim's start must not load scipy
 
     try:
         with warnings.catch_warnings():

@@ -35,6 +35,11 @@ call declares these keywords (kept in ``spec.extra``):
 ``caution``
     For a check: ``caution(result) -> (english, chinese) | None``, the
     sentence the verdict adds when the check fails.
+``values``
+    True when the method takes outcomes that are not counts (a table with
+    a ``value`` column: rates, scores; :mod:`riskmodel.impact.outcomes`);
+    absent or False: a count model, refused on such outcomes with what to
+    use instead.
 
 Rows of ``effects.csv`` follow the registration order.
 """

@@ -24,7 +24,10 @@ from riskmodel.errors import InputError, Problem
 from riskmodel.results import Artifact, level_fraction
 
 #: Columns of ``effects.csv`` (one row per method), in order.
-EFFECT_COLUMNS = ("method", "estimate", "lo95", "hi95", "coef", "se", "p_value", "note")
+#: ``att``, ``att_lo95``, ``att_hi95``: the effect in the outcome's units (per treated area and period:
+#: incidents, or the value's own unit), NaN with the reason in ``att_note`` where a method has none.
+EFFECT_COLUMNS = ("method", "estimate", "lo95", "hi95", "coef", "se", "p_value", "note",
+                  "att", "att_lo95", "att_hi95", "att_note")
 
 
 @dataclass
@@ -56,6 +59,15 @@ class EffectResult:
         and effects), ``"weights"``, ``"coefficients"``...
     diagnostics : dict
         Scalars: overdispersion, autocorrelation test, pre-period fit...
+    att, att_lo, att_hi : float
+        The effect in the outcome's units: the average over the evaluation
+        window of observed minus counterfactual, per treated area and period
+        (incidents per period for counts; the value's unit for rates and
+        scores), with its interval at ``level``; NaN when the method has none
+        (``att_note`` says why).
+    att_note : str
+        How ``att`` was obtained (the method's own, or derived from the
+        relative effect), or why there is none.
     """
 
     method: str
@@ -70,6 +82,10 @@ class EffectResult:
     note: str = ""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    att: float = np.nan
+    att_lo: float = np.nan
+    att_hi: float = np.nan
+    att_note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -115,6 +131,10 @@ class EffectResult:
             "se": self.se,
             "p_value": self.p_value,
             "note": self.note,
+            "att": self.att,
+            "att_lo95": self.att_lo,
+            "att_hi95": self.att_hi,
+            "att_note": self.att_note,
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -152,6 +172,10 @@ class EffectResult:
             terms.append(f"p = {self.p_value:.3g}")
         if terms:
             lines.append("  " + ", ".join(terms))
+        if np.isfinite(self.att):
+            span = (f" [{self.att_lo:.4g}, {self.att_hi:.4g}]"
+                    if np.isfinite(self.att_lo) and np.isfinite(self.att_hi) else "")
+            lines.append(f"  effect in the outcome's units: {self.att:+.4g}{span} per treated area and period")
         if self.note:
             lines.append(f"  note: {self.note}")
         scalars = {k: v for k, v in self.diagnostics.items() if isinstance(v, (int, float, str, bool, np.number))}

@@ -121,15 +121,36 @@ def frank_wolfe_simplex(
     # Every step moves x toward one vertex e_i, so the half-gradient, x'Hx and x'h are updated in O(k)
     # instead of recomputed; the loss decrease of a step s along d = e_i - x is (2 s num - s^2 den) / n.
     Bn = x.shape[0]
+    out_x, out_its = x, np.zeros(Bn, int)        # finished problems are written here
+    rows = np.arange(Bn)                         # the problems still in the batch
     off = np.arange(Bn) * k                      # flat positions: rows of the batch laid end to end
     # row b*k + i: the change of problem b's half-gradient toward e_i (H symmetric: row i = column i)
     Hc = (H - h[:, None, :]).reshape(Bn * k, k)
     hf, Hdf = h.ravel(), Hd.ravel()
+    x = x.copy()
     xf, halff = x.ravel(), half.ravel()          # views of x and half
     active = np.ones(Bn, bool)
     its = np.zeros(Bn, int)
     step = np.zeros(Bn)
     for t in range(1, max_iter + 1):
+        if t % 64 == 0 and 2 * int(active.sum()) <= len(rows):
+            # most problems have stopped: keep only the others (the same arithmetic on fewer rows)
+            out_x[rows] = x
+            out_its[rows] = its
+            keep = np.flatnonzero(active)
+            if len(keep) <= 8:  # a few slow problems: one at a time with Python floats (a few times faster)
+                Hc3 = Hc.reshape(len(rows), k, k)
+                for r in keep:
+                    H_r = Hc3[r] + h[r][None, :]
+                    xs, tr = _fw_one(H_r, Hd[r], h[r], x[r], half[r], float(c[r]), float(xh[r]), n, thr, max_iter,
+                                     t0=t - 1)
+                    out_x[rows[r]], out_its[rows[r]] = xs, tr
+                return out_x, out_its
+            Hc = Hc.reshape(len(rows), k, k)[keep].reshape(len(keep) * k, k)
+            rows, x, half = rows[keep], x[keep], half[keep]
+            h, Hd, c, xh, its, active = h[keep], Hd[keep], c[keep], xh[keep], its[keep], active[keep]
+            hf, Hdf, xf, halff = h.ravel(), Hd.ravel(), x.ravel(), half.ravel()
+            off, step = np.arange(len(rows)) * k, np.zeros(len(rows))
         j = off + half.argmin(axis=1)
         xi, hi, gi, hii = xf[j], hf[j], halff[j], Hdf[j]
         num = c - xh - gi                          # -half'd
@@ -150,16 +171,21 @@ def frank_wolfe_simplex(
             active &= (2.0 * step * num - step * step * den) / n > thr
             if not active.any():
                 break
-    return x, its
+    out_x[rows] = x
+    out_its[rows] = its
+    return out_x, out_its
 
 
 def _fw_one(H: np.ndarray, Hd: np.ndarray, h: np.ndarray, x: np.ndarray, half: np.ndarray, c: float, xh: float,
-            n: int, thr: float, max_iter: int) -> tuple[np.ndarray, int]:
-    """:func:`frank_wolfe_simplex` for one problem, with Python floats for the scalars (a few times faster)."""
+            n: int, thr: float, max_iter: int, t0: int = 0) -> tuple[np.ndarray, int]:
+    """:func:`frank_wolfe_simplex` for one problem, with Python floats for the scalars (a few times faster).
+
+    ``t0``: iterations already run (a problem continued from the batched loop, in the state it left).
+    """
     x, half = x.copy(), half.copy()
     Hc = H - h[:, None]                            # column i: the half-gradient's change toward e_i
-    t = 0
-    for t in range(1, max_iter + 1):
+    t = t0
+    for t in range(t0 + 1, max_iter + 1):
         i = int(np.argmin(half))
         xi, hi, gi, hii = float(x[i]), float(h[i]), float(half[i]), float(Hd[i])
         num = c - xh - gi
@@ -557,8 +583,11 @@ class SyntheticDiD:
             omega=pd.Series(om, index=pd.Index(controls, name="unit"), name="omega"),
             time_weights=pd.Series(lam, index=pd.Index(periods[:T0], name="period"), name="lambda"),
         )
+        res.att_note = "the estimator's ATT (outcome units per treated unit and period)"
         if np.isfinite(se):
             res.lo, res.hi = (att - z * se) / cf, (att + z * se) / cf
+            res.att_lo, res.att_hi = att - z * se, att + z * se
+            res.att_note += f", placebo interval att +- {z:.3g} se"
             res.p_value = float(2.0 * norm.sf(abs(att) / se)) if se > 0 else np.nan
         counterfactual_path = synth + intercept
         res.tables["weights"] = (res.omega.rename("weight").reset_index()
@@ -603,22 +632,33 @@ def sdid_effect(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
     ss, P, s, e0 = d.series, d.periods, d.start, d.eval_start
     w = pd.concat([ss.counts.rename(d.area_id), d.donors], axis=1).iloc[:d.end].astype(float)
     w = w.drop(index=P[s:e0])
-    m = w.iloc[:s].mean()
-    if not m.get(d.area_id, 0) > 0:
-        return EffectResult.failed("sdid", "the treated area has no incidents before the intervention")
-    keep = [c for c in w.columns if m[c] > 0]
-    dropped = [c for c in w.columns if c not in keep]
-    if len(keep) < 3:
-        return EffectResult.failed("sdid", "fewer than two comparison areas with incidents before the intervention")
-    scale = float(m[d.area_id])
-    wi = w[keep] / m[keep]
+    values = d.outcome == "value"
+    if values:  # rates, per-capita figures, scores: already comparable across areas, analysed as given
+        keep, dropped, scale = list(w.columns), [], 1.0
+        if len(keep) < 3:
+            return EffectResult.failed("sdid", "fewer than two comparison areas")
+        wi = w
+    else:
+        m = w.iloc[:s].mean()
+        if not m.get(d.area_id, 0) > 0:
+            return EffectResult.failed("sdid", "the treated area has no incidents before the intervention")
+        keep = [c for c in w.columns if m[c] > 0]
+        dropped = [c for c in w.columns if c not in keep]
+        if len(keep) < 3:
+            return EffectResult.failed("sdid", "fewer than two comparison areas with incidents before the "
+                                       "intervention")
+        scale = float(m[d.area_id])
+        wi = w[keep] / m[keep]
     n_pre, n_ctrl = s, len(keep) - 1
     ridge = n_pre > n_ctrl
     r = SyntheticDiD(seed=opt.seed, level=opt.level, eta_lambda=TIME_RIDGE if ridge else 1e-6).fit(
         wi, d.area_id, P[e0], method="sdid")
     _rescale(r, scale)
-    notes = [f"counts indexed to each area's pre-period mean; ATT {r.att:.4g} counts per period "
-             f"(se {r.att_se:.3g})"]
+    if values:
+        notes = [f"values as given; ATT {r.att:.4g} in the outcome's units per period (se {r.att_se:.3g})"]
+    else:
+        notes = [f"counts indexed to each area's pre-period mean; ATT {r.att:.4g} counts per period "
+                 f"(se {r.att_se:.3g})"]
     if ridge:
         notes.append(f"{n_pre} pre-periods for {n_ctrl} comparison areas: time weights with a ridge "
                      f"(zeta_lambda = {TIME_RIDGE:g} x sigma, not synthdid's 1e-6 x sigma)")
@@ -635,6 +675,7 @@ def sdid_effect(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
 def _rescale(r: SDIDResult, k: float) -> None:
     """Put an indexed fit back into the treated unit's outcome units (multiply by ``k``), in place."""
     r.att, r.att_se, r.coef, r.se = r.att * k, r.att_se * k, r.coef * k, r.se * k
+    r.att_lo, r.att_hi = r.att_lo * k, r.att_hi * k
     r.counterfactual *= k
     r.intercept *= k
     for key in ("att", "att_se", "att_lo", "att_hi", "counterfactual"):

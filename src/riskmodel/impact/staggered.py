@@ -72,8 +72,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
+from scipy.stats import t as student_t
 
 from riskmodel.errors import InputError, Problem
+from riskmodel.impact.design import EvaluationOptions, StudyDesign
 from riskmodel.impact.results import EffectResult
 from riskmodel.results import Artifact, level_fraction
 
@@ -326,6 +328,7 @@ class StaggeredResult:
     notes: list[str]
     _panel: _Panel = field(repr=False)
     _boot: _Bootstrap = field(repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)  # aggregations and TWFE checks already computed
 
     # ---- protocol
     @property
@@ -436,6 +439,12 @@ class StaggeredResult:
         -------
         StaggeredAggregate
         """
+        key = ("aggregate", kind, float(min_e), float(max_e), level)
+        if key not in self._memo:  # the same arguments give the same numbers (seeded draws): computed once
+            self._memo[key] = self._aggregate(kind, min_e=min_e, max_e=max_e, level=level)
+        return self._memo[key]
+
+    def _aggregate(self, kind: str, *, min_e: float, max_e: float, level: float | None) -> StaggeredAggregate:
         if kind not in AGGREGATIONS:
             raise InputError(Problem(f"unknown aggregation {kind!r}; choose one of {', '.join(AGGREGATIONS)}"))
         frac = self.level if level is None else level_fraction(level)
@@ -544,7 +553,10 @@ class StaggeredResult:
         -------
         TWFECheck
         """
-        return _twfe_check(self, alpha)
+        key = ("twfe", alpha)
+        if key not in self._memo:
+            self._memo[key] = _twfe_check(self, alpha)
+        return self._memo[key]
 
 
 @dataclass
@@ -571,6 +583,12 @@ class TWFECheck:
         wrong sign while every cell's effect has the other (small = fragile).
     heterogeneity_p : float
         Wald test p-value that all post-period cells have one effect.
+    bacon : DataFrame
+        Goodman-Bacon's decomposition of ``beta`` into 2x2 comparisons
+        (:func:`bacon_decomposition`).
+    forbidden_share : float
+        Its weight on the "forbidden" comparisons (later- against
+        earlier-treated areas, whose controls are already treated).
     biased : bool
         TWFE is not to be used here: it differs from the simple ATT
         (``diff_p < alpha / 2``), or it has negative weights and the
@@ -592,6 +610,8 @@ class TWFECheck:
     heterogeneity_p: float
     alpha: float
     biased: bool
+    bacon: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    forbidden_share: float = np.nan
 
     def summary(self) -> str:
         """Text: the TWFE coefficient, its weights and the verdict."""
@@ -599,8 +619,9 @@ class TWFECheck:
                 f"{self.simple_att: .4f}; difference {self.diff: .4f} (se {self.diff_se:.4f}, p = {self.diff_p:.4f})")
         w = (f"  TWFE weights on {len(self.weights)} treated cells: {self.n_negative} negative "
              f"(sum {self.negative_sum: .4f}); sigma_fe {self.sigma_fe:.4f}; equal-effects test p = "
-             f"{self.heterogeneity_p:.4f}")
-        if np.isfinite(self.diff_p) and self.diff_p < self.alpha / 2:
+             f"{self.heterogeneity_p:.4f}; Goodman-Bacon weight on later-vs-earlier (forbidden) comparisons "
+             f"{self.forbidden_share:.1%}")
+        if self.biased and np.isfinite(self.diff_p) and self.diff_p < self.alpha / 2:
             verdict = (f"  TWFE is biased here: it differs from the heterogeneity-robust simple ATT by "
                        f"{self.diff:.4f} (p = {self.diff_p:.4f}); effects differ across cohorts/periods with "
                        "staggered timing and TWFE weights them arbitrarily. Use the group-time aggregations.")
@@ -609,6 +630,10 @@ class TWFECheck:
                        f"p = {self.heterogeneity_p:.4f}) and TWFE puts negative weight on some of them; its "
                        f"gap to the simple ATT ({self.diff:.4f}) is not significant in this sample, but it "
                        "is no estimate to rely on. Use the group-time aggregations.")
+        elif np.isfinite(self.diff_p) and self.diff_p < self.alpha / 2:
+            verdict = ("  One start date (no staggered timing): TWFE is the difference in differences of post- "
+                       "on pre-period means, with no negative weight; it differs from the simple ATT by the "
+                       "base period (all pre-periods against the last one), not by a bias of TWFE.")
         else:
             verdict = (f"  TWFE agrees with the group-time estimator at the {self.alpha:.0%} level "
                        "(no significant heterogeneity with negative weights).")
@@ -667,13 +692,19 @@ def _twfe_check(res: StaggeredResult, alpha: float) -> TWFECheck:
             het_p = float(chi2.sf(stat, len(d)))
         except np.linalg.LinAlgError:
             het_p = np.nan
-    # two tests, each at alpha / 2 (Bonferroni), so that a homogeneous effect is flagged in ~alpha of samples
-    biased = bool((np.isfinite(dp) and dp < alpha / 2)
-                  or (neg.any() and np.isfinite(het_p) and het_p < alpha / 2))
+    # two tests, each at alpha / 2 (Bonferroni), so that a homogeneous effect is flagged in ~alpha of samples;
+    # one cohort (no staggered timing): TWFE is the DiD of post means on pre means, with no comparison of
+    # later- with earlier-treated areas and no negative weight, so not biased (it may differ from the simple
+    # ATT by the base period alone: all pre-periods against the last one)
+    staggered = len(np.unique(P.cohort[np.isfinite(P.cohort)])) > 1
+    biased = staggered and bool((np.isfinite(dp) and dp < alpha / 2)
+                                or (neg.any() and np.isfinite(het_p) and het_p < alpha / 2))
+    bacon = bacon_decomposition(res)
+    forbidden = float(bacon.loc[bacon["kind"] == "later vs earlier", "weight"].sum())
     return TWFECheck(beta=beta, se=se, simple_att=simple.att, diff=diff, diff_se=dse, diff_p=dp,
                      weights=W.drop(columns="n_areas"), n_negative=int(neg.sum()),
                      negative_sum=float(W.loc[neg, "weight"].sum()), sigma_fe=float(sigma_fe),
-                     heterogeneity_p=het_p, alpha=alpha, biased=biased)
+                     heterogeneity_p=het_p, alpha=alpha, biased=biased, bacon=bacon, forbidden_share=forbidden)
 
 
 # ------------------------------------------------------------------ estimator
@@ -835,3 +866,226 @@ def staggered_did(
     return StaggeredResult(table=table[cols], influence=psi_all, control_group=control_group,
                            base_period=base_period, anticipation=int(anticipation), level=frac, crit=crit,
                            pretest_stat=stat, pretest_p=pval, notes=notes, _panel=P, _boot=boot)
+
+
+# ------------------------------------------------------------------ the registered method
+def _design_panel(d: StudyDesign, opt: EvaluationOptions) -> tuple[pd.DataFrame, dict[Any, Any], list[str]]:
+    """The design's areas x periods (treated area first, then the comparison areas) and the start of each."""
+    P = d.periods
+    w = pd.concat([d.series.counts.rename(d.area_id), d.controls], axis=1).iloc[: d.end].astype(float)
+    w = w.loc[:, ~w.columns.duplicated()]
+    notes: list[str] = []
+    if opt.starts:
+        starts = {str(k): pd.Timestamp(v) for k, v in opt.starts.items() if v is not None and pd.notna(v)}
+        known = [a for a in starts if a in w.columns]
+        if not known:
+            raise InputError(Problem(
+                f"the start dates (--starts) name none of the areas compared here ({d.area_id} and its "
+                f"{w.shape[1] - 1} comparison areas: {', '.join(map(str, list(w.columns)[:8]))}"
+                f"{' ...' if w.shape[1] > 8 else ''}); give the start dates of areas at the level of --area",
+                column="area_id"))
+        # a start inside a period counts from that period (the period containing the date)
+        pos = {a: int(P.searchsorted(t, side="right")) - 1 for a, t in starts.items() if a in w.columns}
+        st = {a: P[max(p, 0)] for a, p in pos.items()}
+        return w, st, notes
+    # one treated area from the intervention: ramp-up periods before the evaluation window left out
+    s, e0 = d.start, d.eval_start
+    if e0 > s:
+        w = w.drop(index=P[s:e0])
+        notes.append(f"{e0 - s} ramp-up period(s) between the intervention and the evaluation window left out")
+    return w, {d.area_id: P[e0]}, notes
+
+
+def _placebo_att(Y: np.ndarray, T0: int, treated: int) -> np.ndarray:
+    """Simple ATTs of each never-treated area as if it had been treated at ``T0`` (the treated area dropped).
+
+    With one cohort of one area the group-time estimator is ``mean_t (dY_it - mean_C dY_t)`` over the
+    post periods ``t`` with the base period ``T0 - 1``; each comparison area in turn takes that place.
+    """
+    keep = np.flatnonzero(np.arange(Y.shape[0]) != treated)
+    Z = Y[keep]
+    dY = Z[:, T0:] - Z[:, [T0 - 1]]
+    n = len(keep)
+    others = (dY.sum(axis=0, keepdims=True) - dY) / (n - 1)
+    return (dY - others).mean(axis=1)
+
+
+def staggered_effect(d: StudyDesign, opt: EvaluationOptions) -> EffectResult:
+    """``--method staggered``: Callaway and Sant'Anna's group-time ATTs of the areas' programme starts.
+
+    The areas are the claim's area and its comparison areas; each starts at
+    its date in ``options.starts`` (``--starts``; absent: never treated), or,
+    without start dates, the claim's area alone starts at the evaluation
+    window (ramp-up periods left out; then it is a DiD of one area against
+    the comparison areas). Counts are indexed to each area's mean before the
+    first start (so that areas of different size share trends in shape, as
+    the synthetic control's and synthetic DiD's adapters do); values that are
+    not counts are analysed as given. The effect in the outcome's units
+    (``att``) is the simple ATT (indexed ATTs times each cohort's mean
+    pre-period count for counts); the relative effect is ATT / (treated mean
+    - ATT). With one treated area the influence-function standard error
+    ignores the treated area's own noise, so the interval is from placebo
+    areas (each comparison area as if treated). ``tables``: ``attgt``
+    (group-time cells), ``event_study`` (dynamic aggregation with the
+    simultaneous band), ``twfe_weights``; the TWFE check is in the
+    diagnostics and, when TWFE would be biased, in the note.
+    """
+    w, starts, notes = _design_panel(d, opt)
+    values = d.outcome == "value"
+    P = w.index
+    first = min(starts.values())
+    T0 = int(P.searchsorted(first, side="left"))
+    if T0 < 1:
+        raise InputError(Problem(f"the first start ({pd.Timestamp(first).date()}) is at the first period of the "
+                                 "data: the staggered estimator needs a period before it", column="start"))
+    scale = pd.Series(1.0, index=w.columns)
+    if not values:
+        m = w.iloc[:T0].mean()
+        empty = [a for a in w.columns if not m[a] > 0]
+        if empty:
+            notes.append(f"left out (no incidents before the first start): {', '.join(map(str, empty))}")
+            w = w.drop(columns=empty)
+            starts = {a: t for a, t in starts.items() if a not in empty}
+            if not starts:
+                return EffectResult.failed("staggered", "no treated area has incidents before the first start")
+        scale = m[w.columns]
+        w = w / scale
+        notes.append("counts indexed to each area's mean before the first start")
+    long = w.rename_axis(index="period", columns="area_id").stack().rename("value").reset_index()
+    res = staggered_did(long, pd.Series(starts), unit="area_id", time="period", outcome="value",
+                        control_group=opt.control_group, base_period=opt.base_period, seed=opt.seed,
+                        level=opt.level, what="staggered panel")
+    r = res.effect_result("staggered")
+    agg = res.aggregate("simple")
+    z = float(norm.ppf(0.5 + opt.level / 2.0))
+    # back to the outcome's units: each post cell's indexed ATT times its cohort's mean scale
+    post = res.table[res.table["post"]]
+    coh, units = res._panel.cohort, res._panel.units
+    pg = np.array([(coh == g).mean() for g in post["_g"]])
+    kc = np.array([float(scale[units[coh == g]].mean()) for g in post["_g"]])
+    k = float(np.dot(pg, kc) / pg.sum())  # the simple ATT's weighted scale (1 for values)
+    m_post = float(np.dot(pg, post["treated_mean"]) / pg.sum())  # treated post mean, as the simple ATT weighs
+
+    def rel(a: float) -> float:
+        return a / (m_post - a) if m_post - a > 0 else np.nan
+
+    a_lo, a_hi, a_se = agg.att - z * agg.se, agg.att + z * agg.se, agg.se
+    n_treated = int(np.isfinite(coh).sum())
+    if n_treated == 1 and not opt.starts:
+        t_idx = int(np.flatnonzero(np.isfinite(coh))[0])
+        pl = _placebo_att(res._panel.Y, int(coh[t_idx]), t_idx)
+        pl = pl[np.isfinite(pl)]
+        if len(pl) >= 3:
+            q = float(student_t.ppf(0.5 + opt.level / 2.0, len(pl)))
+            a_se = float(np.sqrt(np.mean(pl ** 2) * (1.0 + 1.0 / len(pl))))
+            a_lo, a_hi = agg.att - q * a_se, agg.att + q * a_se
+            r.p_value = float((1 + np.sum(np.abs(pl) >= abs(agg.att))) / (1 + len(pl)))
+            notes.append(f"one treated area: interval from {len(pl)} placebo areas (each comparison area as if "
+                         "treated), not the influence functions (which ignore the treated area's own noise)")
+        else:
+            notes.append("one treated area with fewer than 3 placebo areas: the influence-function interval "
+                         "ignores the treated area's own noise and is too narrow")
+    elif (post["n_treated"] < 2).any():
+        notes.append("some cohorts have a single area: the influence-function standard errors ignore that "
+                     "area's own noise, so the intervals are too narrow")
+    r.lo, r.hi = rel(a_lo), rel(a_hi)
+    r.coef, r.se = agg.att * k, a_se * k
+    r.att, r.att_lo, r.att_hi = agg.att * k, a_lo * k, a_hi * k
+    unit = "the outcome's units" if values else "incidents"
+    r.att_note = (f"simple ATT of Callaway and Sant'Anna, {unit} per treated area and period"
+                  + ("" if values else f" (indexed ATT x the treated cohorts' mean pre-period count {k:.4g})"))
+    r.scale = f"{unit} per treated area and period (simple ATT)"
+    tw = res.twfe_check()
+    r.tables["twfe_weights"] = tw.to_frame()
+    r.tables["twfe_check"] = pd.DataFrame([{
+        "twfe_beta": tw.beta * k, "twfe_se": tw.se * k, "simple_att": tw.simple_att * k, "diff": tw.diff * k,
+        "diff_p": tw.diff_p, "n_cells": len(tw.weights), "n_negative_weights": tw.n_negative,
+        "negative_weight_sum": tw.negative_sum, "sigma_fe": tw.sigma_fe, "heterogeneity_p": tw.heterogeneity_p,
+        "forbidden_share": tw.forbidden_share, "biased": tw.biased}])
+    r.tables["bacon"] = tw.bacon.assign(estimate=tw.bacon["estimate"] * k)
+    r.diagnostics.update({
+        "n_treated_areas": n_treated, "n_areas": res.n_units, "twfe_beta": tw.beta * k, "twfe_biased": tw.biased,
+        "twfe_negative_weights": tw.n_negative, "twfe_forbidden_share": tw.forbidden_share, "outcome_scale": k,
+    })
+    if tw.biased:
+        notes.append(f"TWFE would be biased here (two-way fixed effects {tw.beta * k:+.4g} against the simple ATT "
+                     f"{agg.att * k:+.4g}; {tw.n_negative} treated cells with negative TWFE weight, "
+                     f"{tw.forbidden_share:.0%} of its weight on later-vs-earlier comparisons): do not use TWFE")
+    r.note = "; ".join([*notes, *res.notes])
+    return r
+
+
+
+def _period_text(v: Any) -> str:  # noqa: ANN401 - a period label of any type
+    """A period label as text: a date without its midnight (``2004-01-01``), anything else as ``str``."""
+    if isinstance(v, (pd.Timestamp, np.datetime64)):
+        t = pd.Timestamp(v)
+        return str(t.date()) if t == t.normalize() else str(t)
+    return str(v)
+
+
+def bacon_decomposition(res: StaggeredResult) -> pd.DataFrame:
+    """Goodman-Bacon (2021) decomposition of the TWFE coefficient into its 2x2 DiD comparisons.
+
+    With staggered timing (a balanced panel, treatment staying on), the TWFE
+    coefficient is a weighted average of every 2x2 difference in differences
+    between two timing groups (cohorts, and the never treated): a cohort
+    against the never treated; an earlier cohort against a later one before
+    the later starts; and a later cohort against an earlier one *after* the
+    earlier started -- the "forbidden" comparison, whose control is already
+    treated, so that changes of the earlier cohort's effect enter the
+    estimate with the wrong sign. Weights are the paper's equation (10): they
+    grow with the groups' sizes and the variance of the treatment dummy in the
+    pair, and sum to 1; ``sum(weight * estimate)`` is the TWFE coefficient
+    (checked in the tests).
+
+    Parameters
+    ----------
+    res : StaggeredResult
+        The staggered fit (its panel).
+
+    Returns
+    -------
+    DataFrame
+        One row per comparison: ``kind`` (``"vs never treated"``,
+        ``"earlier vs later"``, ``"later vs earlier"``: forbidden), ``treated``
+        and ``control`` (cohorts' first treated periods; ``"never"``),
+        ``estimate`` (outcome units), ``weight``.
+    """
+    P = res._panel
+    Y, coh = P.Y, P.cohort
+    n, T = Y.shape
+    D = (np.arange(T)[None, :] >= coh[:, None]).astype(float)
+    Dd = D - D.mean(1, keepdims=True) - D.mean(0, keepdims=True) + D.mean()
+    VD = float((Dd ** 2).sum() / (n * T))
+    groups = [int(g) for g in np.unique(coh[np.isfinite(coh)])]
+    share = {g: float((coh == g).mean()) for g in groups}
+    nU = float((~np.isfinite(coh)).mean())
+    Dbar = {g: (T - g) / T for g in groups}
+    ybar = {g: Y[coh == g].mean(axis=0) for g in groups}
+
+    def did(tr: np.ndarray, ct: np.ndarray, pre: slice, post: slice) -> float:
+        return float((tr[post].mean() - tr[pre].mean()) - (ct[post].mean() - ct[pre].mean()))
+
+    rows = []
+    if nU > 0:
+        yU = Y[~np.isfinite(coh)].mean(axis=0)
+        for k in groups:
+            nkU = share[k] / (share[k] + nU)
+            w = (share[k] + nU) ** 2 * nkU * (1 - nkU) * Dbar[k] * (1 - Dbar[k]) / VD
+            rows.append(("vs never treated", P.periods[k], "never", did(ybar[k], yU, slice(0, k), slice(k, T)), w))
+    for a, k in enumerate(groups):
+        for ell in groups[a + 1:]:  # k starts before ell
+            nkl = share[k] / (share[k] + share[ell])
+            dk, dl = Dbar[k], Dbar[ell]
+            w_early = (((share[k] + share[ell]) * (1 - dl)) ** 2 * nkl * (1 - nkl)
+                       * ((dk - dl) / (1 - dl)) * ((1 - dk) / (1 - dl)) / VD)
+            w_late = (((share[k] + share[ell]) * dk) ** 2 * nkl * (1 - nkl) * (dl / dk) * ((dk - dl) / dk) / VD)
+            rows.append(("earlier vs later", P.periods[k], P.periods[ell],
+                         did(ybar[k][:ell], ybar[ell][:ell], slice(0, k), slice(k, ell)), w_early))
+            rows.append(("later vs earlier", P.periods[ell], P.periods[k],
+                         did(ybar[ell][k:], ybar[k][k:], slice(0, ell - k), slice(ell - k, T - k)), w_late))
+    out = pd.DataFrame(rows, columns=["kind", "treated", "control", "estimate", "weight"])
+    for col in ("treated", "control"):  # one type per column: period labels as text ("2004-01-01", "never")
+        out[col] = [_period_text(v) for v in out[col]]
+    return out
