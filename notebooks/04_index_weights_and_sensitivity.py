@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from riskmodel.datasets import load_sample_city
 from riskmodel.index import (
     AGGREGATORS,
     NORMALISERS,
@@ -37,6 +38,7 @@ from riskmodel.index import (
     load_config,
     swap_weights,
 )
+from riskmodel.maps import choropleth
 from riskmodel.plotting import use_cjk_font
 
 _ = use_cjk_font()
@@ -155,6 +157,25 @@ ax.set_ylabel("排名（1 = 最平安）")
 ax.set_title(f"{pd.Timestamp(last):%Y年%m月} 各街镇平安指数排名：不同维度权重下（模拟数据）")
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# ## The grades on a map
+# The latest month's grades (the config's `[ranks] grades`: thresholds on the index
+# score) per street. The boundaries are the sample city's (`load_sample_city().boundaries`:
+# **simulated** shapes around each street's approximate location, in metres, UTM zone
+# 49N). The colours are Okabe and Ito's colour-blind-safe palette, blue for the safest
+# grade to vermilion for the least safe; streets too small for their names are numbered
+# in a key beside the legend.
+
+# %%
+bounds = load_sample_city(freq="M").boundaries
+grades = list(cfg.ranks.grades.labels)
+fig = choropleth(bounds.geometries, nominal["grade"], kind="categorical", categories=grades,
+                 colours=dict(zip(grades, ["#0072B2", "#56B4E9", "#F0E442", "#E69F00", "#D55E00"], strict=False)),
+                 labels=names, lang="zh", title=f"{pd.Timestamp(last):%Y年%m月} 平安指数等级（模拟数据）",
+                 legend_title="等级", source="示例城市指标（模拟数据）", simulated=bounds.simulated)
+plt.show()
+nominal["grade"].value_counts().reindex(grades, fill_value=0)
 
 # %% [markdown]
 # ## Monte Carlo rank intervals

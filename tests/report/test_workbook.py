@@ -274,3 +274,21 @@ def test_riskmodel_appendix_writes_the_workbook_of_a_tracked_run(tmp_path, capsy
     assert street and street[0][4] == "<5"  # names from the run's logged tables, small counts hidden
     assert main(["appendix", "--run", parent.run_id, "--out", str(out), "--format", "docx"]) == 2
     assert "valid: html, pdf, xlsx" in capsys.readouterr().err
+
+
+def test_the_median_follows_the_mean_where_it_differs() -> None:
+    """Issue 18, item 1: the headline stays the mean; the median is shown beside it only where it reads
+    differently, in the document, and is a column of the workbook's forecast sheet."""
+    study, sd = _study()
+    fc = study.table("forecast", "forecast.csv")
+    # medians: equal to the mean for the big series, 2 (vs mean 2.25) and 3 (= mean 3.0) for the street's fires
+    fc["median"] = [40.0, 2.0, 1900.0, 80.0, 41.0, 3.0, 2100.0, 82.0]
+    study.tables[("forecast", "forecast.csv")] = fc
+    html = render_html(study, lang="en", data=sd)
+    assert "2.2 (median 2) [0–4] (0–6)" in html
+    assert "3 (median" not in html and "40 (median" not in html
+    wb = _book(appendix_workbook(study, lang="en", data=sd))
+    _, labels, rows = _table(wb[TEXT["en"]["forecast"]])
+    assert labels[4:6] == [WORKBOOK_TEXT["en"]["mean"], WORKBOOK_TEXT["en"]["median"]]
+    street_fires = [r for r in rows if r[1] == "Xiangwan" and r[2] == "Fires"]
+    assert [r[4:6] for r in street_fires] == [[2.25, 2], [3, 3]]

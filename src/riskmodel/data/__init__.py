@@ -19,7 +19,7 @@ from riskmodel.data.frequency import DAILY, FREQUENCIES, MONTHLY, WEEKLY, YEARLY
 from riskmodel.data.limits import Limits
 from riskmodel.data.loading import DataSource, load_panel, load_panel_dir, load_source
 from riskmodel.data.panel import AddedZeros, IncidentPanel, period_range, period_start
-from riskmodel.data.portland import load_portland
+from riskmodel.data.portland import load_portland, portland_boundaries
 from riskmodel.data.readers import read_table, write_table_atomic
 from riskmodel.data.schemas import validate_areas, validate_counts
 from riskmodel.data.wide import WidePanel
@@ -41,6 +41,7 @@ __all__ = [
     "load_panel",
     "load_panel_dir",
     "load_portland",
+    "portland_boundaries",
     "load_source",
     "period_range",
     "period_start",

@@ -34,21 +34,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
 from riskmodel.alerts.registry import DEFAULT_METHOD, DETECTORS
+from riskmodel.data.boundaries import AreaBoundaries, read_boundaries
 from riskmodel.data.frequency import Frequency
 from riskmodel.data.loading import DataSource, load_source
 from riskmodel.data.panel import IncidentPanel
 from riskmodel.errors import InputError, Problem
 from riskmodel.forecast import DEFAULT_RECONCILE, MODELS, RECONCILERS
 from riskmodel.forecast.figures import fan_chart
+from riskmodel.impact.claims import read_claims
 from riskmodel.index.build import weight_warning_text
+from riskmodel.index.config import load_config as load_index_config
 from riskmodel.index.figures import rank_interval_chart
 from riskmodel.io_safety import is_database_url, source_label
+from riskmodel.maps import map_bytes
+from riskmodel.report.followup import follow_up_sections
+from riskmodel.report.maps import PAGE_TEXT, appendix_maps, page_note
 from riskmodel.results import FIGURE_PNG, figure_png, table_bytes
 from riskmodel.tracking import RunHandle, Tracker
 
@@ -62,7 +67,8 @@ TEXT = {
         "simulated": "本附录所用数据为模拟数据（示例城市），不代表任何真实地区。",
         "contents": "目录",
         "forecast": "下季度预测",
-        "forecast_note": "每格为预测均值 [80%预测区间]（95%预测区间）；“去年同期”为上一年相同月份的实际合计，“同比”为预测均值合计相对去年同期的变化。区间为预测区间，单位：件。",
+        "fc_median": "中位数",
+        "forecast_note": "每格为预测均值 [80%预测区间]（95%预测区间）；预测分布的中位数与均值不同时在均值后注明（计数少时分布偏斜，中位数是使绝对误差最小的点预测）；“去年同期”为上一年相同月份的实际合计，“同比”为预测均值合计相对去年同期的变化。区间为预测区间，单位：件。",
         "fan": "预测扇形图",
         "warnings": "本期预警",
         "warnings_note": "本期（最后一个监测周期）触发预警的街镇与类别；“期望值”为基线预测，“上限”为预警阈值。",
@@ -88,7 +94,8 @@ TEXT = {
         "simulated": "The data in this appendix are SIMULATED (the sample city) and describe no real place.",
         "contents": "Contents",
         "forecast": "Next-quarter forecasts",
-        "forecast_note": "Each cell: forecast mean [80% prediction interval] (95% prediction interval). 'Last year' is the actual total of the same months a year earlier; 'change' compares the sum of forecast means with it. Units: incidents.",
+        "fc_median": "median",
+        "forecast_note": "Each cell: forecast mean [80% prediction interval] (95% prediction interval); where the median of the predictive distribution differs from the mean, it follows the mean (low counts are skewed; the median is the point forecast with the least absolute error). 'Last year' is the actual total of the same months a year earlier; 'change' compares the sum of forecast means with it. Units: incidents.",
         "fan": "Fan charts",
         "warnings": "This period's warnings",
         "warnings_note": "Streets and categories with an alarm in the last monitored period; 'expected' is the baseline, 'upper' the alarm threshold.",
@@ -446,7 +453,10 @@ def _forecast_section(arts: StudyOutputs, L: Labels, T: Mapping[str, str], suppr
                     mean, lo80, hi80, lo95, hi95 = (
                         _fmt_count(r[k], suppress) for k in ("mean", "lo_80", "hi_80", "lo_95", "hi_95")
                     )
-                    cells.append(f"{mean} [{lo80}–{hi80}] ({lo95}–{hi95})")
+                    # the headline is the mean (totals add up); the median follows where it reads differently
+                    med = _fmt_count(r["median"], suppress) if "median" in g.columns else mean
+                    med = f" ({T['fc_median']} {med})" if med != mean else ""
+                    cells.append(f"{mean}{med} [{lo80}–{hi80}] ({lo95}–{hi95})")
                 else:
                     cells.append("–")
             total = float(g["mean"].sum())
@@ -461,6 +471,14 @@ def _forecast_section(arts: StudyOutputs, L: Labels, T: Mapping[str, str], suppr
             "rows": rows,
         })
     return tables
+
+
+def _close(fig: Any) -> None:  # noqa: ANN401 - a matplotlib Figure
+    """``plt.close(fig)``; pyplot is imported here, not at the top: ``riskmodel appendix`` and a study's start
+    import this module and must not import matplotlib (tests/cli/test_startup.py)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
 
 
 def _fan_charts(arts: StudyOutputs, L: Labels, lang: str, sd: StudyData) -> list[bytes]:
@@ -488,7 +506,7 @@ def _fan_charts(arts: StudyOutputs, L: Labels, lang: str, sd: StudyData) -> list
         try:
             pngs.append(figure_png(fig, **FIGURE_PNG))
         finally:
-            plt.close(fig)
+            _close(fig)
     return pngs
 
 
@@ -510,12 +528,17 @@ def _rank_charts(arts: StudyOutputs, L: Labels, lang: str, period: str) -> list[
     try:
         return [figure_png(fig, **FIGURE_PNG)]
     finally:
-        plt.close(fig)
+        _close(fig)
 
 
 def render_html(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int | None = None, root: Path | None = None,
-                panel: IncidentPanel | None = None, data: StudyData | None = None) -> str:
+                panel: IncidentPanel | None = None, data: StudyData | None = None,
+                boundaries: AreaBoundaries | None = None) -> str:
     """The appendix as one self-contained HTML page.
+
+    ``boundaries``: the study's area polygons (``ctx.boundaries``); None: read from the study's
+    ``[data] boundaries`` when it names one (under ``root``). With boundaries, each section with a
+    map (index, forecasts, warnings, claims) is followed by a map page (:func:`_add_map_pages`).
 
     ``data``: the study data shown beside the steps' tables (:func:`study_data`), when the caller
     has them; else they are read from the tables the appendix step logged, or computed from
@@ -583,6 +606,9 @@ def render_html(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int | N
         sections.append({"id": "claims", "title": T["claims"], "note": "",
                          "tables": [{"title": "", "header": [T["claim"], T["reported"], T["observed"], T["effect"], T["verdict"]], "rows": rows}],
                          "images": imgs})
+    _add_map_pages(sections, arts, L, lang, sd, root,
+                   boundaries if boundaries is not None else _study_boundaries(arts, root, sd))
+    sections.extend(follow_up_sections(arts, L, lang))  # the workbench's ledger: none in a study's own appendix
     methods, method_tables = _methods(arts, T, lang)
     sections.append({"id": "methods", "title": T["methods"], "paragraphs": methods, "tables": method_tables})
 
@@ -592,6 +618,73 @@ def render_html(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int | N
         data_source=source_label(str(data.get("counts", ""))),
         suppressed=TEXT[lang]["suppressed"].format(n=suppress_below) if suppress_below else "",
     )
+
+
+def _study_boundaries(arts: StudyOutputs, root: Path, sd: StudyData) -> AreaBoundaries | None:
+    """The polygons the study's ``[data] boundaries`` names (None: it names none, or the file is not here)."""
+    p = _resolve(arts.config.get("data", {}).get("boundaries"), root)
+    return read_boundaries(p, areas=sd.areas) if p is not None else None
+
+
+def _claim_objects(arts: StudyOutputs, root: Path) -> dict[str, Any]:
+    """The study's claims (``claim_id -> Claim``: their chosen comparison areas), when the file is here."""
+    cfg = arts.config
+    p = _resolve(cfg.get("steps", {}).get("claims", {}).get("claims") or cfg.get("data", {}).get("claims"), root)
+    if p is None:
+        return {}
+    try:
+        return {c.claim_id: c for c in read_claims(p)}
+    except InputError:
+        return {}  # the claims step refused it already; the maps use the default comparison
+
+
+def _index_grades(arts: StudyOutputs, root: Path) -> list[str] | None:
+    """The grades of the study's index config, best first (so that the grade map's legend lists them
+    all), or None when the config is not here or names none."""
+    cfg = arts.config.get("steps", {}).get("index")
+    p = _resolve(str((cfg or {}).get("config", "experiments/pingan_sample.toml")), root) if cfg is not None else None
+    if p is None:
+        return None
+    try:
+        g = load_index_config(p).ranks.grades
+    except InputError:
+        return None
+    return list(g.labels) if g is not None else None
+
+
+def _add_map_pages(sections: list[dict], arts: StudyOutputs, L: Labels, lang: str, sd: StudyData, root: Path,
+                   boundaries: AreaBoundaries | None) -> None:
+    """Insert a map page after the index, forecast (after the fan charts), warnings and claims
+    sections (:func:`riskmodel.report.maps.appendix_maps`); nothing without boundaries."""
+    if boundaries is None:
+        return
+    ids = [s["id"] for s in sections]
+    fc = arts.table("forecast", "forecast.csv")
+    warn = arts.table("alerts", "alerts_warnings.csv")
+    figs = appendix_maps(
+        boundaries, lang=lang, names=L.area, category_names=L.cat, areas=sd.areas,
+        scores=arts.table("index", "scores.csv") if "index" in ids else None,
+        forecast=fc if "forecast" in ids else None, history=sd.history,
+        warnings=warn if "warnings" in ids else None,
+        grades=_index_grades(arts, root) if "index" in ids else None,
+        claims=arts.table("claims", "claims_summary.csv") if "claims" in ids else None,
+        claim_objects=_claim_objects(arts, root) if "claims" in ids else None,
+        data_source=source_label(str(arts.config.get("data", {}).get("counts", ""))), freq=_forecast_freq(arts),
+    )
+    after = {"index": "index", "forecast": "fan" if "fan" in ids else "forecast", "warnings": "warnings",
+             "claims": "claims"}
+    for key in ("claims", "index", "warnings", "forecast"):  # from the end, so earlier positions hold
+        if key not in figs:
+            continue
+        try:
+            images = [_img(map_bytes(f)) for f in figs[key]]
+        finally:
+            for f in figs[key]:
+                _close(f)
+        pos = ids.index(after[key]) + 1
+        sections.insert(pos, {"id": f"{key}_map", "title": Markup(PAGE_TEXT[lang][key]), "note": page_note(boundaries, lang),
+                              "images": images, "class": "maps"})
+        ids.insert(pos, f"{key}_map")
 
 
 def _environment(autoescape: bool = True) -> Any:  # noqa: ANN401 - a jinja2.Environment

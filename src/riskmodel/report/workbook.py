@@ -52,16 +52,18 @@ from riskmodel.report.appendix import (
     suppress_count,
     write_pdf,
 )
+from riskmodel.report.followup import follow_up_sheets
 from riskmodel.results import Sheet, xlsx_bytes
 
 WORKBOOK_TEXT = {
-    "zh": {"overview": "概览", "item": "项目", "value": "内容", "sheet": "工作表", "mean": "预测均值",
+    "zh": {"overview": "概览", "item": "项目", "value": "内容", "sheet": "工作表", "mean": "预测均值", "median": "预测中位数",
            "lower": "下限", "upper": "上限", "effect": "项目效果", "backtest": "回测精度",
-           "forecast_note": "每行为一个地区、类别与时期的预测均值，及其80%与95%预测区间的下限与上限。单位：件。",
+           "forecast_note": "每行为一个地区、类别与时期的预测均值、预测中位数（使绝对误差最小的点预测），及其80%与95%预测区间的下限与上限。单位：件。",
            "totals_note": "“去年同期”为上一年相同月份的实际合计，“预测合计”为各期预测均值之和，“同比”为预测合计相对去年同期的变化。单位：件。"},
-    "en": {"overview": "Overview", "item": "Item", "value": "Value", "sheet": "Sheet", "mean": "Forecast mean",
+    "en": {"overview": "Overview", "item": "Item", "value": "Value", "sheet": "Sheet", "mean": "Forecast mean", "median": "Forecast median",
            "lower": "lower", "upper": "upper", "effect": "Programme effect", "backtest": "Backtest accuracy",
-           "forecast_note": "One row per area, category and period: the forecast mean and the lower and upper bounds of "
+           "forecast_note": "One row per area, category and period: the forecast mean, the forecast median (the point "
+                            "forecast with the least absolute error) and the lower and upper bounds of "
                             "its 80% and 95% prediction intervals. Units: incidents.",
            "totals_note": "'Last year' is the actual total of the same months a year earlier, 'forecast total' the sum "
                           "of the forecast means, and 'change' compares the two. Units: incidents."},
@@ -103,6 +105,7 @@ def _forecast_sheets(arts: StudyOutputs, L: Labels, lang: str, suppress: int | N
     bounds = [(k, _bound(lang, int(k[3:]), "lower" if k.startswith("lo") else "upper"))
               for k in ("lo_80", "hi_80", "lo_95", "hi_95")]
     periods, totals = [], []
+    has_median = "median" in fc.columns  # forecast tables written before issue 18 have no median
     for head, members in _groups(fc, sd.parent):
         gname = L.a(head) if head != "all" else ""
         series = []
@@ -113,6 +116,7 @@ def _forecast_sheets(arts: StudyOutputs, L: Labels, lang: str, suppress: int | N
             for r in g.itertuples():
                 periods.append({group: gname, T["area"]: name, T["category"]: cname, T["period"]: r.period,
                                 W["mean"]: suppress_count(float(r.mean), suppress),
+                                **({W["median"]: suppress_count(float(r.median), suppress)} if has_median else {}),
                                 **{lab: suppress_count(float(getattr(r, k, np.nan)), suppress) for k, lab in bounds}})
             total = float(g["mean"].sum())
             ly = float(last.get((area, cat), np.nan)) if last is not None else np.nan
@@ -121,7 +125,7 @@ def _forecast_sheets(arts: StudyOutputs, L: Labels, lang: str, suppress: int | N
                            T["forecast_total"]: suppress_count(total, suppress),
                            T["change"]: total / ly - 1 if ly and np.isfinite(ly) and ly > 0 else np.nan})
     freq = _forecast_freq(arts)
-    kinds = {T["period"]: "month" if freq == "M" else "date", W["mean"]: "estimate",
+    kinds = {T["period"]: "month" if freq == "M" else "date", W["mean"]: "estimate", W["median"]: "estimate",
              **{lab: "estimate" for _, lab in bounds}}
     # the document's note describes its cells ("mean [80%] (95%)"); the sheets' columns have their own
     return [Sheet(T["forecast"], pd.DataFrame(periods), kinds, title=T["forecast"], notes=[W["forecast_note"]]),
@@ -218,7 +222,8 @@ def appendix_sheets(arts: StudyOutputs, *, lang: str = "zh", suppress_below: int
     simulated = ("sample" in str(cfg_data.get("counts", ""))
                  or "simulated" in arts.config.get("study", {}).get("description", "").lower())
     body = [*_forecast_sheets(arts, L, lang, suppress_below, sd), *_warnings_sheet(arts, L, lang, suppress_below),
-            *_index_sheet(arts, L, lang), *_claims_sheet(arts, L, lang), *_methods_sheets(arts, lang)]
+            *_index_sheet(arts, L, lang), *_claims_sheet(arts, L, lang), *follow_up_sheets(arts, L, lang),
+            *_methods_sheets(arts, lang)]
     rows = [(T["study"], arts.name), (T["run"], arts.run_id), (T["data"], source_label(str(cfg_data.get("counts", ""))))]
     # each sheet, with what it holds (its note, else its title)
     rows += [(f"{W['sheet']}: {s.name}", (s.notes[0] if s.notes else s.title) or s.name) for s in body]

@@ -47,7 +47,8 @@ def appendix_step(ctx: StudyContext, cfg: AppendixConfig, run: RunHandle) -> dic
     out = ctx.step_dir("appendix")
     files = []
     for lang in cfg.langs:
-        html = (render_html(record, lang=lang, suppress_below=cfg.suppress_below, root=ctx.root, panel=ctx.panel)
+        html = (render_html(record, lang=lang, suppress_below=cfg.suppress_below, root=ctx.root, panel=ctx.panel,
+                            boundaries=ctx.boundaries)
                 if {"html", "pdf"} & set(cfg.formats) else "")
         if "html" in cfg.formats:
             p = out / f"appendix_{lang}.html"
