@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test setup fonts postgres lint bench sample clean
+.PHONY: demo test setup fonts postgres chromium lint bench sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,14 @@ fonts:
 postgres:
 	@bash scripts/ensure_postgres.sh
 
+# Debian's Chromium for the workbench's browser tests (they skip, saying why, without it)
+chromium:
+	@bash scripts/ensure_chromium.sh
+
 demo: setup
 	$(BIN)/riskmodel run experiments/sample.toml
 
-test: setup postgres
+test: setup postgres chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -q

@@ -33,7 +33,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 from pydantic import field_validator
 
 from riskmodel.config import StrictModel
@@ -84,7 +83,7 @@ class SensitivityStepConfig(StrictModel):
     remove_levels: list[int] = [1, 2]
 
 
-def _index_config(ctx: StudyContext, cfg: IndexStepConfig, path: str | None = None) -> IndexConfig:
+def index_config(ctx: StudyContext, cfg: IndexStepConfig, path: str | None = None) -> IndexConfig:
     ic = load_config(ctx.path(path or cfg.config))
     if cfg.use_study_data and ctx.data.indicators and ic.data.indicators:
         upd = {"indicators": str(ctx.path(ctx.data.indicators))}
@@ -99,7 +98,7 @@ def _index_config(ctx: StudyContext, cfg: IndexStepConfig, path: str | None = No
 @register_step("index", config=IndexStepConfig)
 def index_step(ctx: StudyContext, cfg: IndexStepConfig, run: RunHandle) -> dict[str, Any]:
     """Build the Ping'an index per street and period; log scores, ranks, grades, weights."""
-    ic = _index_config(ctx, cfg)
+    ic = index_config(ctx, cfg)
     res = build_index(ic)
     out = ctx.step_dir("index")
     arts = res.artifacts()
@@ -118,7 +117,7 @@ def _compare_schemes(ctx: StudyContext, cfg: IndexStepConfig, run: RunHandle, ou
     results = {}
     for entry in cfg.schemes:
         path = entry.config if isinstance(entry, SchemeEntry) else entry
-        results[scheme_name(entry)] = build_index(_index_config(ctx, cfg, path))
+        results[scheme_name(entry)] = build_index(index_config(ctx, cfg, path))
     names = None
     first = next(iter(results.values()))
     if first.config.data.areas:
@@ -135,6 +134,7 @@ def _compare_schemes(ctx: StudyContext, cfg: IndexStepConfig, run: RunHandle, ou
     arts = [Artifact("scheme_ranks.csv", ranks), Artifact("scheme_rank_changes.csv", cmp.changes),
             Artifact("scheme_weights.csv", cmp.weights), Artifact("scheme_ranks.png", fig)]
     run.publish(arts, out)
+    import matplotlib.pyplot as plt  # here, not at the top: a study's start must not import matplotlib
     plt.close(fig)
     metrics = {}
     for r in cmp.changes.itertuples():
@@ -153,7 +153,7 @@ def sensitivity_step(ctx: StudyContext, cfg: SensitivityStepConfig, run: RunHand
     prev = ctx.results.get("index") or {}
     res: IndexResult | None = prev.get("result")
     if res is None:  # the index step did not run in this study: build its index here
-        res = build_index(prev.get("config") or _index_config(ctx, IndexStepConfig()))
+        res = build_index(prev.get("config") or index_config(ctx, IndexStepConfig()))
     ic = res.config
     out = ctx.step_dir("sensitivity")
     rep = analyse_sensitivity(res, n=cfg.n, seed=ctx.seed, sobol_base=cfg.sobol_base,
