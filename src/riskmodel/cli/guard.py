@@ -8,8 +8,10 @@ the output safety rules (:mod:`riskmodel.io_safety`).
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Mapping
+import signal
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -97,4 +99,18 @@ def check_options(params: Iterable[Any], values: Mapping[str, Any]) -> dict[str,
     return inputs
 
 
-__all__ = ["SEED_MAX", "check_options", "check_seed", "is_output"]
+__all__ = ["SEED_MAX", "check_options", "check_seed", "is_output", "sigterm_as_interrupt"]
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM (``kill``, systemd's stop) stops like Ctrl-C: with the cleanup."""
+
+    def handler(signum: int, frame: object) -> None:  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)

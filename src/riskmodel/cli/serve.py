@@ -16,40 +16,24 @@ hides no import cycle).
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import signal
 import socket
 import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from riskmodel.cli.guard import sigterm_as_interrupt
 from riskmodel.errors import InputError, Problem
 
 HELP = "Open a study's results in the browser: index calibration, forecasts, warnings, follow-up, publishing."
 """The first line of the command's help (and of its row in ``riskmodel --help``)."""
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM stops like Ctrl-C."""
-
-    def handler(signum: int, frame: object) -> None:  # noqa: ARG001
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -134,7 +118,7 @@ def _serve(flask_app: Any, sock: socket.socket, host: str, t0: float, *, open_br
         on_ready()
     if open_browser:
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         try:
             server.serve_forever()  # werkzeug's: returns on Ctrl-C (and SIGTERM, made one here)
         finally:

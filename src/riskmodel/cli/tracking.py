@@ -4,15 +4,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from riskmodel.cli.guard import sigterm_as_interrupt
 from riskmodel.data.readers import write_table_atomic
 from riskmodel.errors import InputError, Problem
 from riskmodel.server import TeamServer, throwaway_team_server
@@ -21,20 +19,6 @@ from riskmodel.server.team import TeamServerError
 from riskmodel.tracking import Tracker
 from riskmodel.tracking.cleanup import STALE_AFTER_HOURS, cleanup_runs
 from riskmodel.tracking.compare import compare_runs
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM (``kill``, systemd's stop) stops like Ctrl-C: with the cleanup."""
-
-    def handler(signum: int, frame: object) -> None:  # noqa: ARG001
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 def register(app: typer.Typer) -> None:
@@ -136,7 +120,7 @@ def register(app: typer.Typer) -> None:
             )
         # SIGTERM (kill, systemd) stops like Ctrl-C: the server, PostgreSQL and temp folders go
         try:
-            with _sigterm_as_interrupt(), cm as server:
+            with sigterm_as_interrupt(), cm as server:
                 typer.echo(server.summary())
                 if throwaway and not os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD"):
                     typer.echo(f"  admin password      {server.admin_password}  (random; this trial only)")
