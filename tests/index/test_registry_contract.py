@@ -44,11 +44,11 @@ def _col_minmax(x: np.ndarray, a: float, b: float) -> np.ndarray:
     return a + (x - np.nanmin(x)) / (np.nanmax(x) - np.nanmin(x)) * (b - a)
 
 
-def _ranks(y: np.ndarray) -> np.ndarray:
+def _ranks(y: np.ndarray, method: str = "average") -> np.ndarray:
     out = np.full(y.shape, np.nan)
     for j in range(y.shape[1]):
         ok = ~np.isnan(y[:, j])
-        out[ok, j] = pd.Series(y[ok, j]).rank(method="average").to_numpy()
+        out[ok, j] = pd.Series(y[ok, j]).rank(method=method).to_numpy()
     return out
 
 
@@ -59,6 +59,7 @@ KNOWN_NORMALISED = {
     "zscore": (Y - np.nanmean(Y, axis=0)) / np.nanstd(Y, axis=0, ddof=1),
     "rank": _ranks(Y),
     "prank": (_ranks(Y) - 1) / (np.sum(~np.isnan(Y), axis=0) - 1) * 100,
+    "prank_min": (_ranks(Y, "min") - 1) / (np.sum(~np.isnan(Y), axis=0) - 1) * 100,  # COINr's n_prank
     "target": np.minimum((Y - np.nanmin(Y, axis=0)) / (TARGETS * D - np.nanmin(Y, axis=0)), 1.0) * 100,
     "best": np.column_stack([_col_minmax(Y[:, j], 0, 1) for j in range(3)]),
     "ratio": np.column_stack([X[:, 0] / 4, 10 / X[:, 1], X[:, 2] / 8]) * 100,
@@ -80,7 +81,7 @@ def test_every_method_is_declared_completely(registry):
 # ----------------------------------------------------------------------------- normalisers
 def test_known_answers_cover_every_shipped_normaliser():
     assert set(KNOWN_NORMALISED) <= set(NORMALISERS.names())
-    assert {"minmax", "zscore", "prank", "rank", "target", "best", "ratio", "none"} == set(KNOWN_NORMALISED)
+    assert {"minmax", "zscore", "prank", "prank_min", "rank", "target", "best", "ratio", "none"} == set(KNOWN_NORMALISED)
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN_NORMALISED))
