@@ -433,12 +433,7 @@ def _forecast_section(arts: StudyOutputs, L: Labels, T: Mapping[str, str], suppr
         return []
     fc["period"] = pd.to_datetime(fc["period"])
     fc["area_id"] = fc["area_id"].astype(str)
-    last = None
-    if sd.history is not None:
-        lag = _YEAR_AGO.get(_forecast_freq(arts), pd.DateOffset(years=1))
-        prev = {p - lag: p for p in fc["period"].unique()}
-        h = sd.history[sd.history["period"].isin(list(prev))]
-        last = h.groupby(["area_id", "category"])["count"].sum()
+    last = last_year_totals(fc, arts, sd)
     months = sorted(fc["period"].unique())
     tables = []
     for head, members in _groups(fc, sd.parent):
@@ -479,6 +474,16 @@ def _close(fig: Any) -> None:  # noqa: ANN401 - a matplotlib Figure
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def last_year_totals(fc: pd.DataFrame, arts: StudyOutputs, sd: StudyData) -> pd.Series | None:
+    """Each series' actual total over the forecast periods a year earlier (``area_id, category`` index), or
+    None without history: the "last year" of the forecast tables (the document's and the workbook's)."""
+    if sd.history is None:
+        return None
+    lag = _YEAR_AGO.get(_forecast_freq(arts), pd.DateOffset(years=1))
+    h = sd.history[sd.history["period"].isin([p - lag for p in fc["period"].unique()])]
+    return h.groupby(["area_id", "category"])["count"].sum()
 
 
 def _fan_charts(arts: StudyOutputs, L: Labels, lang: str, sd: StudyData) -> list[bytes]:

@@ -37,7 +37,6 @@ from riskmodel.errors import InputError, Problem
 from riskmodel.index.build import weight_warning_text
 from riskmodel.io_safety import atomic_dir, atomic_path, source_label
 from riskmodel.report.appendix import (
-    _YEAR_AGO,
     LEVEL_TEXT,
     TEXT,
     Labels,
@@ -46,6 +45,7 @@ from riskmodel.report.appendix import (
     _forecast_freq,
     _groups,
     _methods,
+    last_year_totals,
     load_study,
     render_html,
     study_data,
@@ -94,12 +94,7 @@ def _forecast_sheets(arts: StudyOutputs, L: Labels, lang: str, suppress: int | N
     if fc is None:
         return []
     fc = fc.assign(period=pd.to_datetime(fc["period"]), area_id=fc["area_id"].astype(str))
-    last = None
-    if sd.history is not None:
-        lag = _YEAR_AGO.get(_forecast_freq(arts), pd.DateOffset(years=1))
-        prev = {p - lag: p for p in fc["period"].unique()}
-        h = sd.history[sd.history["period"].isin(list(prev))]
-        last = h.groupby(["area_id", "category"])["count"].sum()
+    last = last_year_totals(fc, arts, sd)
     group = LEVEL_TEXT[lang]["district"]
     group = group[:1].upper() + group[1:]  # a header: "District"
     bounds = [(k, _bound(lang, int(k[3:]), "lower" if k.startswith("lo") else "upper"))
