@@ -140,3 +140,29 @@ def test_an_error_raised_while_a_ctrl_c_is_handled_is_still_the_interrupt(tmp_pa
     monkeypatch.setattr(data_cli, "read_table", interrupted_then_cleanup_fails)
     assert main(["validate", "--counts", str(counts)]) == 130
     assert capsys.readouterr().err.strip().splitlines() == ["riskmodel: interrupted; nothing was written"]
+
+
+def test_ctrl_c_swallowed_by_a_library_still_ends_as_an_interrupt(tmp_path, monkeypatch, capsys):
+    """pandas' C parser turns a KeyboardInterrupt raised in its read() into a ParserError ("Calling
+    read(nbytes) on source failed"), which the reader reports as a bad file: after a Ctrl-C the command
+    must end as interrupted (130, the one line), not as "cannot parse as CSV" (exit 2). Seen once in the
+    suite's real Ctrl-C test, when the signal reached the CSV read."""
+    import pandas as pd
+
+    import riskmodel.data.readers as readers
+
+    counts = tmp_path / "c.csv"
+    counts.write_text("area_id,category,period,count\nA1,theft,2020-01-01,3\n", encoding="utf-8")
+
+    def swallowing_read_csv(*args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, delivered during the read
+            time.sleep(1)  # the handler runs here at the latest
+        except KeyboardInterrupt:
+            raise pd.errors.ParserError("Error tokenizing data. C error: Calling read(nbytes) on source failed") from None
+        raise AssertionError("the SIGINT was not delivered")
+
+    monkeypatch.setattr(readers.pd, "read_csv", swallowing_read_csv)
+    assert main(["validate", "--counts", str(counts)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "cannot parse" not in err

@@ -25,11 +25,15 @@ command line, so it cannot hide an import cycle, and
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import os
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 try:
@@ -168,18 +172,42 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException |
     return None
 
 
-def _run(args: list[str]) -> int:
+@contextlib.contextmanager
+def _noting_ctrl_c() -> Iterator[list[int]]:
+    """Within the block, Ctrl-C raises KeyboardInterrupt as usual and is also noted (the list gets the
+    signal number), so that an interrupt a library swallowed is still known: pandas' C parser turns a
+    KeyboardInterrupt raised in its read() into "ParserError: Calling read(nbytes) on source failed".
+    Only in the main thread with Python's own handler in place (else nothing changes)."""
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield seen
+        return
+
+    def handler(signum: int, frame: Any) -> None:  # noqa: ANN401 - a frame object
+        seen.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, handler)
     try:
-        # not standalone: click returns the code of an Exit (130 after Ctrl-C) instead of calling sys.exit
-        rv = app(args=args, prog_name="riskmodel", standalone_mode=False)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:
-        if _caused_by(exc, KeyboardInterrupt) is not None:
-            # raised while a Ctrl-C was being handled (a clean-up that failed, an error wrapping it): the
-            # user's interrupt is the story, not the consequence
-            return INTERRUPTED
-        return _failed(exc)
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _run(args: list[str]) -> int:
+    with _noting_ctrl_c() as ctrl_c:
+        try:
+            # not standalone: click returns the code of an Exit (130 after Ctrl-C) instead of calling sys.exit
+            rv = app(args=args, prog_name="riskmodel", standalone_mode=False)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            if ctrl_c or _caused_by(exc, KeyboardInterrupt) is not None:
+                # raised while a Ctrl-C was being handled (a clean-up that failed, an error wrapping it or
+                # swallowing it): the user's interrupt is the story, not the consequence
+                return INTERRUPTED
+            return _failed(exc)
     # a command returns None; an Exit returns its code
     if isinstance(rv, int) and not isinstance(rv, bool):
         return rv
